@@ -1,0 +1,78 @@
+# mmapconf - build and run the mmap conformance suite.
+#
+#   make            build every test program (-Wall -Wextra -Werror)
+#   make check      install missing packages (root), build, run the suite with
+#                   kyua on this machine, write reports/$(LABEL)/
+#   make coverage   the same with --coverage builds: reports/coverage/
+#   make selftest   the project's own test command (check + invariants)
+#   make bench      wall time of the suite (median of 5) and per-case overhead
+#   make matrix     the suite under other kernels (qemu) and environments
+#   make mutants    mutation testing: which cases catch each injected fault
+#   make stress     the suite 10 times under stress-ng load, differences reported
+
+SHELL = /bin/sh
+CC ?= cc
+BUILD ?= build
+OPT ?= -O2 -g
+WARN = -Wall -Wextra -Werror
+ATF_CFLAGS ?= $(shell pkg-config --cflags atf-c 2>/dev/null)
+ATF_LIBS ?= $(shell pkg-config --libs atf-c 2>/dev/null || echo -latf-c)
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Itests/lib $(ATF_CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS_ALL = $(ATF_LIBS) $(EXTRA_LDLIBS)
+
+SRCS := $(sort $(wildcard tests/*/t_*.c))
+PROGS := $(patsubst %.c,$(BUILD)/%,$(SRCS))
+LIBOBJ := $(BUILD)/tests/lib/mc.o
+TOOLS := $(BUILD)/harness/envprobe
+
+LABEL ?= host-$(shell uname -r)
+PARALLELISM ?= 2
+
+all: $(PROGS) $(TOOLS)
+
+$(LIBOBJ): tests/lib/mc.c tests/lib/mc.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/%.c $(LIBOBJ) tests/lib/mc.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIBOBJ) $(LDLIBS_ALL)
+
+$(BUILD)/harness/envprobe: harness/envprobe.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(EXTRA_CFLAGS) -o $@ $<
+
+deps:
+	@harness/deps
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@harness/run-suite --label "$(LABEL)" --build "$(BUILD)" --parallelism "$(PARALLELISM)"
+
+coverage: deps
+	@harness/coverage
+
+selftest: deps
+	@harness/selftest
+
+bench: deps all
+	@harness/bench
+
+# Across kernels and environments (issue 4/5/8): one run folder per column.
+KERNELS ?= 5.10 6.1 6.12 7
+export KERNELS ENVS JOBS ACCEL BASELINE CACHE
+matrix: deps all
+	@harness/matrix
+
+# Mutation testing (issue 6): faults injected one at a time.
+export MUTANTS
+mutants: deps all
+	@harness/mutants
+
+stress: deps all
+	@harness/stress
+
+clean:
+	rm -rf build build-cov
+
+.PHONY: all deps check coverage selftest bench matrix mutants stress clean

@@ -1,0 +1,37 @@
+# lib.sh - shared shell functions of the mmapconf harness (POSIX sh).
+# Source it: . "$(dirname "$0")/lib.sh"
+
+# The project root, whatever the caller's cwd.
+MC_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+MC_PROG=$(basename "$0")
+
+# One-line error and a non-zero exit.
+die() {
+	printf '%s: error: %s\n' "$MC_PROG" "$*" >&2
+	exit "${MC_DIE_STATUS:-1}"
+}
+
+log() {
+	printf '%s: %s\n' "$MC_PROG" "$*" >&2
+}
+
+# Seconds since the epoch with a fraction (for step timings).
+now() {
+	date +%s.%N
+}
+
+# elapsed START: seconds since START, one decimal.
+elapsed() {
+	awk -v s="$1" -v e="$(now)" 'BEGIN { printf "%.2f", e - s }'
+}
+
+# A label names a folder under reports/: keep it to a safe alphabet.
+check_label() {
+	case "$1" in
+	"" | *[!A-Za-z0-9._+-]* | .*)
+		MC_DIE_STATUS=2 die "bad label '$1': use letters, digits and . _ + - (not starting with .)" ;;
+	esac
+}
+
+# Python 3 for the data-merging steps (standard library only).
+PYTHON=${PYTHON:-python3}

@@ -1,0 +1,167 @@
+/*
+ * mc.h - shared helpers of the mmapconf test programs.
+ *
+ * Everything a test needs to observe the kernel lives here once: page and
+ * THP sizes, temporary files in the case's work directory, child processes
+ * synchronised through pipes with bounded waits, "does touching this address
+ * fault, with which signal and si_code", and readers of /proc/self/pagemap,
+ * /proc/self/smaps, /proc/self/maps and mincore().
+ */
+#ifndef MMAPCONF_MC_H
+#define MMAPCONF_MC_H
+
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <atf-c.h>
+
+/* Every case gets a timeout: generous, since qemu TCG is ~10x slower. */
+#define MC_TIMEOUT "60"
+
+/*
+ * MC_TC(name, "ID1 ID2", "description"): declares a test case, its head
+ * (descr, X-semantics, timeout) and opens its body.
+ */
+#define MC_TC_HEAD_COMMON(tc, sem, descr)                                  \
+	do {                                                               \
+		atf_tc_set_md_var(tc, "descr", descr);                     \
+		atf_tc_set_md_var(tc, "X-semantics", sem);                 \
+		atf_tc_set_md_var(tc, "timeout", MC_TIMEOUT);              \
+	} while (0)
+
+#define MC_TC(name, sem, descr)                                            \
+	ATF_TC(name);                                                      \
+	ATF_TC_HEAD(name, tc) { MC_TC_HEAD_COMMON(tc, sem, descr); }       \
+	ATF_TC_BODY(name, tc)
+
+/* Sizes. */
+size_t mc_pagesize(void);
+/* THP PMD size from sysfs; 0 when THP is not available. */
+size_t mc_thp_size(void);
+
+/* Mapping helpers: ATF_REQUIRE on failure. */
+void *mc_map_anon(size_t len, int prot, int flags);
+/* mmap a region, then MADV_NOHUGEPAGE it (THP 'always' would fault 2 MiB). */
+void mc_nohuge(void *addr, size_t len);
+
+/*
+ * A file of 'pages' pages in the current (work) directory, page i filled
+ * with the byte mc_pattern(i). Returns an fd open O_RDWR.
+ */
+int mc_make_file(const char *name, size_t pages);
+unsigned char mc_pattern(size_t page);
+/* Reads 'len' bytes of the file at 'off' with pread(); ATF_REQUIRE on error. */
+void mc_pread_all(int fd, void *buf, size_t len, off_t off);
+/* True when every byte of buf is c. */
+bool mc_all_bytes(const void *buf, size_t len, unsigned char c);
+
+/*
+ * Children with a pipe handshake. A child runs fn(ch, arg) and exits with
+ * its return value through exit() (so coverage data is flushed). Both sides
+ * talk with mc_send/mc_recv; every receive waits at most MC_WAIT_MS.
+ */
+#define MC_WAIT_MS 10000
+struct mc_child {
+	pid_t pid;
+	int rd; /* read end: the other side's messages */
+	int wr; /* write end: to the other side */
+};
+typedef int (*mc_child_fn)(struct mc_child *self, void *arg);
+
+/* Fork a child running fn; the parent gets the handle. */
+void mc_spawn(struct mc_child *ch, mc_child_fn fn, void *arg);
+/* Send / receive one fixed-size message (e.g. a uint64_t). */
+void mc_send(struct mc_child *ch, const void *msg, size_t len);
+/* Returns false on timeout or EOF (the other side died). */
+bool mc_recv(struct mc_child *ch, void *msg, size_t len, int timeout_ms);
+/* Parent: receive or fail the case with a message naming 'what'. */
+void mc_expect(struct mc_child *ch, void *msg, size_t len, const char *what);
+/* Child side helpers: send a value; wait for the parent's "go". */
+void mc_child_send_u64(struct mc_child *self, uint64_t v);
+uint64_t mc_child_recv_u64(struct mc_child *self);
+/*
+ * Parent: wait for the child to exit within timeout_ms (killed with SIGKILL
+ * after that); returns the wait status. Always reaps.
+ */
+int mc_reap(struct mc_child *ch, int timeout_ms);
+/* Parent: reap and require a normal exit with status 0. */
+void mc_reap_ok(struct mc_child *ch);
+
+/*
+ * Fault probes: touch addr (read, write or execute) in this process and
+ * report what happened. signo 0 means no fault. Handlers are restored
+ * afterwards.
+ */
+enum mc_access { MC_READ, MC_WRITE, MC_EXEC };
+struct mc_fault {
+	int signo;
+	int code;  /* si_code */
+	void *addr; /* si_addr */
+};
+struct mc_fault mc_touch(void *addr, enum mc_access how);
+const char *mc_signame(int signo);
+const char *mc_codename(int signo, int code);
+/* Require that touching addr raises signo with si_code code. */
+#define MC_REQUIRE_FAULT(addr, how, signo_, code_)                         \
+	do {                                                               \
+		struct mc_fault f_ = mc_touch((addr), (how));              \
+		ATF_REQUIRE_MSG(f_.signo == (signo_) && f_.code == (code_), \
+		    "%s at %p: expected %s/%s, got %s/%s", #how,           \
+		    (void *)(addr), mc_signame(signo_),                    \
+		    mc_codename(signo_, code_), mc_signame(f_.signo),      \
+		    mc_codename(f_.signo, f_.code));                       \
+	} while (0)
+#define MC_REQUIRE_NO_FAULT(addr, how)                                     \
+	do {                                                               \
+		struct mc_fault f_ = mc_touch((addr), (how));              \
+		ATF_REQUIRE_MSG(f_.signo == 0,                             \
+		    "%s at %p: expected no fault, got %s/%s", #how,        \
+		    (void *)(addr), mc_signame(f_.signo),                  \
+		    mc_codename(f_.signo, f_.code));                       \
+	} while (0)
+
+/*
+ * /proc/self/pagemap. mc_pagemap() returns the raw 64-bit entry of the page
+ * holding addr (ATF_REQUIRE on read errors, skip when the file is missing).
+ */
+#define MC_PM_PRESENT (1ULL << 63)
+#define MC_PM_SWAP (1ULL << 62)
+#define MC_PM_FILE (1ULL << 61)
+#define MC_PM_EXCLUSIVE (1ULL << 56)
+#define MC_PM_PFN_MASK ((1ULL << 55) - 1)
+uint64_t mc_pagemap(const void *addr);
+/* The same without ATF (usable in children): false when it cannot be read. */
+bool mc_pagemap_try(const void *addr, uint64_t *entry);
+/*
+ * Whether PFNs can be read here. On false, *why says why (pagemap missing,
+ * PFNs hidden without CAP_SYS_ADMIN in the initial user namespace).
+ */
+bool mc_pfns_visible(const char **why);
+/* The PFN of the (present) page at addr: requires presence and visibility. */
+uint64_t mc_pfn(const void *addr);
+/*
+ * Skip the case, after its content assertions ran, when PFNs are hidden:
+ * "content assertions passed; PFN assertions not possible: <why>".
+ */
+void mc_require_pfns(void);
+
+/* Residency. */
+/* Number of resident pages of [addr, addr+len) per mincore(). */
+size_t mc_mincore_count(void *addr, size_t len);
+/* One field (e.g. "Rss") in kB of the smaps entry holding addr; -1 when absent. */
+long mc_smaps_kb(const void *addr, const char *field);
+/* Skip when /proc/self/smaps is not available. */
+void mc_require_smaps(void);
+
+/*
+ * /proc/self/maps: copy the line of the mapping holding addr into buf;
+ * false when no mapping holds addr.
+ */
+bool mc_maps_line(const void *addr, char *buf, size_t len);
+/* Start and end of the mapping holding addr; false when none. */
+bool mc_maps_range(const void *addr, uintptr_t *start, uintptr_t *end);
+
+#endif
