@@ -22,7 +22,9 @@ LDLIBS_ALL = $(ATF_LIBS) $(EXTRA_LDLIBS)
 
 SRCS := $(sort $(wildcard tests/*/t_*.c))
 PROGS := $(patsubst %.c,$(BUILD)/%,$(SRCS))
-LIBOBJ := $(BUILD)/tests/lib/mc.o
+LIBSRCS := $(sort $(wildcard tests/lib/*.c))
+LIBHDRS := $(wildcard tests/lib/*.h)
+LIBOBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIBSRCS))
 TOOLS := $(BUILD)/harness/envprobe
 
 LABEL ?= host-$(shell uname -r)
@@ -30,11 +32,11 @@ PARALLELISM ?= 2
 
 all: $(PROGS) $(TOOLS)
 
-$(LIBOBJ): tests/lib/mc.c tests/lib/mc.h
+$(BUILD)/tests/lib/%.o: tests/lib/%.c $(LIBHDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/%.c $(LIBOBJ) tests/lib/mc.h
+$(BUILD)/tests/%: tests/%.c $(LIBOBJ) $(LIBHDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIBOBJ) $(LDLIBS_ALL)
 
