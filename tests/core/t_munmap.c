@@ -53,9 +53,127 @@ MC_TC(partial_munmap_splits_mapping, "MUNMAP-2",
 	ATF_REQUIRE(munmap(p, 3 * ps) == 0);
 }
 
+MC_TC(munmap_range_without_mapping_succeeds, "MUNMAP-3",
+    "munmap of a range that holds no mapping succeeds, also when the range "
+    "covers a mapping only in part")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mc_map_anon(3 * ps, PROT_NONE, MAP_PRIVATE);
+
+	/*
+	 * Make [p, p+3 pages) a hole and unmap it again at once: nothing may
+	 * allocate in between, or the second munmap could hit a mapping
+	 * that is not ours.
+	 */
+	ATF_REQUIRE_MSG(munmap(p, 3 * ps) == 0, "munmap: %s", strerror(errno));
+	ATF_REQUIRE_MSG(munmap(p, 3 * ps) == 0, "munmap(%p, 3 pages) of a "
+	    "range holding no mapping: expected 0, got errno %d (%s)",
+	    (void *)p, errno, strerror(errno));
+	ATF_REQUIRE_MSG(munmap(p + ps, ps) == 0, "munmap(%p, 1 page) inside "
+	    "a hole: expected 0, got errno %d (%s)", (void *)(p + ps), errno,
+	    strerror(errno));
+	MC_REQUIRE_FAULT(p, MC_READ, SIGSEGV, SEGV_MAPERR);
+	MC_REQUIRE_FAULT(p + 2 * ps, MC_READ, SIGSEGV, SEGV_MAPERR);
+
+	/* A range that is partly a hole: only the mapped part matters. */
+	p = mc_map_anon(3 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	p[0] = 1;
+	p[2 * ps] = 3;
+	ATF_REQUIRE_MSG(munmap(p + ps, ps) == 0, "munmap(middle page): %s",
+	    strerror(errno));
+	ATF_REQUIRE_MSG(munmap(p, 3 * ps) == 0, "munmap(%p, 3 pages) over two "
+	    "mapped pages around a hole: expected 0, got errno %d (%s)",
+	    (void *)p, errno, strerror(errno));
+	MC_REQUIRE_FAULT(p, MC_READ, SIGSEGV, SEGV_MAPERR);
+	MC_REQUIRE_FAULT(p + 2 * ps, MC_READ, SIGSEGV, SEGV_MAPERR);
+}
+
+MC_TC(munmap_unaligned_addr_einval, "MUNMAP-4",
+    "munmap with an address that is not a multiple of the page size fails "
+    "with EINVAL and leaves the mapping intact")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mc_map_anon(2 * ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+	const size_t offs[] = { 1, ps / 2, ps - 1, ps + 1 };
+
+	memset(p, 'k', 2 * ps);
+	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		int r = munmap(p + offs[i], ps);
+		int e = errno;
+
+		ATF_REQUIRE_MSG(r == -1 && e == EINVAL, "munmap(%p = mapping "
+		    "+ %zu, 1 page): expected -1/EINVAL (%d), got %d, errno "
+		    "%d (%s)", (void *)(p + offs[i]), offs[i], EINVAL, r,
+		    r == 0 ? 0 : e, r == 0 ? "none" : strerror(e));
+	}
+	ATF_REQUIRE_MSG(mc_all_bytes(p, 2 * ps, 'k'), "the mapping changed "
+	    "after failed munmap calls");
+	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
+}
+
+MC_TC(munmap_zero_length_einval, "MUNMAP-4",
+    "munmap with length 0 fails with EINVAL (on a mapping and on a hole) "
+    "and leaves the mapping intact")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mc_map_anon(2 * ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+	int r, e;
+
+	memset(p, 'z', 2 * ps);
+	r = munmap(p, 0);
+	e = errno;
+	ATF_REQUIRE_MSG(r == -1 && e == EINVAL, "munmap(%p, 0) on a mapping: "
+	    "expected -1/EINVAL (%d), got %d, errno %d (%s)", (void *)p,
+	    EINVAL, r, r == 0 ? 0 : e, r == 0 ? "none" : strerror(e));
+	r = munmap(p + ps, 0);
+	e = errno;
+	ATF_REQUIRE_MSG(r == -1 && e == EINVAL, "munmap(%p, 0) on a mapping: "
+	    "expected -1/EINVAL (%d), got %d, errno %d (%s)",
+	    (void *)(p + ps), EINVAL, r, r == 0 ? 0 : e,
+	    r == 0 ? "none" : strerror(e));
+	ATF_REQUIRE_MSG(mc_all_bytes(p, 2 * ps, 'z'), "the mapping changed "
+	    "after munmap(addr, 0)");
+	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
+	r = munmap(p, 0);
+	e = errno;
+	ATF_REQUIRE_MSG(r == -1 && e == EINVAL, "munmap(%p, 0) on a hole: "
+	    "expected -1/EINVAL (%d), got %d, errno %d (%s)", (void *)p,
+	    EINVAL, r, r == 0 ? 0 : e, r == 0 ? "none" : strerror(e));
+}
+
+MC_TC(munmap_length_rounds_up_to_pages, "MUNMAP-6",
+    "munmap with a length that is not a multiple of the page size unmaps "
+    "every page the range touches, and nothing after it")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mc_map_anon(4 * ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+
+	memset(p, 'u', 4 * ps);
+	/* 1 byte: the whole first page goes. */
+	ATF_REQUIRE_MSG(munmap(p, 1) == 0, "munmap(p, 1): %s", strerror(errno));
+	MC_REQUIRE_FAULT(p + ps - 1, MC_READ, SIGSEGV, SEGV_MAPERR);
+	MC_REQUIRE_NO_FAULT(p + ps, MC_READ);
+	/* One page and one byte: pages 1 and 2 go, page 3 stays. */
+	ATF_REQUIRE_MSG(munmap(p + ps, ps + 1) == 0, "munmap(p + 1 page, "
+	    "1 page + 1 byte): %s", strerror(errno));
+	MC_REQUIRE_FAULT(p + ps, MC_READ, SIGSEGV, SEGV_MAPERR);
+	MC_REQUIRE_FAULT(p + 3 * ps - 1, MC_READ, SIGSEGV, SEGV_MAPERR);
+	MC_REQUIRE_NO_FAULT(p + 3 * ps, MC_READ);
+	ATF_REQUIRE_MSG(mc_all_bytes(p + 3 * ps, ps, 'u'), "the page after "
+	    "the unmapped range changed");
+	ATF_REQUIRE(munmap(p + 3 * ps, ps) == 0);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, access_after_munmap_segv_maperr);
 	ATF_TP_ADD_TC(tp, partial_munmap_splits_mapping);
+	ATF_TP_ADD_TC(tp, munmap_range_without_mapping_succeeds);
+	ATF_TP_ADD_TC(tp, munmap_unaligned_addr_einval);
+	ATF_TP_ADD_TC(tp, munmap_zero_length_einval);
+	ATF_TP_ADD_TC(tp, munmap_length_rounds_up_to_pages);
 	return atf_no_error();
 }
