@@ -32,6 +32,9 @@ PARALLELISM ?= 2
 
 all: $(PROGS) $(TOOLS)
 
+# The library objects are real targets, not intermediates to delete.
+.SECONDARY: $(LIBOBJ)
+
 $(BUILD)/tests/lib/%.o: tests/lib/%.c $(LIBHDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
