@@ -1,0 +1,282 @@
+/*
+ * t_maps: what /proc/self/maps (proc(5)) says about mappings: permission
+ * letters, the shared/private letter, file offset, device, inode and path.
+ */
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/vfs.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mc.h"
+
+#ifndef OVERLAYFS_SUPER_MAGIC
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+#endif
+
+/* One parsed line of /proc/self/maps. */
+struct maps_ent {
+	uintptr_t start, end;
+	char perms[5];
+	unsigned long long offset;
+	unsigned int major, minor;
+	unsigned long long inode;
+	char path[PATH_MAX + 16]; /* "" for none */
+	char line[PATH_MAX + 128];
+};
+
+static void
+maps_get(const void *addr, struct maps_ent *e)
+{
+	int pos = 0;
+
+	memset(e, 0, sizeof(*e));
+	ATF_REQUIRE_MSG(mc_maps_line(addr, e->line, sizeof(e->line)), "no "
+	    "mapping holds %p in /proc/self/maps", addr);
+	ATF_REQUIRE_MSG(sscanf(e->line, "%" SCNxPTR "-%" SCNxPTR " %4s %llx "
+	    "%x:%x %llu%n", &e->start, &e->end, e->perms, &e->offset,
+	    &e->major, &e->minor, &e->inode, &pos) == 7, "unparsable "
+	    "/proc/self/maps line \"%s\"", e->line);
+	while (e->line[pos] == ' ')
+		pos++;
+	snprintf(e->path, sizeof(e->path), "%s", e->line + pos);
+}
+
+static void *
+map_or_skip_exec(size_t len, int prot, int flags, int fd)
+{
+	void *p = mmap(NULL, len, prot, flags, fd, 0);
+
+	if (p == MAP_FAILED && (prot & PROT_EXEC) &&
+	    (errno == EACCES || errno == EPERM))
+		atf_tc_skip("a policy forbids mappings with prot %#x: %s", prot,
+		    strerror(errno));
+	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap(%zu bytes, prot %#x, flags "
+	    "%#x, fd %d): %s", len, prot, flags, fd, strerror(errno));
+	return p;
+}
+
+MC_TC(perms_letters_follow_prot, "MAPS-1",
+    "The r, w and x permission letters of a mapping in /proc/self/maps "
+    "are set exactly for PROT_READ, PROT_WRITE and PROT_EXEC (all eight "
+    "combinations, '-' otherwise)")
+{
+	size_t ps = mc_pagesize();
+
+	for (int prot = 0; prot < 8; prot++) {
+		struct maps_ent e;
+		char want[5];
+		void *p;
+
+		snprintf(want, sizeof(want), "%c%c%cp",
+		    prot & PROT_READ ? 'r' : '-', prot & PROT_WRITE ? 'w' : '-',
+		    prot & PROT_EXEC ? 'x' : '-');
+		p = map_or_skip_exec(ps, prot, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1);
+		maps_get(p, &e);
+		ATF_REQUIRE_MSG(strcmp(e.perms, want) == 0, "prot %#x: "
+		    "expected perms %s, /proc/self/maps says \"%s\"", prot,
+		    want, e.line);
+		ATF_REQUIRE(munmap(p, ps) == 0);
+	}
+}
+
+MC_TC(perms_shared_private_letter, "MAPS-2",
+    "The fourth permission letter is 's' for MAP_SHARED mappings "
+    "(anonymous, file, and file open read-only) and 'p' for MAP_PRIVATE "
+    "ones")
+{
+	size_t ps = mc_pagesize();
+	int rw = mc_make_file("f", 1);
+	int ro = open("f", O_RDONLY);
+	struct {
+		const char *what;
+		int prot, flags, fd;
+		char letter;
+	} cases[] = {
+		{ "shared anonymous", PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 's' },
+		{ "private anonymous", PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 'p' },
+		{ "shared file (O_RDWR)", PROT_READ | PROT_WRITE, MAP_SHARED,
+		    rw, 's' },
+		{ "shared file (O_RDONLY)", PROT_READ, MAP_SHARED, ro, 's' },
+		{ "private file (O_RDONLY)", PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE, ro, 'p' },
+		{ "shared read-only anonymous", PROT_READ,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 's' },
+	};
+
+	ATF_REQUIRE_MSG(ro >= 0, "open(f, O_RDONLY): %s", strerror(errno));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct maps_ent e;
+		void *p = mmap(NULL, ps, cases[i].prot, cases[i].flags,
+		    cases[i].fd, 0);
+
+		ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap(%s): %s", cases[i].what,
+		    strerror(errno));
+		maps_get(p, &e);
+		ATF_REQUIRE_MSG(e.perms[3] == cases[i].letter, "%s mapping: "
+		    "expected '%c' as fourth perms letter, /proc/self/maps "
+		    "says \"%s\"", cases[i].what, cases[i].letter, e.line);
+		ATF_REQUIRE(munmap(p, ps) == 0);
+	}
+	close(ro);
+	close(rw);
+}
+
+MC_TC(perms_follow_mprotect, "MAPS-3",
+    "After mprotect, the permission letters in /proc/self/maps show the "
+    "new protection while the shared letter stays")
+{
+	size_t ps = mc_pagesize();
+	int fd = mc_make_file("f", 1);
+	void *p = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	const struct {
+		int prot;
+		const char *want;
+	} steps[] = {
+		{ PROT_READ, "r--s" },
+		{ PROT_NONE, "---s" },
+		{ PROT_WRITE, "-w-s" },
+		{ PROT_READ | PROT_WRITE, "rw-s" },
+	};
+	struct maps_ent e;
+
+	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap: %s", strerror(errno));
+	maps_get(p, &e);
+	ATF_REQUIRE_MSG(strcmp(e.perms, "rw-s") == 0, "initial perms: "
+	    "expected rw-s, maps says \"%s\"", e.line);
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		ATF_REQUIRE_MSG(mprotect(p, ps, steps[i].prot) == 0,
+		    "mprotect(%#x): %s", steps[i].prot, strerror(errno));
+		maps_get(p, &e);
+		ATF_REQUIRE_MSG(strcmp(e.perms, steps[i].want) == 0,
+		    "after mprotect(%#x): expected %s, maps says \"%s\"",
+		    steps[i].prot, steps[i].want, e.line);
+	}
+	ATF_REQUIRE(munmap(p, ps) == 0);
+	close(fd);
+}
+
+MC_TC(file_mapping_offset_dev_inode_path, "MAPS-4",
+    "A file mapping's line shows its file offset, the file's device "
+    "(major:minor) and inode, and the file's absolute path")
+{
+	size_t ps = mc_pagesize();
+	int fd = mc_make_file("f", 4);
+	char path[PATH_MAX];
+	struct maps_ent e;
+	struct statfs sfs;
+	struct stat st;
+	void *p;
+
+	ATF_REQUIRE_MSG(realpath("f", path) != NULL, "realpath(f): %s",
+	    strerror(errno));
+	ATF_REQUIRE(fstat(fd, &st) == 0);
+	p = mmap(NULL, ps, PROT_READ, MAP_SHARED, fd, (off_t)(2 * ps));
+	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap at offset 2 pages: %s",
+	    strerror(errno));
+	maps_get(p, &e);
+	ATF_REQUIRE_MSG(e.offset == 2 * ps, "offset field: expected %#zx, "
+	    "maps says \"%s\"", 2 * ps, e.line);
+	ATF_REQUIRE_MSG(strcmp(e.path, path) == 0, "pathname: expected "
+	    "\"%s\", maps says \"%s\"", path, e.line);
+	ATF_REQUIRE(fstatfs(fd, &sfs) == 0);
+	if (sfs.f_type == OVERLAYFS_SUPER_MAGIC)
+		atf_tc_skip("offset and path verified; on overlayfs maps shows "
+		    "the underlying layer's device and inode, not stat()'s");
+	ATF_REQUIRE_MSG(e.major == major(st.st_dev) &&
+	    e.minor == minor(st.st_dev) && e.inode == st.st_ino, "device "
+	    "and inode: expected %02x:%02x %ju (fstat), maps says \"%s\"",
+	    major(st.st_dev), minor(st.st_dev), (uintmax_t)st.st_ino, e.line);
+	ATF_REQUIRE(munmap(p, ps) == 0);
+	close(fd);
+}
+
+MC_TC(anon_mapping_no_inode_no_path, "MAPS-5",
+    "A private anonymous mapping shows offset 0, device 00:00, inode 0 "
+    "and an empty pathname")
+{
+	size_t ps = mc_pagesize();
+	/* PROT_NONE neighbours keep it from merging with anything else */
+	unsigned char *g = mc_map_anon(3 * ps, PROT_NONE, MAP_PRIVATE);
+	struct maps_ent e;
+
+	ATF_REQUIRE(mprotect(g + ps, ps, PROT_READ | PROT_WRITE) == 0);
+	g[ps] = 1;
+	maps_get(g + ps, &e);
+	ATF_REQUIRE_MSG(e.offset == 0 && e.major == 0 && e.minor == 0 &&
+	    e.inode == 0 && e.path[0] == '\0', "expected \"... 00000000 "
+	    "00:00 0\" and no pathname, maps says \"%s\"", e.line);
+	ATF_REQUIRE(munmap(g, 3 * ps) == 0);
+}
+
+MC_TC(deleted_file_mapping_marked_deleted, "MAPS-6",
+    "The mapping of a file that has been unlinked shows the path followed "
+    "by \" (deleted)\"")
+{
+	size_t ps = mc_pagesize();
+	int fd = mc_make_file("f", 1);
+	char path[PATH_MAX], want[PATH_MAX + 16];
+	struct maps_ent e;
+	void *p;
+
+	ATF_REQUIRE_MSG(realpath("f", path) != NULL, "realpath(f): %s",
+	    strerror(errno));
+	p = mmap(NULL, ps, PROT_READ, MAP_PRIVATE, fd, 0);
+	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap: %s", strerror(errno));
+	close(fd);
+	maps_get(p, &e);
+	ATF_REQUIRE_MSG(strcmp(e.path, path) == 0, "before unlink: expected "
+	    "\"%s\", maps says \"%s\"", path, e.line);
+	ATF_REQUIRE(unlink("f") == 0);
+	snprintf(want, sizeof(want), "%s (deleted)", path);
+	maps_get(p, &e);
+	ATF_REQUIRE_MSG(strcmp(e.path, want) == 0, "after unlink: expected "
+	    "\"%s\", maps says \"%s\"", want, e.line);
+	ATF_REQUIRE(munmap(p, ps) == 0);
+}
+
+MC_TC(split_file_mapping_pieces_keep_offsets, "MAPS-7",
+    "When mprotect splits a file mapping, each piece's line shows the file "
+    "offset of its own first page")
+{
+	size_t ps = mc_pagesize();
+	int fd = mc_make_file("f", 5);
+	unsigned char *p = mmap(NULL, 3 * ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, fd, (off_t)ps);
+	struct maps_ent e;
+
+	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap: %s", strerror(errno));
+	ATF_REQUIRE(mprotect(p + ps, ps, PROT_READ) == 0);
+	for (size_t i = 0; i < 3; i++) {
+		maps_get(p + i * ps, &e);
+		ATF_REQUIRE_MSG(e.start == (uintptr_t)(p + i * ps) &&
+		    e.offset == (i + 1) * ps, "piece %zu: expected start %p "
+		    "offset %#zx, maps says \"%s\"", i, (void *)(p + i * ps),
+		    (i + 1) * ps, e.line);
+	}
+	ATF_REQUIRE(munmap(p, 3 * ps) == 0);
+	close(fd);
+}
+
+ATF_TP_ADD_TCS(tp)
+{
+	ATF_TP_ADD_TC(tp, perms_letters_follow_prot);
+	ATF_TP_ADD_TC(tp, perms_shared_private_letter);
+	ATF_TP_ADD_TC(tp, perms_follow_mprotect);
+	ATF_TP_ADD_TC(tp, file_mapping_offset_dev_inode_path);
+	ATF_TP_ADD_TC(tp, anon_mapping_no_inode_no_path);
+	ATF_TP_ADD_TC(tp, deleted_file_mapping_marked_deleted);
+	ATF_TP_ADD_TC(tp, split_file_mapping_pieces_keep_offsets);
+	return atf_no_error();
+}

@@ -1,0 +1,427 @@
+/*
+ * t_mprotect: mprotect(2) and POSIX mprotect: raising and lowering the
+ * protection of anonymous and file mappings, the errors, and protection
+ * applying per page (splitting mappings).
+ */
+#include <sys/mman.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mc.h"
+
+static void
+mprotect_ok(void *addr, size_t len, int prot)
+{
+	ATF_REQUIRE_MSG(mprotect(addr, len, prot) == 0, "mprotect(%p, %zu, "
+	    "%#x): %s", addr, len, prot, strerror(errno));
+}
+
+static void
+require_mprotect_errno(void *addr, size_t len, int prot, int want,
+    const char *what)
+{
+	int r, e;
+
+	errno = 0;
+	r = mprotect(addr, len, prot);
+	e = errno;
+	ATF_REQUIRE_MSG(r == -1 && e == want, "mprotect(%p, %zu, %#x) %s: "
+	    "expected -1/%s, got %d/%s", addr, len, prot, what,
+	    strerror(want), r, r == -1 ? strerror(e) : "-");
+}
+
+static void *
+map_file(int fd, size_t len, int prot, int flags)
+{
+	void *p = mmap(NULL, len, prot, flags, fd, 0);
+
+	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap(file, %zu bytes, prot %#x, "
+	    "flags %#x): %s", len, prot, flags, strerror(errno));
+	return p;
+}
+
+/*
+ * 'n' pages of private anonymous memory between two PROT_NONE guard pages,
+ * so that no neighbouring mapping can merge with it. Returns the first
+ * usable page; the whole reservation is n + 2 pages from result - ps.
+ */
+static unsigned char *
+map_guarded(size_t n, int prot)
+{
+	size_t ps = mc_pagesize();
+	unsigned char *g = mc_map_anon((n + 2) * ps, PROT_NONE, MAP_PRIVATE);
+
+	mprotect_ok(g + ps, n * ps, prot);
+	return g + ps;
+}
+
+static void
+unmap_guarded(unsigned char *p, size_t n)
+{
+	size_t ps = mc_pagesize();
+
+	ATF_REQUIRE(munmap(p - ps, (n + 2) * ps) == 0);
+}
+
+/* Start, end and permission letters of the mapping holding addr. */
+static void
+maps_entry(const void *addr, uintptr_t *start, uintptr_t *end, char perms[5])
+{
+	char line[1024];
+
+	ATF_REQUIRE_MSG(mc_maps_line(addr, line, sizeof(line)), "no mapping "
+	    "holds %p in /proc/self/maps", addr);
+	ATF_REQUIRE_MSG(sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %4s", start,
+	    end, perms) == 3, "unparsable /proc/self/maps line \"%s\"", line);
+}
+
+MC_TC(anon_downgrade_rw_to_read, "MPROT-1",
+    "Lowering a private anonymous mapping from read-write to read-only "
+    "keeps its contents readable and makes writes raise SIGSEGV/"
+    "SEGV_ACCERR")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mc_map_anon(2 * ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+
+	memset(p, 'd', 2 * ps);
+	mprotect_ok(p, 2 * ps, PROT_READ);
+	ATF_REQUIRE_MSG(mc_all_bytes(p, 2 * ps, 'd'), "contents changed by "
+	    "mprotect(PROT_READ)");
+	MC_REQUIRE_FAULT(p, MC_WRITE, SIGSEGV, SEGV_ACCERR);
+	MC_REQUIRE_FAULT(p + 2 * ps - 1, MC_WRITE, SIGSEGV, SEGV_ACCERR);
+	ATF_REQUIRE_MSG(p[0] == 'd', "the faulting write changed the page");
+	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
+}
+
+MC_TC(anon_upgrade_read_to_rw, "MPROT-2",
+    "Raising a read-only private anonymous mapping to read-write lets "
+    "writes succeed, on pages already read (zero page) and untouched ones")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mc_map_anon(2 * ps, PROT_READ, MAP_PRIVATE);
+
+	ATF_REQUIRE(p[0] == 0); /* read-faulted page */
+	MC_REQUIRE_FAULT(p, MC_WRITE, SIGSEGV, SEGV_ACCERR);
+	mprotect_ok(p, 2 * ps, PROT_READ | PROT_WRITE);
+	MC_REQUIRE_NO_FAULT(p, MC_WRITE);
+	MC_REQUIRE_NO_FAULT(p + ps, MC_WRITE);
+	ATF_REQUIRE_MSG(p[0] == 0xA5 && p[ps] == 0xA5, "writes after the "
+	    "upgrade did not stick: %#x %#x", p[0], p[ps]);
+	ATF_REQUIRE_MSG(p[1] == 0 && p[ps + 1] == 0, "the rest of the pages "
+	    "is not zero");
+	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
+}
+
+MC_TC(prot_none_roundtrip_keeps_contents, "MPROT-3",
+    "mprotect(PROT_NONE) forbids every access (SIGSEGV/SEGV_ACCERR) but "
+    "keeps the contents: restoring read-write gives the data back")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mc_map_anon(2 * ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+
+	memset(p, 'n', 2 * ps);
+	mprotect_ok(p, 2 * ps, PROT_NONE);
+	MC_REQUIRE_FAULT(p, MC_READ, SIGSEGV, SEGV_ACCERR);
+	MC_REQUIRE_FAULT(p + ps, MC_WRITE, SIGSEGV, SEGV_ACCERR);
+	mprotect_ok(p, 2 * ps, PROT_READ | PROT_WRITE);
+	ATF_REQUIRE_MSG(mc_all_bytes(p, 2 * ps, 'n'), "contents lost across "
+	    "PROT_NONE and back");
+	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
+}
+
+MC_TC(shared_file_downgrade_then_upgrade, "MPROT-4",
+    "On a shared mapping of a file open read-write, lowering to read-only "
+    "makes writes fault (the file unchanged) and raising back to "
+    "read-write makes writes reach the file again")
+{
+	size_t ps = mc_pagesize();
+	int fd = mc_make_file("f", 2);
+	unsigned char *p = map_file(fd, 2 * ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED);
+	unsigned char c;
+
+	p[0] = 'x';
+	mprotect_ok(p, 2 * ps, PROT_READ);
+	MC_REQUIRE_FAULT(p + ps, MC_WRITE, SIGSEGV, SEGV_ACCERR);
+	mc_pread_all(fd, &c, 1, (off_t)ps);
+	ATF_REQUIRE_MSG(c == mc_pattern(1), "the faulting write reached the "
+	    "file: %#x", c);
+	ATF_REQUIRE_MSG(p[0] == 'x', "read-only mapping lost the earlier "
+	    "write: %#x", p[0]);
+	mprotect_ok(p, 2 * ps, PROT_READ | PROT_WRITE);
+	p[ps] = 'y';
+	mc_pread_all(fd, &c, 1, (off_t)ps);
+	ATF_REQUIRE_MSG(c == 'y', "after raising back to PROT_WRITE the "
+	    "write did not reach the file: read() sees %#x", c);
+	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
+	close(fd);
+}
+
+MC_TC(private_rdonly_fd_may_add_write, "MPROT-5",
+    "A MAP_PRIVATE mapping of a file open read-only may be given "
+    "PROT_WRITE; its writes stay private and the file is unchanged")
+{
+	size_t ps = mc_pagesize();
+	int rw = mc_make_file("f", 1);
+	int fd = open("f", O_RDONLY);
+	unsigned char *p, c;
+
+	ATF_REQUIRE_MSG(fd >= 0, "open(f, O_RDONLY): %s", strerror(errno));
+	p = map_file(fd, ps, PROT_READ, MAP_PRIVATE);
+	mprotect_ok(p, ps, PROT_READ | PROT_WRITE);
+	p[0] = 'p';
+	mc_pread_all(rw, &c, 1, 0);
+	ATF_REQUIRE_MSG(c == mc_pattern(0), "a private write reached the "
+	    "file: %#x", c);
+	ATF_REQUIRE_MSG(p[0] == 'p' && p[1] == mc_pattern(0), "private copy "
+	    "wrong: %#x %#x", p[0], p[1]);
+	ATF_REQUIRE(munmap(p, ps) == 0);
+	close(fd);
+	close(rw);
+}
+
+MC_TC(shared_rdonly_fd_add_write_eacces, "MPROT-6",
+    "Adding PROT_WRITE to a MAP_SHARED mapping of a file open read-only "
+    "fails with EACCES and the mapping keeps its protection")
+{
+	size_t ps = mc_pagesize();
+	int rw = mc_make_file("f", 1);
+	int fd = open("f", O_RDONLY);
+	unsigned char *p, c;
+
+	ATF_REQUIRE_MSG(fd >= 0, "open(f, O_RDONLY): %s", strerror(errno));
+	p = map_file(fd, ps, PROT_READ, MAP_SHARED);
+	require_mprotect_errno(p, ps, PROT_READ | PROT_WRITE, EACCES,
+	    "on a MAP_SHARED mapping of an O_RDONLY fd");
+	require_mprotect_errno(p, ps, PROT_WRITE, EACCES,
+	    "(PROT_WRITE alone) on a MAP_SHARED mapping of an O_RDONLY fd");
+	ATF_REQUIRE_MSG(p[0] == mc_pattern(0), "mapping unreadable after the "
+	    "failed mprotect");
+	MC_REQUIRE_FAULT(p, MC_WRITE, SIGSEGV, SEGV_ACCERR);
+	mc_pread_all(rw, &c, 1, 0);
+	ATF_REQUIRE(c == mc_pattern(0));
+	ATF_REQUIRE(munmap(p, ps) == 0);
+	close(fd);
+	close(rw);
+}
+
+MC_TC(unmapped_range_enomem, "MPROT-7",
+    "mprotect of a range where nothing is mapped fails with ENOMEM")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mc_map_anon(2 * ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+
+	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
+	require_mprotect_errno(p, 2 * ps, PROT_READ, ENOMEM,
+	    "of an unmapped range");
+	require_mprotect_errno(p + ps, ps, PROT_NONE, ENOMEM,
+	    "of an unmapped page");
+}
+
+MC_TC(partly_unmapped_range_enomem, "MPROT-8",
+    "mprotect of a range that is only partly mapped fails with ENOMEM, "
+    "whether the hole is at the start, in the middle or at the end")
+{
+	size_t ps = mc_pagesize();
+	/* pages: 0 mapped, 1 hole, 2 mapped, 3 hole */
+	unsigned char *p = mc_map_anon(4 * ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+
+	ATF_REQUIRE(munmap(p + ps, ps) == 0);
+	ATF_REQUIRE(munmap(p + 3 * ps, ps) == 0);
+	require_mprotect_errno(p, 3 * ps, PROT_READ, ENOMEM,
+	    "over mapped, hole, mapped pages");
+	require_mprotect_errno(p + ps, 2 * ps, PROT_READ, ENOMEM,
+	    "over a hole then a mapped page");
+	require_mprotect_errno(p + 2 * ps, 2 * ps, PROT_READ, ENOMEM,
+	    "over a mapped page then a hole");
+	ATF_REQUIRE(munmap(p, 4 * ps) == 0);
+}
+
+MC_TC(unaligned_addr_einval, "MPROT-9",
+    "mprotect with an address that is not page aligned fails with EINVAL "
+    "and changes nothing")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mc_map_anon(2 * ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+
+	require_mprotect_errno(p + 1, ps, PROT_READ, EINVAL,
+	    "at page start + 1");
+	require_mprotect_errno(p + ps / 2, ps, PROT_NONE, EINVAL,
+	    "at half a page");
+	MC_REQUIRE_NO_FAULT(p, MC_WRITE);
+	MC_REQUIRE_NO_FAULT(p + ps, MC_WRITE);
+	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
+}
+
+MC_TC(invalid_prot_einval, "MPROT-10",
+    "mprotect with unknown prot bits, or with both PROT_GROWSUP and "
+    "PROT_GROWSDOWN, fails with EINVAL and changes nothing")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mc_map_anon(ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+	const int bad[3] = { PROT_READ | (1 << 20), PROT_READ | (1 << 28),
+	    PROT_READ | PROT_GROWSDOWN | PROT_GROWSUP };
+	const char *what[3] = { "with bit 20 set", "with bit 28 set",
+	    "with PROT_GROWSDOWN|PROT_GROWSUP" };
+
+	for (int i = 0; i < 3; i++)
+		require_mprotect_errno(p, ps, bad[i], EINVAL, what[i]);
+	MC_REQUIRE_NO_FAULT(p, MC_WRITE);
+	ATF_REQUIRE(munmap(p, ps) == 0);
+}
+
+MC_TC(length_rounds_up_to_whole_pages, "MPROT-11",
+    "mprotect changes whole pages: a length of one byte (or of a page plus "
+    "one byte) covers every page it touches, and no more")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = map_guarded(3, PROT_READ | PROT_WRITE);
+
+	mprotect_ok(p, 1, PROT_READ);
+	MC_REQUIRE_FAULT(p + ps - 1, MC_WRITE, SIGSEGV, SEGV_ACCERR);
+	MC_REQUIRE_NO_FAULT(p + ps, MC_WRITE);
+	mprotect_ok(p + ps, ps + 1, PROT_READ);
+	MC_REQUIRE_FAULT(p + ps, MC_WRITE, SIGSEGV, SEGV_ACCERR);
+	MC_REQUIRE_FAULT(p + 3 * ps - 1, MC_WRITE, SIGSEGV, SEGV_ACCERR);
+	unmap_guarded(p, 3);
+}
+
+MC_TC(middle_page_mprotect_splits_mapping, "MPROT-12",
+    "mprotect of the middle page of three applies to that page only and "
+    "splits the mapping into three in /proc/self/maps")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = map_guarded(3, PROT_READ | PROT_WRITE);
+	const char *want[3] = { "rw-p", "r--p", "rw-p" };
+	uintptr_t s, e;
+	char perms[5];
+
+	memset(p, 'm', 3 * ps);
+	maps_entry(p + ps, &s, &e, perms);
+	ATF_REQUIRE_MSG(s == (uintptr_t)p && e == (uintptr_t)(p + 3 * ps),
+	    "before: expected one mapping %p-%p, maps says %#jx-%#jx",
+	    (void *)p, (void *)(p + 3 * ps), (uintmax_t)s, (uintmax_t)e);
+	mprotect_ok(p + ps, ps, PROT_READ);
+	MC_REQUIRE_NO_FAULT(p + ps - 1, MC_WRITE);
+	MC_REQUIRE_FAULT(p + ps, MC_WRITE, SIGSEGV, SEGV_ACCERR);
+	MC_REQUIRE_FAULT(p + 2 * ps - 1, MC_WRITE, SIGSEGV, SEGV_ACCERR);
+	MC_REQUIRE_NO_FAULT(p + 2 * ps, MC_WRITE);
+	for (size_t i = 0; i < 3; i++) {
+		maps_entry(p + i * ps, &s, &e, perms);
+		ATF_REQUIRE_MSG(s == (uintptr_t)(p + i * ps) &&
+		    e == (uintptr_t)(p + (i + 1) * ps) &&
+		    strcmp(perms, want[i]) == 0, "piece %zu: expected "
+		    "%p-%p %s, /proc/self/maps says %#jx-%#jx %s", i,
+		    (void *)(p + i * ps), (void *)(p + (i + 1) * ps), want[i],
+		    (uintmax_t)s, (uintmax_t)e, perms);
+	}
+	ATF_REQUIRE_MSG(p[ps + 1] == 'm', "middle page contents changed");
+	unmap_guarded(p, 3);
+}
+
+/* A function that just returns, as machine code for this CPU. */
+static size_t
+return_insn(unsigned char *buf)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	buf[0] = 0xc3; /* ret */
+	return 1;
+#elif defined(__aarch64__)
+	const uint32_t ret = 0xd65f03c0; /* ret */
+	memcpy(buf, &ret, sizeof(ret));
+	return sizeof(ret);
+#elif defined(__powerpc64__) && defined(_CALL_ELF) && _CALL_ELF == 2
+	const uint32_t blr = 0x4e800020; /* blr */
+	memcpy(buf, &blr, sizeof(blr));
+	return sizeof(blr);
+#else
+	(void)buf;
+	return 0;
+#endif
+}
+
+MC_TC(add_exec_runs_code_remove_exec_faults, "MPROT-13",
+    "Code written while a mapping is read-write runs after mprotect("
+    "PROT_READ|PROT_EXEC); removing PROT_EXEC again makes a call raise "
+    "SIGSEGV")
+{
+	size_t ps = mc_pagesize(), n;
+	unsigned char *p = mc_map_anon(ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+
+	n = return_insn(p);
+	if (n == 0)
+		atf_tc_skip("no return instruction known for this CPU");
+	__builtin___clear_cache((char *)p, (char *)p + n);
+	if (mprotect(p, ps, PROT_READ | PROT_EXEC) != 0) {
+		if (errno == EACCES || errno == EPERM)
+			atf_tc_skip("a W^X policy (SELinux execmem, "
+			    "PR_SET_MDWE) forbids making written memory "
+			    "executable: %s", strerror(errno));
+		ATF_REQUIRE_MSG(false, "mprotect(PROT_READ|PROT_EXEC): %s",
+		    strerror(errno));
+	}
+	MC_REQUIRE_NO_FAULT(p, MC_EXEC);
+	mprotect_ok(p, ps, PROT_READ);
+	MC_REQUIRE_FAULT(p, MC_EXEC, SIGSEGV, SEGV_ACCERR);
+	ATF_REQUIRE(munmap(p, ps) == 0);
+}
+
+MC_TC(prot_growsdown_extends_to_mapping_start, "MPROT-14",
+    "PROT_GROWSDOWN applies the change from the given page down to the "
+    "start of a MAP_GROWSDOWN mapping; on a mapping that does not grow "
+    "down it fails with EINVAL")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mmap(NULL, 4 * ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN, -1, 0);
+	unsigned char *q;
+
+	if (p == MAP_FAILED && (errno == EINVAL || errno == ENOTSUP))
+		atf_tc_skip("MAP_GROWSDOWN not supported: %s", strerror(errno));
+	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap(MAP_GROWSDOWN): %s",
+	    strerror(errno));
+	mprotect_ok(p + 2 * ps, ps, PROT_READ | PROT_GROWSDOWN);
+	for (size_t i = 0; i < 3; i++)
+		MC_REQUIRE_FAULT(p + i * ps, MC_WRITE, SIGSEGV, SEGV_ACCERR);
+	MC_REQUIRE_NO_FAULT(p + 3 * ps, MC_WRITE);
+	ATF_REQUIRE(munmap(p, 4 * ps) == 0);
+
+	q = mc_map_anon(2 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	require_mprotect_errno(q + ps, ps, PROT_READ | PROT_GROWSDOWN, EINVAL,
+	    "with PROT_GROWSDOWN on a mapping without MAP_GROWSDOWN");
+	MC_REQUIRE_NO_FAULT(q, MC_WRITE);
+	MC_REQUIRE_NO_FAULT(q + ps, MC_WRITE);
+	ATF_REQUIRE(munmap(q, 2 * ps) == 0);
+}
+
+ATF_TP_ADD_TCS(tp)
+{
+	ATF_TP_ADD_TC(tp, anon_downgrade_rw_to_read);
+	ATF_TP_ADD_TC(tp, anon_upgrade_read_to_rw);
+	ATF_TP_ADD_TC(tp, prot_none_roundtrip_keeps_contents);
+	ATF_TP_ADD_TC(tp, shared_file_downgrade_then_upgrade);
+	ATF_TP_ADD_TC(tp, private_rdonly_fd_may_add_write);
+	ATF_TP_ADD_TC(tp, shared_rdonly_fd_add_write_eacces);
+	ATF_TP_ADD_TC(tp, unmapped_range_enomem);
+	ATF_TP_ADD_TC(tp, partly_unmapped_range_enomem);
+	ATF_TP_ADD_TC(tp, unaligned_addr_einval);
+	ATF_TP_ADD_TC(tp, invalid_prot_einval);
+	ATF_TP_ADD_TC(tp, length_rounds_up_to_whole_pages);
+	ATF_TP_ADD_TC(tp, middle_page_mprotect_splits_mapping);
+	ATF_TP_ADD_TC(tp, add_exec_runs_code_remove_exec_faults);
+	ATF_TP_ADD_TC(tp, prot_growsdown_extends_to_mapping_start);
+	return atf_no_error();
+}
