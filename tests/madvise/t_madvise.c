@@ -1,0 +1,990 @@
+/*
+ * t_madvise: madvise(2) semantics: what each advice does to the contents of
+ * the range (MADV_DONTNEED, MADV_FREE, MADV_REMOVE), to children
+ * (MADV_DONTFORK, MADV_DOFORK, MADV_WIPEONFORK, MADV_KEEPONFORK), to
+ * residency (MADV_WILLNEED, MADV_POPULATE_READ/WRITE), and its errors.
+ *
+ * Advice a kernel may lack (MADV_FREE before 4.5, MADV_WIPEONFORK before
+ * 4.14, MADV_POPULATE_* before 5.14) is probed on a mapping it must accept
+ * (a private anonymous one): EINVAL there means "not supported" and the case
+ * is skipped with that reason.
+ */
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mc.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* Bytes of [p, p+len) that are not zero. */
+static size_t
+count_nonzero(const void *p, size_t len)
+{
+	const volatile unsigned char *q = p;
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += q[i] != 0;
+	return n;
+}
+
+/* Bytes of [p, p+len) that differ from c. */
+static size_t
+count_not(const void *p, size_t len, unsigned char c)
+{
+	const volatile unsigned char *q = p;
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += q[i] != c;
+	return n;
+}
+
+/*
+ * Apply advice that may be missing from the kernel to a private anonymous
+ * mapping (where every kernel that knows the advice accepts it): EINVAL
+ * means the kernel does not know it, and the case is skipped.
+ */
+static void
+advise_or_skip(void *p, size_t len, int advice, const char *name,
+    const char *since)
+{
+	if (madvise(p, len, advice) == 0)
+		return;
+	if (errno == EINVAL)
+		atf_tc_skip("%s not supported by this kernel (EINVAL on a "
+		    "private anonymous mapping; Linux %s+)", name, since);
+	ATF_REQUIRE_MSG(false, "madvise(%p, %zu, %s) on a private anonymous "
+	    "mapping: expected success, got errno %d (%s)", p, len, name,
+	    errno, strerror(errno));
+}
+
+/* Require madvise() to fail with want; name the call in the message. */
+#define REQUIRE_MADV_ERR(p, len, adv, want, what)                          \
+	do {                                                               \
+		errno = 0;                                                 \
+		int r_ = madvise((p), (len), (adv));                       \
+		int e_ = errno;                                            \
+		ATF_REQUIRE_MSG(r_ == -1 && e_ == (want), "%s: expected "  \
+		    "-1/errno %d (%s), got %d/errno %d (%s)", (what),      \
+		    (want), strerror(want), r_, e_, strerror(e_));         \
+	} while (0)
+
+/* A memfd of 'pages' pages, page i filled with mc_pattern(i). */
+static int
+make_memfd(size_t pages)
+{
+	size_t ps = mc_pagesize();
+	unsigned char *buf = malloc(ps);
+	int fd = memfd_create("mmapconf-madvise", MFD_CLOEXEC);
+
+	if (fd < 0 && errno == ENOSYS)
+		atf_tc_skip("memfd_create not supported: ENOSYS");
+	ATF_REQUIRE_MSG(fd >= 0, "memfd_create: %s", strerror(errno));
+	ATF_REQUIRE(buf != NULL);
+	for (size_t i = 0; i < pages; i++) {
+		memset(buf, mc_pattern(i), ps);
+		ATF_REQUIRE_MSG(pwrite(fd, buf, ps, (off_t)(i * ps)) ==
+		    (ssize_t)ps, "pwrite(memfd, page %zu): %s", i,
+		    strerror(errno));
+	}
+	free(buf);
+	return fd;
+}
+
+static void *
+map_fd(size_t len, int prot, int flags, int fd)
+{
+	void *p = mmap(NULL, len, prot, flags, fd, 0);
+
+	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap(fd %d, %zu bytes, prot %#x, "
+	    "flags %#x): %s", fd, len, prot, flags, strerror(errno));
+	return p;
+}
+
+/* ---- child that reads what it sees at an address --------------------- */
+
+/*
+ * A child that, on each u64 request (an offset, or UINT64_MAX to stop),
+ * reports how many bytes of the page at base+offset differ from 'expect'
+ * (so 0 means "the page reads expect"), or UINT64_MAX-1 when touching the
+ * page faults. First it sends the fault status of the page at base:
+ * signo << 32 | si_code.
+ */
+struct reader_arg {
+	unsigned char *base;
+	unsigned char expect;
+};
+
+static int
+reader_child(struct mc_child *self, void *arg)
+{
+	struct reader_arg *a = arg;
+	size_t ps = mc_pagesize();
+	struct mc_fault f = mc_touch(a->base, MC_READ);
+
+	mc_child_send_u64(self, (uint64_t)f.signo << 32 | (uint32_t)f.code);
+	for (;;) {
+		uint64_t off = mc_child_recv_u64(self);
+		if (off == UINT64_MAX)
+			return 0;
+		f = mc_touch(a->base + off, MC_READ);
+		if (f.signo != 0) {
+			mc_child_send_u64(self, UINT64_MAX - 1);
+			continue;
+		}
+		mc_child_send_u64(self, count_not(a->base + off, ps,
+		    a->expect));
+	}
+}
+
+/* Asks a reader child about the page at offset off. */
+static uint64_t
+reader_ask(struct mc_child *ch, uint64_t off)
+{
+	uint64_t v;
+
+	mc_send(ch, &off, sizeof(off));
+	mc_expect(ch, &v, sizeof(v), "reader report");
+	return v;
+}
+
+static void
+reader_stop(struct mc_child *ch)
+{
+	uint64_t stop = UINT64_MAX;
+
+	mc_send(ch, &stop, sizeof(stop));
+	mc_reap_ok(ch);
+}
+
+/* ---- MADV_DONTNEED ---------------------------------------------------- */
+
+MC_TC(dontneed_private_anon_zero_fills, "MADV-1",
+    "MADV_DONTNEED on a private anonymous mapping discards the pages: the "
+    "next access reads zeros; pages outside the range keep their data")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mc_map_anon(3 * ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+
+	memset(p, 'x', 3 * ps);
+	ATF_REQUIRE_MSG(madvise(p, 2 * ps, MADV_DONTNEED) == 0,
+	    "madvise(MADV_DONTNEED): %s", strerror(errno));
+	ATF_REQUIRE_EQ_MSG(count_nonzero(p, 2 * ps), 0, "pages 0-1 after "
+	    "MADV_DONTNEED: expected zeros, %zu bytes are not zero",
+	    count_nonzero(p, 2 * ps));
+	ATF_REQUIRE_MSG(mc_all_bytes(p + 2 * ps, ps, 'x'), "page 2 (outside "
+	    "the advised range) lost its data");
+	ATF_REQUIRE(munmap(p, 3 * ps) == 0);
+}
+
+MC_TC(dontneed_private_file_rereads_file, "MADV-2",
+    "MADV_DONTNEED on a private file mapping drops the private copies: the "
+    "pages are read again from the up-to-date file")
+{
+	size_t ps = mc_pagesize();
+	int fd = mc_make_file("dontneed.dat", 2);
+	unsigned char *p = map_fd(2 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+	    fd);
+	unsigned char *buf = malloc(ps);
+
+	ATF_REQUIRE(buf != NULL);
+	memset(p, 'x', 2 * ps); /* private copies of both pages */
+	memset(buf, 'N', ps);   /* the file's page 1 changes meanwhile */
+	ATF_REQUIRE(pwrite(fd, buf, ps, (off_t)ps) == (ssize_t)ps);
+	ATF_REQUIRE_MSG(mc_all_bytes(p + ps, ps, 'x'), "the private copy of "
+	    "page 1 changed when the file was written");
+	ATF_REQUIRE_MSG(madvise(p, 2 * ps, MADV_DONTNEED) == 0,
+	    "madvise(MADV_DONTNEED): %s", strerror(errno));
+	ATF_REQUIRE_MSG(mc_all_bytes(p, ps, mc_pattern(0)), "page 0 after "
+	    "MADV_DONTNEED: expected the file's bytes %#x, %zu bytes differ",
+	    mc_pattern(0), count_not(p, ps, mc_pattern(0)));
+	ATF_REQUIRE_MSG(mc_all_bytes(p + ps, ps, 'N'), "page 1 after "
+	    "MADV_DONTNEED: expected the file's current bytes 'N', %zu bytes "
+	    "differ", count_not(p + ps, ps, 'N'));
+	mc_pread_all(fd, buf, ps, 0);
+	ATF_REQUIRE_MSG(mc_all_bytes(buf, ps, mc_pattern(0)), "the private "
+	    "write reached the file");
+	free(buf);
+	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
+	close(fd);
+}
+
+MC_TC(dontneed_shared_file_keeps_data, "MADV-3",
+    "MADV_DONTNEED on a shared file mapping loses nothing: the pages are "
+    "repopulated from the file, which holds the writes")
+{
+	size_t ps = mc_pagesize();
+	int fd = mc_make_file("dontneed.dat", 2);
+	unsigned char *p = map_fd(2 * ps, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    fd);
+	unsigned char *buf = malloc(ps);
+
+	ATF_REQUIRE(buf != NULL);
+	memset(p, 'w', ps);
+	ATF_REQUIRE_MSG(madvise(p, 2 * ps, MADV_DONTNEED) == 0,
+	    "madvise(MADV_DONTNEED): %s", strerror(errno));
+	ATF_REQUIRE_MSG(mc_all_bytes(p, ps, 'w'), "page 0 after "
+	    "MADV_DONTNEED: expected the written 'w', %zu bytes differ",
+	    count_not(p, ps, 'w'));
+	ATF_REQUIRE_MSG(mc_all_bytes(p + ps, ps, mc_pattern(1)), "page 1 "
+	    "after MADV_DONTNEED: expected the file's bytes");
+	mc_pread_all(fd, buf, ps, 0);
+	ATF_REQUIRE_MSG(mc_all_bytes(buf, ps, 'w'), "read() of page 0: "
+	    "expected the written 'w'");
+	free(buf);
+	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
+	close(fd);
+}
+
+MC_TC(dontneed_shared_anon_keeps_data, "MADV-4",
+    "MADV_DONTNEED on a shared anonymous mapping loses nothing: the pages "
+    "are repopulated with their current contents, also for a process "
+    "sharing them")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mc_map_anon(2 * ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED);
+	struct reader_arg ra = { p, 's' };
+	struct mc_child ch;
+	uint64_t st;
+
+	memset(p, 's', 2 * ps);
+	mc_spawn(&ch, reader_child, &ra);
+	mc_expect(&ch, &st, sizeof(st), "first touch");
+	ATF_REQUIRE_MSG(madvise(p, 2 * ps, MADV_DONTNEED) == 0,
+	    "madvise(MADV_DONTNEED): %s", strerror(errno));
+	ATF_REQUIRE_MSG(mc_all_bytes(p, 2 * ps, 's'), "after MADV_DONTNEED "
+	    "the caller reads %zu bytes that are not 's'",
+	    count_not(p, 2 * ps, 's'));
+	st = reader_ask(&ch, ps);
+	ATF_REQUIRE_EQ_MSG(st, 0, "after the parent's MADV_DONTNEED the "
+	    "child reads page 1 with %ju bytes that are not 's' (%ju = "
+	    "fault)", (uintmax_t)st, (uintmax_t)(UINT64_MAX - 1));
+	reader_stop(&ch);
+	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
+}
+
+MC_TC(dontneed_after_fork_affects_only_caller, "MADV-5",
+    "After fork, MADV_DONTNEED on a private anonymous mapping zero-fills "
+    "it only in the calling process; the other keeps its data")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mc_map_anon(2 * ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+	struct reader_arg ra = { p, 'P' };
+	struct mc_child ch;
+	uint64_t st;
+
+	memset(p, 'P', 2 * ps);
+	mc_spawn(&ch, reader_child, &ra);
+	mc_expect(&ch, &st, sizeof(st), "first touch");
+	ATF_REQUIRE_EQ_MSG(st, 0, "child: touching the inherited page "
+	    "faulted (signal %ju)", (uintmax_t)(st >> 32));
+	ATF_REQUIRE_MSG(madvise(p, 2 * ps, MADV_DONTNEED) == 0,
+	    "madvise(MADV_DONTNEED): %s", strerror(errno));
+	ATF_REQUIRE_EQ_MSG(count_nonzero(p, 2 * ps), 0, "the caller reads "
+	    "%zu non-zero bytes after MADV_DONTNEED",
+	    count_nonzero(p, 2 * ps));
+	for (size_t i = 0; i < 2; i++) {
+		st = reader_ask(&ch, i * ps);
+		ATF_REQUIRE_EQ_MSG(st, 0, "after the parent's MADV_DONTNEED "
+		    "the child's page %zu has %ju bytes that are not 'P' "
+		    "(%ju = fault)", i, (uintmax_t)st,
+		    (uintmax_t)(UINT64_MAX - 1));
+	}
+	reader_stop(&ch);
+	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
+}
+
+MC_TC(dontneed_locked_pages_einval, "MADV-6",
+    "MADV_DONTNEED on locked pages fails with EINVAL and leaves the data")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mc_map_anon(ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+
+	memset(p, 'L', ps);
+	if (mlock(p, ps) != 0) {
+		ATF_REQUIRE_MSG(errno == ENOMEM || errno == EPERM ||
+		    errno == EAGAIN, "mlock(1 page): %s", strerror(errno));
+		atf_tc_skip("cannot lock one page here (mlock: %s; "
+		    "RLIMIT_MEMLOCK too small without CAP_IPC_LOCK)",
+		    strerror(errno));
+	}
+	REQUIRE_MADV_ERR(p, ps, MADV_DONTNEED, EINVAL,
+	    "madvise(MADV_DONTNEED) on a locked page");
+	ATF_REQUIRE_MSG(mc_all_bytes(p, ps, 'L'), "the locked page lost its "
+	    "data");
+	ATF_REQUIRE(munlock(p, ps) == 0);
+	ATF_REQUIRE(munmap(p, ps) == 0);
+}
+
+/* ---- MADV_DONTFORK / MADV_DOFORK -------------------------------------- */
+
+MC_TC(dontfork_child_has_no_mapping, "MADV-7",
+    "After MADV_DONTFORK the range is not inherited: in the child it is "
+    "unmapped (SIGSEGV/SEGV_MAPERR); the parent keeps it")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mc_map_anon(2 * ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+	struct reader_arg ra = { p, 'D' };
+	struct mc_child ch;
+	uint64_t st;
+
+	memset(p, 'D', 2 * ps);
+	ATF_REQUIRE_MSG(madvise(p, 2 * ps, MADV_DONTFORK) == 0,
+	    "madvise(MADV_DONTFORK): %s", strerror(errno));
+	mc_spawn(&ch, reader_child, &ra);
+	mc_expect(&ch, &st, sizeof(st), "first touch");
+	ATF_REQUIRE_MSG((int)(st >> 32) == SIGSEGV &&
+	    (int)(uint32_t)st == SEGV_MAPERR, "child reading the "
+	    "MADV_DONTFORK page: expected SIGSEGV/SEGV_MAPERR, got %s/%s",
+	    mc_signame((int)(st >> 32)),
+	    mc_codename((int)(st >> 32), (int)(uint32_t)st));
+	st = reader_ask(&ch, ps);
+	ATF_REQUIRE_EQ_MSG(st, UINT64_MAX - 1, "child reading page 1: "
+	    "expected a fault, got a readable page (%ju bytes not 'D')",
+	    (uintmax_t)st);
+	reader_stop(&ch);
+	ATF_REQUIRE_MSG(mc_all_bytes(p, 2 * ps, 'D'), "the parent's pages "
+	    "changed");
+	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
+}
+
+MC_TC(dofork_restores_inheritance, "MADV-8",
+    "MADV_DOFORK undoes MADV_DONTFORK: the child inherits the range with "
+    "its contents")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mc_map_anon(ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+	struct reader_arg ra = { p, 'E' };
+	struct mc_child ch;
+	uint64_t st;
+
+	memset(p, 'E', ps);
+	ATF_REQUIRE_MSG(madvise(p, ps, MADV_DONTFORK) == 0,
+	    "madvise(MADV_DONTFORK): %s", strerror(errno));
+	ATF_REQUIRE_MSG(madvise(p, ps, MADV_DOFORK) == 0,
+	    "madvise(MADV_DOFORK): %s", strerror(errno));
+	mc_spawn(&ch, reader_child, &ra);
+	mc_expect(&ch, &st, sizeof(st), "first touch");
+	ATF_REQUIRE_MSG(st == 0, "child reading the page after MADV_DOFORK: "
+	    "expected no fault, got %s/%s", mc_signame((int)(st >> 32)),
+	    mc_codename((int)(st >> 32), (int)(uint32_t)st));
+	st = reader_ask(&ch, 0);
+	ATF_REQUIRE_EQ_MSG(st, 0, "child: %ju bytes of the inherited page "
+	    "are not 'E'", (uintmax_t)st);
+	reader_stop(&ch);
+	ATF_REQUIRE(munmap(p, ps) == 0);
+}
+
+/* ---- MADV_WIPEONFORK / MADV_KEEPONFORK -------------------------------- */
+
+MC_TC(wipeonfork_child_reads_zeros, "MADV-9",
+    "After MADV_WIPEONFORK the child sees the range zero-filled while the "
+    "parent keeps its data")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mc_map_anon(2 * ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+	struct reader_arg ra = { p, 0 };
+	struct mc_child ch;
+	uint64_t st;
+
+	memset(p, 'W', 2 * ps);
+	advise_or_skip(p, 2 * ps, MADV_WIPEONFORK, "MADV_WIPEONFORK", "4.14");
+	mc_spawn(&ch, reader_child, &ra);
+	mc_expect(&ch, &st, sizeof(st), "first touch");
+	ATF_REQUIRE_MSG(st == 0, "child reading the wiped range: expected no "
+	    "fault, got %s/%s", mc_signame((int)(st >> 32)),
+	    mc_codename((int)(st >> 32), (int)(uint32_t)st));
+	for (size_t i = 0; i < 2; i++) {
+		st = reader_ask(&ch, i * ps);
+		ATF_REQUIRE_EQ_MSG(st, 0, "child: page %zu of the "
+		    "MADV_WIPEONFORK range has %ju non-zero bytes (%ju = "
+		    "fault)", i, (uintmax_t)st, (uintmax_t)(UINT64_MAX - 1));
+	}
+	reader_stop(&ch);
+	ATF_REQUIRE_MSG(mc_all_bytes(p, 2 * ps, 'W'), "the parent's data "
+	    "changed (%zu bytes not 'W')", count_not(p, 2 * ps, 'W'));
+	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
+}
+
+MC_TC(wipeonfork_shared_or_file_einval, "MADV-10",
+    "MADV_WIPEONFORK on a shared mapping or a file mapping fails with "
+    "EINVAL")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *probe = mc_map_anon(ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+	unsigned char *sh = mc_map_anon(ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED);
+	int fd = mc_make_file("wipe.dat", 1);
+	unsigned char *pf = map_fd(ps, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+	    fd);
+
+	advise_or_skip(probe, ps, MADV_WIPEONFORK, "MADV_WIPEONFORK", "4.14");
+	REQUIRE_MADV_ERR(sh, ps, MADV_WIPEONFORK, EINVAL,
+	    "madvise(MADV_WIPEONFORK) on a shared anonymous mapping");
+	REQUIRE_MADV_ERR(pf, ps, MADV_WIPEONFORK, EINVAL,
+	    "madvise(MADV_WIPEONFORK) on a private file mapping");
+	ATF_REQUIRE(munmap(probe, ps) == 0);
+	ATF_REQUIRE(munmap(sh, ps) == 0);
+	ATF_REQUIRE(munmap(pf, ps) == 0);
+	close(fd);
+}
+
+
+/*
+ * In a child (no ATF): fork a grandchild that computes fn(arg) and sends it
+ * back through a pipe; wait for it at most MC_WAIT_MS (then kill it) and
+ * reap it. False when no value arrived or the grandchild did not exit 0.
+ */
+static bool
+grandchild_u64(uint64_t (*fn)(void *), void *arg, uint64_t *out)
+{
+	int pfd[2], st = 0;
+	bool got;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) != 0)
+		return false;
+	pid = fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		uint64_t v;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(pfd[0]);
+		v = fn(arg);
+		exit(write(pfd[1], &v, sizeof(v)) == (ssize_t)sizeof(v) ?
+		    0 : 1);
+	}
+	close(pfd[1]);
+	{
+		struct mc_child g = { pid, pfd[0], -1 };
+		got = mc_recv(&g, out, sizeof(*out), MC_WAIT_MS);
+	}
+	if (!got)
+		kill(pid, SIGKILL);
+	close(pfd[0]);
+	if (waitpid(pid, &st, 0) != pid)
+		return false;
+	return got && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static uint64_t
+nonzero_in_page(void *p)
+{
+	return count_nonzero(p, mc_pagesize());
+}
+
+/*
+ * Child of wipeonfork_setting_stays_in_child: writes 'C' into its (wiped)
+ * range, forks a grandchild that counts the non-zero bytes it reads there.
+ * Sends: the grandchild's count (UINT64_MAX when it failed), then the
+ * number of the child's own bytes that are not 'C'.
+ */
+static int
+wipe_grand_child(struct mc_child *self, void *arg)
+{
+	unsigned char *p = arg;
+	size_t ps = mc_pagesize();
+	uint64_t v;
+
+	memset(p, 'C', ps);
+	if (!grandchild_u64(nonzero_in_page, p, &v))
+		v = UINT64_MAX;
+	mc_child_send_u64(self, v);
+	mc_child_send_u64(self, count_not(p, ps, 'C'));
+	return 0;
+}
+
+MC_TC(wipeonfork_setting_stays_in_child, "MADV-11",
+    "The MADV_WIPEONFORK setting is inherited: a child's own writes are "
+    "wiped again for the grandchild")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mc_map_anon(ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+	struct mc_child ch;
+	uint64_t grand, own;
+
+	memset(p, 'W', ps);
+	advise_or_skip(p, ps, MADV_WIPEONFORK, "MADV_WIPEONFORK", "4.14");
+	mc_spawn(&ch, wipe_grand_child, p);
+	mc_expect(&ch, &grand, sizeof(grand), "grandchild's count");
+	mc_expect(&ch, &own, sizeof(own), "child's count");
+	mc_reap_ok(&ch);
+	ATF_REQUIRE_MSG(grand != UINT64_MAX, "the child could not run a "
+	    "grandchild");
+	ATF_REQUIRE_EQ_MSG(own, 0, "the child's own write did not stick "
+	    "(%ju bytes not 'C')", (uintmax_t)own);
+	ATF_REQUIRE_EQ_MSG(grand, 0, "grandchild: expected the child's 'C' "
+	    "page wiped to zeros, %ju bytes are not zero", (uintmax_t)grand);
+	ATF_REQUIRE(munmap(p, ps) == 0);
+}
+
+MC_TC(keeponfork_undoes_wipeonfork, "MADV-12",
+    "MADV_KEEPONFORK undoes MADV_WIPEONFORK: the child inherits the data")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mc_map_anon(ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+	struct reader_arg ra = { p, 'K' };
+	struct mc_child ch;
+	uint64_t st;
+
+	memset(p, 'K', ps);
+	advise_or_skip(p, ps, MADV_WIPEONFORK, "MADV_WIPEONFORK", "4.14");
+	ATF_REQUIRE_MSG(madvise(p, ps, MADV_KEEPONFORK) == 0,
+	    "madvise(MADV_KEEPONFORK): %s", strerror(errno));
+	mc_spawn(&ch, reader_child, &ra);
+	mc_expect(&ch, &st, sizeof(st), "first touch");
+	ATF_REQUIRE_EQ_MSG(st, 0, "child: touching the page faulted");
+	st = reader_ask(&ch, 0);
+	ATF_REQUIRE_EQ_MSG(st, 0, "child after MADV_KEEPONFORK: %ju bytes "
+	    "are not 'K' (%ju = fault)", (uintmax_t)st,
+	    (uintmax_t)(UINT64_MAX - 1));
+	reader_stop(&ch);
+	ATF_REQUIRE(munmap(p, ps) == 0);
+}
+
+/* ---- MADV_FREE -------------------------------------------------------- */
+
+/*
+ * Ask the kernel to reclaim now (MADV_PAGEOUT, 5.4+), so that MADV_FREE's
+ * lazy freeing is exercised where it exists; best effort, errors ignored
+ * (EINVAL on older kernels).
+ */
+static void
+try_pageout(void *p, size_t len)
+{
+#ifdef MADV_PAGEOUT
+	(void)madvise(p, len, MADV_PAGEOUT);
+#else
+	(void)p;
+	(void)len;
+#endif
+}
+
+MC_TC(free_pages_read_old_data_or_zeros, "MADV-13",
+    "After MADV_FREE each page reads either its old contents or zeros "
+    "(whole page), whether or not the kernel reclaimed it")
+{
+	size_t ps = mc_pagesize(), n = 4;
+	unsigned char *p = mc_map_anon(n * ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+
+	for (size_t i = 0; i < n; i++)
+		memset(p + i * ps, mc_pattern(i), ps);
+	advise_or_skip(p, n * ps, MADV_FREE, "MADV_FREE", "4.5");
+	try_pageout(p, n * ps);
+	for (size_t i = 0; i < n; i++) {
+		size_t old = count_not(p + i * ps, ps, mc_pattern(i));
+		size_t nz = count_nonzero(p + i * ps, ps);
+		ATF_REQUIRE_MSG(old == 0 || nz == 0, "page %zu after "
+		    "MADV_FREE: expected all %#x or all zero, %zu bytes "
+		    "differ from the old data and %zu are not zero", i,
+		    mc_pattern(i), old, nz);
+	}
+	ATF_REQUIRE(munmap(p, n * ps) == 0);
+}
+
+MC_TC(free_then_write_keeps_data, "MADV-14",
+    "A write after MADV_FREE cancels the freeing of that page: the written "
+    "data stays, even when the kernel is asked to reclaim")
+{
+	size_t ps = mc_pagesize(), n = 4;
+	unsigned char *p = mc_map_anon(n * ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+
+	memset(p, 'o', n * ps);
+	advise_or_skip(p, n * ps, MADV_FREE, "MADV_FREE", "4.5");
+	memset(p, 'n', n * ps);
+	try_pageout(p, n * ps);
+	ATF_REQUIRE_MSG(mc_all_bytes(p, n * ps, 'n'), "data written after "
+	    "MADV_FREE was lost: %zu bytes are not 'n'",
+	    count_not(p, n * ps, 'n'));
+	ATF_REQUIRE(munmap(p, n * ps) == 0);
+}
+
+MC_TC(free_shared_or_file_einval, "MADV-15",
+    "MADV_FREE on a shared mapping or a file mapping fails with EINVAL")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *probe = mc_map_anon(ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+	unsigned char *sh = mc_map_anon(ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED);
+	int fd = mc_make_file("free.dat", 1);
+	unsigned char *pf = map_fd(ps, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+	    fd);
+
+	advise_or_skip(probe, ps, MADV_FREE, "MADV_FREE", "4.5");
+	sh[0] = 1;
+	pf[0] = 1;
+	REQUIRE_MADV_ERR(sh, ps, MADV_FREE, EINVAL,
+	    "madvise(MADV_FREE) on a shared anonymous mapping");
+	REQUIRE_MADV_ERR(pf, ps, MADV_FREE, EINVAL,
+	    "madvise(MADV_FREE) on a private file mapping");
+	ATF_REQUIRE_EQ_MSG(sh[0], 1, "the shared page changed");
+	ATF_REQUIRE(munmap(probe, ps) == 0);
+	ATF_REQUIRE(munmap(sh, ps) == 0);
+	ATF_REQUIRE(munmap(pf, ps) == 0);
+	close(fd);
+}
+
+/* ---- MADV_REMOVE ------------------------------------------------------ */
+
+MC_TC(remove_shared_file_punches_hole, "MADV-16",
+    "MADV_REMOVE on a shared mapping of a tmpfs (memfd) file frees the "
+    "backing store: the range reads zeros through the mapping and read(), "
+    "the file size is unchanged, other pages keep their data")
+{
+	size_t ps = mc_pagesize();
+	int fd = make_memfd(3);
+	unsigned char *p = map_fd(3 * ps, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    fd);
+	unsigned char *buf = malloc(ps);
+	struct stat sb;
+
+	ATF_REQUIRE(buf != NULL);
+	ATF_REQUIRE_MSG(mc_all_bytes(p + ps, ps, mc_pattern(1)), "page 1 "
+	    "does not hold the file's data before MADV_REMOVE");
+	ATF_REQUIRE_MSG(madvise(p + ps, ps, MADV_REMOVE) == 0,
+	    "madvise(MADV_REMOVE) on a shared memfd mapping: %s",
+	    strerror(errno));
+	ATF_REQUIRE_EQ_MSG(count_nonzero(p + ps, ps), 0, "page 1 after "
+	    "MADV_REMOVE: %zu bytes are not zero", count_nonzero(p + ps, ps));
+	mc_pread_all(fd, buf, ps, (off_t)ps);
+	ATF_REQUIRE_EQ_MSG(count_nonzero(buf, ps), 0, "read() of page 1 "
+	    "after MADV_REMOVE: %zu bytes are not zero",
+	    count_nonzero(buf, ps));
+	ATF_REQUIRE_MSG(mc_all_bytes(p, ps, mc_pattern(0)) &&
+	    mc_all_bytes(p + 2 * ps, ps, mc_pattern(2)), "pages 0 and 2 "
+	    "(outside the range) changed");
+	ATF_REQUIRE(fstat(fd, &sb) == 0);
+	ATF_REQUIRE_EQ_MSG(sb.st_size, (off_t)(3 * ps), "file size after "
+	    "MADV_REMOVE: expected %zu, got %jd", 3 * ps,
+	    (intmax_t)sb.st_size);
+	free(buf);
+	ATF_REQUIRE(munmap(p, 3 * ps) == 0);
+	close(fd);
+}
+
+MC_TC(remove_shared_anon_zeroes_for_all, "MADV-17",
+    "MADV_REMOVE on a shared anonymous mapping frees the pages for every "
+    "process sharing them: another process then reads zeros")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mc_map_anon(ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED);
+	struct reader_arg ra = { p, 0 };
+	struct mc_child ch;
+	uint64_t st;
+
+	memset(p, 'S', ps);
+	mc_spawn(&ch, reader_child, &ra);
+	mc_expect(&ch, &st, sizeof(st), "first touch");
+	st = reader_ask(&ch, 0);
+	ATF_REQUIRE_EQ_MSG(st, ps, "child before MADV_REMOVE: expected the "
+	    "parent's 'S' bytes (all %zu non-zero), %ju bytes are non-zero",
+	    ps, (uintmax_t)st);
+	ATF_REQUIRE_MSG(madvise(p, ps, MADV_REMOVE) == 0,
+	    "madvise(MADV_REMOVE) on a shared anonymous mapping: %s",
+	    strerror(errno));
+	ATF_REQUIRE_EQ_MSG(count_nonzero(p, ps), 0, "caller after "
+	    "MADV_REMOVE: %zu bytes are not zero", count_nonzero(p, ps));
+	st = reader_ask(&ch, 0);
+	ATF_REQUIRE_EQ_MSG(st, 0, "child after the parent's MADV_REMOVE: "
+	    "%ju bytes are not zero (%ju = fault)", (uintmax_t)st,
+	    (uintmax_t)(UINT64_MAX - 1));
+	reader_stop(&ch);
+	ATF_REQUIRE(munmap(p, ps) == 0);
+}
+
+MC_TC(remove_private_mapping_eacces, "MADV-18",
+    "MADV_REMOVE on a mapping that is not shared and writable (a private "
+    "file mapping) fails with EACCES and the file keeps its data")
+{
+	size_t ps = mc_pagesize();
+	int fd = make_memfd(1);
+	unsigned char *p = map_fd(ps, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+	    fd);
+	unsigned char *buf = malloc(ps);
+
+	ATF_REQUIRE(buf != NULL);
+	REQUIRE_MADV_ERR(p, ps, MADV_REMOVE, EACCES,
+	    "madvise(MADV_REMOVE) on a private memfd mapping");
+	mc_pread_all(fd, buf, ps, 0);
+	ATF_REQUIRE_MSG(mc_all_bytes(buf, ps, mc_pattern(0)), "the file "
+	    "lost its data");
+	free(buf);
+	ATF_REQUIRE(munmap(p, ps) == 0);
+	close(fd);
+}
+
+/* ---- MADV_WILLNEED ---------------------------------------------------- */
+
+MC_TC(willneed_accepted_contents_unchanged, "MADV-19",
+    "MADV_WILLNEED is accepted on file and anonymous mappings and changes "
+    "no contents")
+{
+	size_t ps = mc_pagesize(), n = 4;
+	int fd = mc_make_file("willneed.dat", n);
+	unsigned char *pf = map_fd(n * ps, PROT_READ, MAP_SHARED, fd);
+	unsigned char *pa = mc_map_anon(n * ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+
+	memset(pa, 'a', n * ps);
+	ATF_REQUIRE_MSG(madvise(pf, n * ps, MADV_WILLNEED) == 0,
+	    "madvise(MADV_WILLNEED) on a file mapping: %s", strerror(errno));
+	ATF_REQUIRE_MSG(madvise(pa, n * ps, MADV_WILLNEED) == 0,
+	    "madvise(MADV_WILLNEED) on an anonymous mapping: %s",
+	    strerror(errno));
+	for (size_t i = 0; i < n; i++)
+		ATF_REQUIRE_MSG(mc_all_bytes(pf + i * ps, ps, mc_pattern(i)),
+		    "file page %zu does not read the file's bytes after "
+		    "MADV_WILLNEED", i);
+	ATF_REQUIRE_MSG(mc_all_bytes(pa, n * ps, 'a'), "the anonymous "
+	    "pages changed after MADV_WILLNEED");
+	ATF_REQUIRE(munmap(pf, n * ps) == 0);
+	ATF_REQUIRE(munmap(pa, n * ps) == 0);
+	close(fd);
+}
+
+/* ---- MADV_POPULATE_READ / MADV_POPULATE_WRITE ------------------------- */
+
+MC_TC(populate_read_prefaults_readable, "MADV-20",
+    "MADV_POPULATE_READ prefaults every page of the range readable: all "
+    "are resident right after the call (mincore) and read as before")
+{
+	size_t ps = mc_pagesize(), n = 4;
+	unsigned char *p = mc_map_anon(n * ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+	size_t before = mc_mincore_count(p, n * ps);
+
+	if (before == n)
+		atf_tc_skip("mincore reports untouched anonymous pages as "
+		    "resident here: prefaulting cannot be observed");
+	ATF_REQUIRE_EQ_MSG(before, 0, "untouched mapping: expected 0 "
+	    "resident pages, mincore says %zu", before);
+	advise_or_skip(p, n * ps, MADV_POPULATE_READ, "MADV_POPULATE_READ",
+	    "5.14");
+	ATF_REQUIRE_EQ_MSG(mc_mincore_count(p, n * ps), n, "after "
+	    "MADV_POPULATE_READ: expected %zu resident pages, mincore says "
+	    "%zu", n, mc_mincore_count(p, n * ps));
+	ATF_REQUIRE_EQ_MSG(count_nonzero(p, n * ps), 0, "populated pages do "
+	    "not read zeros");
+	ATF_REQUIRE(munmap(p, n * ps) == 0);
+}
+
+MC_TC(populate_write_allocates_private_pages, "MADV-21",
+    "MADV_POPULATE_WRITE prefaults every page writable: each page of a "
+    "private anonymous mapping gets its own zeroed physical page (resident, "
+    "counted in Rss, distinct PFNs)")
+{
+	size_t ps = mc_pagesize(), n = 4;
+	unsigned char *p = mc_map_anon(n * ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+	uint64_t pfn[4];
+	long rss;
+
+	mc_require_smaps();
+	advise_or_skip(p, n * ps, MADV_POPULATE_WRITE, "MADV_POPULATE_WRITE",
+	    "5.14");
+	ATF_REQUIRE_EQ_MSG(mc_mincore_count(p, n * ps), n, "after "
+	    "MADV_POPULATE_WRITE: expected %zu resident pages, mincore says "
+	    "%zu", n, mc_mincore_count(p, n * ps));
+	rss = mc_smaps_kb(p, "Rss");
+	ATF_REQUIRE_EQ_MSG(rss, (long)(n * ps / 1024), "smaps Rss after "
+	    "MADV_POPULATE_WRITE: expected %zu kB, got %ld kB", n * ps / 1024,
+	    rss);
+	ATF_REQUIRE_EQ_MSG(count_nonzero(p, n * ps), 0, "populated pages do "
+	    "not read zeros");
+	for (size_t i = 0; i < n; i++) {
+		uint64_t e = mc_pagemap(p + i * ps);
+		ATF_REQUIRE_MSG(e & MC_PM_PRESENT, "page %zu: not present in "
+		    "pagemap after MADV_POPULATE_WRITE (entry %#jx)", i,
+		    (uintmax_t)e);
+		pfn[i] = e & MC_PM_PFN_MASK;
+	}
+	mc_require_pfns();
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			ATF_REQUIRE_MSG(pfn[i] != pfn[j], "pages %zu and %zu "
+			    "share PFN %#jx after MADV_POPULATE_WRITE", i, j,
+			    (uintmax_t)pfn[i]);
+	ATF_REQUIRE(munmap(p, n * ps) == 0);
+}
+
+MC_TC(populate_without_permission_einval, "MADV-22",
+    "MADV_POPULATE_READ on a PROT_NONE mapping and MADV_POPULATE_WRITE on "
+    "a PROT_READ mapping fail with EINVAL")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *probe = mc_map_anon(ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+	unsigned char *none = mc_map_anon(ps, PROT_NONE, MAP_PRIVATE);
+	unsigned char *ro = mc_map_anon(ps, PROT_READ, MAP_PRIVATE);
+
+	advise_or_skip(probe, ps, MADV_POPULATE_READ, "MADV_POPULATE_READ",
+	    "5.14");
+	advise_or_skip(probe, ps, MADV_POPULATE_WRITE, "MADV_POPULATE_WRITE",
+	    "5.14");
+	REQUIRE_MADV_ERR(none, ps, MADV_POPULATE_READ, EINVAL,
+	    "madvise(MADV_POPULATE_READ) on a PROT_NONE mapping");
+	REQUIRE_MADV_ERR(ro, ps, MADV_POPULATE_WRITE, EINVAL,
+	    "madvise(MADV_POPULATE_WRITE) on a PROT_READ mapping");
+	ATF_REQUIRE(munmap(probe, ps) == 0);
+	ATF_REQUIRE(munmap(none, ps) == 0);
+	ATF_REQUIRE(munmap(ro, ps) == 0);
+}
+
+MC_TC(populate_read_beyond_eof_efault, "MADV-23",
+    "MADV_POPULATE_READ over file pages beyond EOF fails with EFAULT "
+    "instead of raising SIGBUS")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *probe = mc_map_anon(ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+	int fd = mc_make_file("eof.dat", 1);
+	unsigned char *p = map_fd(2 * ps, PROT_READ, MAP_SHARED, fd);
+
+	advise_or_skip(probe, ps, MADV_POPULATE_READ, "MADV_POPULATE_READ",
+	    "5.14");
+	/* A SIGBUS here would end the case as broken: that is a failure. */
+	REQUIRE_MADV_ERR(p, 2 * ps, MADV_POPULATE_READ, EFAULT,
+	    "madvise(MADV_POPULATE_READ) over a page beyond EOF");
+	{
+		struct mc_fault f = mc_touch(p + ps, MC_READ);
+		ATF_REQUIRE_MSG(f.signo == SIGBUS, "reading the page beyond "
+		    "EOF: expected SIGBUS (so the EFAULT is for it), got %s",
+		    mc_signame(f.signo));
+	}
+	ATF_REQUIRE(munmap(probe, ps) == 0);
+	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
+	close(fd);
+}
+
+/* ---- errors and Linux notes ------------------------------------------- */
+
+MC_TC(unknown_advice_einval, "MADV-24",
+    "An unknown advice value fails with EINVAL")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mc_map_anon(ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+
+	p[0] = 'u';
+	REQUIRE_MADV_ERR(p, ps, 12345, EINVAL, "madvise(advice 12345)");
+	REQUIRE_MADV_ERR(p, ps, -1, EINVAL, "madvise(advice -1)");
+	ATF_REQUIRE_EQ(p[0], 'u');
+	ATF_REQUIRE(munmap(p, ps) == 0);
+}
+
+MC_TC(unaligned_addr_einval, "MADV-25",
+    "An addr that is not page-aligned fails with EINVAL")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mc_map_anon(2 * ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+
+	memset(p, 'a', 2 * ps);
+	REQUIRE_MADV_ERR(p + 1, ps, MADV_DONTNEED, EINVAL,
+	    "madvise(addr + 1, MADV_DONTNEED)");
+	REQUIRE_MADV_ERR(p + ps / 2, ps, MADV_NORMAL, EINVAL,
+	    "madvise(addr + page/2, MADV_NORMAL)");
+	ATF_REQUIRE_MSG(mc_all_bytes(p, 2 * ps, 'a'), "the failed "
+	    "MADV_DONTNEED changed the data");
+	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
+}
+
+MC_TC(unmapped_range_enomem_rest_advised, "MADV-26",
+    "A range holding unmapped pages fails with ENOMEM, yet the advice is "
+    "applied to the mapped parts (Linux note)")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mc_map_anon(3 * ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+
+	memset(p, 'h', 3 * ps);
+	ATF_REQUIRE(munmap(p + ps, ps) == 0);
+	REQUIRE_MADV_ERR(p, 3 * ps, MADV_DONTNEED, ENOMEM,
+	    "madvise(MADV_DONTNEED) over a hole");
+	ATF_REQUIRE_EQ_MSG(count_nonzero(p, ps), 0, "page 0 (before the "
+	    "hole): expected zeros, %zu bytes are not zero",
+	    count_nonzero(p, ps));
+	ATF_REQUIRE_EQ_MSG(count_nonzero(p + 2 * ps, ps), 0, "page 2 (after "
+	    "the hole): expected zeros, %zu bytes are not zero",
+	    count_nonzero(p + 2 * ps, ps));
+	REQUIRE_MADV_ERR(p + ps, ps, MADV_NORMAL, ENOMEM,
+	    "madvise(MADV_NORMAL) on the hole alone");
+	ATF_REQUIRE(munmap(p, 3 * ps) == 0);
+}
+
+MC_TC(zero_length_succeeds, "MADV-27",
+    "Length 0 is accepted (Linux note): madvise returns 0 and changes "
+    "nothing")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mc_map_anon(ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+
+	memset(p, 'z', ps);
+	ATF_REQUIRE_MSG(madvise(p, 0, MADV_DONTNEED) == 0, "madvise(len 0, "
+	    "MADV_DONTNEED): expected 0, got errno %d (%s)", errno,
+	    strerror(errno));
+	ATF_REQUIRE_MSG(mc_all_bytes(p, ps, 'z'), "madvise(len 0) changed "
+	    "the page");
+	ATF_REQUIRE(munmap(p, ps) == 0);
+}
+
+ATF_TP_ADD_TCS(tp)
+{
+	ATF_TP_ADD_TC(tp, dontneed_private_anon_zero_fills);
+	ATF_TP_ADD_TC(tp, dontneed_private_file_rereads_file);
+	ATF_TP_ADD_TC(tp, dontneed_shared_file_keeps_data);
+	ATF_TP_ADD_TC(tp, dontneed_shared_anon_keeps_data);
+	ATF_TP_ADD_TC(tp, dontneed_after_fork_affects_only_caller);
+	ATF_TP_ADD_TC(tp, dontneed_locked_pages_einval);
+	ATF_TP_ADD_TC(tp, dontfork_child_has_no_mapping);
+	ATF_TP_ADD_TC(tp, dofork_restores_inheritance);
+	ATF_TP_ADD_TC(tp, wipeonfork_child_reads_zeros);
+	ATF_TP_ADD_TC(tp, wipeonfork_shared_or_file_einval);
+	ATF_TP_ADD_TC(tp, wipeonfork_setting_stays_in_child);
+	ATF_TP_ADD_TC(tp, keeponfork_undoes_wipeonfork);
+	ATF_TP_ADD_TC(tp, free_pages_read_old_data_or_zeros);
+	ATF_TP_ADD_TC(tp, free_then_write_keeps_data);
+	ATF_TP_ADD_TC(tp, free_shared_or_file_einval);
+	ATF_TP_ADD_TC(tp, remove_shared_file_punches_hole);
+	ATF_TP_ADD_TC(tp, remove_shared_anon_zeroes_for_all);
+	ATF_TP_ADD_TC(tp, remove_private_mapping_eacces);
+	ATF_TP_ADD_TC(tp, willneed_accepted_contents_unchanged);
+	ATF_TP_ADD_TC(tp, populate_read_prefaults_readable);
+	ATF_TP_ADD_TC(tp, populate_write_allocates_private_pages);
+	ATF_TP_ADD_TC(tp, populate_without_permission_einval);
+	ATF_TP_ADD_TC(tp, populate_read_beyond_eof_efault);
+	ATF_TP_ADD_TC(tp, unknown_advice_einval);
+	ATF_TP_ADD_TC(tp, unaligned_addr_einval);
+	ATF_TP_ADD_TC(tp, unmapped_range_enomem_rest_advised);
+	ATF_TP_ADD_TC(tp, zero_length_succeeds);
+	return atf_no_error();
+}
