@@ -1,0 +1,22 @@
+# envs/qemu-user-i386.sh - the i386 build (envs/i386.sh) run under qemu-i386
+# user-mode emulation instead of natively; the host's kyua starts each
+# program through a wrapper (envs/common.sh qemu_wrap).  Compared with the
+# i386 column it isolates qemu's emulation of 32-bit memory management
+# (guest addresses offset from host addresses: /proc/self/pagemap and smaps
+# as qemu passes them through).
+env_packages="qemu-user"
+runtime=qemu-user
+
+env_prepare() {
+	command -v qemu-i386 >/dev/null || did_not_run "qemu-i386 is missing after installing qemu-user"
+	i386_build
+	suite_build=$I386_BUILD
+}
+
+env_exec() {
+	runtime_version=$(qemu-i386 --version 2>/dev/null | head -n 1 | sed 's/^qemu-i386 version //')
+	runtime_command="qemu-i386 PROGRAM (kyua native, each i386 program emulated)"
+	qemu_wrap qemu-i386 "$suite"
+	bounded "$ENV_TIMEOUT" sh "$suite/inside.sh" "$suite" "$out" "$label" \
+		"$ENV_NAME" "$PARALLELISM"
+}
