@@ -1,0 +1,259 @@
+"""matrixlib: reading run folders and matrices (harness/matrix-report.py,
+harness/compare).  Python 3 standard library only.
+
+A run folder is reports/<label>/ with summary.json and env.json (written by
+harness/finish-run, or by `matrix-report.py did-not-run` for a column that
+did not run: summary.json then has "did_not_run": "<reason>").
+
+A column is a dict:
+  key          stable name of what was asked for ("host", "qemu-6.1",
+               "qemu-7", an environment name): survives ABI bumps
+  label        the run folder's name (qemu-6.1.0-57-amd64)
+  status       "ran" | "did not run";  reason: why not
+  kernel, arch, page_size, thp, mmap_min_addr, pfn_visible, environment,
+  cpu, euid, totals, seconds {"suite", "total"}
+  cases        {name: {"result", "reason", "semantics"}}  (not in matrix.json
+               columns: rows hold the cells there)
+"""
+import fnmatch
+import json
+import os
+import re
+
+FORMAT = "mmapconf-matrix/1"
+RESULTS = ("passed", "expected_failure", "skipped", "failed", "broken")
+NOT_RUN = "not run"
+ABSENT = "absent"
+GOOD = ("passed", "expected_failure")
+BAD = ("failed", "broken")
+
+
+class InputError(Exception):
+    """Missing or corrupt input: one line, exit status 2."""
+
+
+def read_json(path, what):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise InputError("%s: no such file (%s)" % (path, what))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise InputError("%s: corrupt %s: %s" % (path, what,
+                                                 str(e).splitlines()[0]))
+
+
+DEBIAN_ARCH = {"ppc64le": "ppc64el", "aarch64": "arm64"}
+
+
+def release_key(release, arch, environment, page_size=None):
+    """qemu-6.1, qemu-6.12-cloud, qemu-ppc64el-6.1, qemu-arm64-16k-6.12 ...
+    from a kernel release (the names KERNELS uses)."""
+    m = re.match(r"(\d+)\.(\d+)", release or "")
+    ver = "%s.%s" % (m.group(1), m.group(2)) if m else (release or "?")
+    flav = ""
+    for f in ("rt", "cloud"):
+        if re.search(r"-%s(-|$)" % f, release or ""):
+            flav = "-" + f
+    a = ""
+    if arch not in (None, "x86_64"):
+        a = DEBIAN_ARCH.get(arch, arch) + "-"
+        if a == "arm64-" and page_size and int(page_size) != 4096:
+            a += "%dk-" % (int(page_size) // 1024)
+    return "%s-%s%s%s" % (environment, a, ver, flav)
+
+
+def derive_key(summary, env):
+    if summary.get("key"):
+        return summary["key"]
+    environment = env.get("environment") or summary.get("environment")
+    label = summary.get("label") or env.get("label") or "?"
+    if environment == "host" or (not environment and label.startswith("host-")):
+        return "host"
+    if environment == "qemu":
+        return release_key(env.get("kernel") or summary.get("kernel"),
+                           env.get("arch") or summary.get("arch"), "qemu",
+                           env.get("page_size") or summary.get("page_size"))
+    return environment or label
+
+
+def _num(v):
+    try:
+        return round(float(v), 1)
+    except (TypeError, ValueError):
+        return None
+
+
+def load_run(folder, key=None):
+    """One column from a run folder."""
+    if not os.path.isdir(folder):
+        raise InputError("%s: no such run folder" % folder)
+    summary = read_json(os.path.join(folder, "summary.json"), "summary.json")
+    if not isinstance(summary, dict) or not isinstance(
+            summary.get("cases", []), list):
+        raise InputError("%s/summary.json: corrupt summary (no case list)"
+                         % folder)
+    env_path = os.path.join(folder, "env.json")
+    env = read_json(env_path, "env.json") if os.path.exists(env_path) else {}
+    if not isinstance(env, dict):
+        raise InputError("%s: corrupt env.json" % env_path)
+    label = summary.get("label") or os.path.basename(os.path.normpath(folder))
+    col = {
+        "key": key or derive_key(summary, env),
+        "label": label,
+        "status": "did not run" if summary.get("did_not_run") else "ran",
+        "reason": summary.get("did_not_run") or "",
+        "environment": env.get("environment") or summary.get("environment"),
+        "kernel": env.get("kernel") or summary.get("kernel"),
+        "arch": env.get("arch") or summary.get("arch"),
+        "page_size": env.get("page_size") or summary.get("page_size"),
+        "thp": env.get("thp_enabled"),
+        "mmap_min_addr": env.get("mmap_min_addr"),
+        "pfn_visible": env.get("pfn_visible"),
+        "cpu": env.get("cpu"),
+        "euid": env.get("euid"),
+        "totals": summary.get("totals") or {},
+        "seconds": {"suite": None, "total": None},
+        "cases": {},
+    }
+    try:
+        with open(os.path.join(folder, "wall-seconds")) as f:
+            col["seconds"]["suite"] = _num(f.read().strip())
+    except OSError:
+        pass
+    q = os.path.join(folder, "qemu.json")
+    if os.path.exists(q):
+        try:
+            with open(q) as f:
+                qj = json.load(f)
+            col["seconds"]["total"] = _num(qj.get("total_seconds"))
+            col["seconds"]["boot"] = _num(qj.get("boot_seconds"))
+            col["package"] = qj.get("package")
+            col["workdir_fs"] = qj.get("workdir_fs")
+        except (OSError, ValueError):
+            pass
+    if summary.get("seconds") is not None and col["seconds"]["total"] is None:
+        col["seconds"]["total"] = _num(summary.get("seconds"))
+    for c in summary.get("cases", []):
+        try:
+            name, result = c["name"], c["result"]
+        except (TypeError, KeyError):
+            raise InputError("%s/summary.json: corrupt case entry" % folder)
+        col["cases"][name] = {
+            "result": result,
+            "reason": c.get("reason") or "",
+            "semantics": c.get("semantics") or [],
+        }
+    return col
+
+
+def load_matrix(path):
+    """Columns (with their cases) from a matrix.json."""
+    m = read_json(path, "matrix.json")
+    if not isinstance(m, dict) or m.get("format") != FORMAT or not isinstance(
+            m.get("columns"), list) or not isinstance(m.get("rows"), list):
+        raise InputError("%s: not a matrix.json (format %s expected)"
+                         % (path, FORMAT))
+    cols = []
+    for c in m["columns"]:
+        if not isinstance(c, dict) or "label" not in c:
+            raise InputError("%s: corrupt column entry" % path)
+        c = dict(c)
+        c["cases"] = {}
+        cols.append(c)
+    by_label = {c["label"]: c for c in cols}
+    for r in m["rows"]:
+        try:
+            cells, name = r["cells"], r["name"]
+        except (TypeError, KeyError):
+            raise InputError("%s: corrupt row entry" % path)
+        for label, cell in cells.items():
+            col = by_label.get(label)
+            if col is None or not isinstance(cell, dict):
+                raise InputError("%s: row %s names an unknown column %s"
+                                 % (path, name, label))
+            if cell.get("result") in (NOT_RUN, ABSENT):
+                continue
+            col["cases"][name] = {"result": cell.get("result"),
+                                  "reason": cell.get("reason", ""),
+                                  "semantics": r.get("semantics", [])}
+    return cols
+
+
+def load_input(path):
+    """(kind, columns): a run folder, a matrix.json, or a folder holding one."""
+    if os.path.isdir(path):
+        if os.path.exists(os.path.join(path, "summary.json")):
+            return "run", [load_run(path)]
+        if os.path.exists(os.path.join(path, "matrix.json")):
+            return "matrix", load_matrix(os.path.join(path, "matrix.json"))
+        raise InputError("%s: neither a run folder (summary.json) nor a "
+                         "reports folder (matrix.json)" % path)
+    if not os.path.exists(path):
+        raise InputError("%s: no such file or folder" % path)
+    if os.path.basename(path) == "summary.json":
+        return "run", [load_run(os.path.dirname(path) or ".")]
+    return "matrix", load_matrix(path)
+
+
+# --- known divergences ------------------------------------------------------
+
+def baseline_files(bdir, col):
+    """Baseline files that apply to a column, most specific first:
+    <label>.txt, <key>.txt (and <key without its minor>.txt for qemu-7.2
+    -> qemu-7), all.txt."""
+    names = [col.get("label"), col.get("key")]
+    k = col.get("key") or ""
+    m = re.match(r"^(.*-\d+)\.\d+(.*)$", k)
+    if m:
+        names.append(m.group(1) + m.group(2))
+    names.append("all")
+    out = []
+    for n in names:
+        if n and n not in [os.path.basename(o)[:-4] for o in out]:
+            p = os.path.join(bdir, n + ".txt")
+            if os.path.isfile(p):
+                out.append(p)
+    return out
+
+
+def load_baseline(bdir, col):
+    """[(pattern, file)] of the known divergences of a column."""
+    pats = []
+    if not bdir:
+        return pats
+    for p in baseline_files(bdir, col):
+        try:
+            with open(p, encoding="utf-8") as f:
+                for line in f:
+                    line = line.split("#", 1)[0].strip()
+                    if line:
+                        pats.append((line.split()[0], p))
+        except (OSError, UnicodeDecodeError) as e:
+            raise InputError("%s: cannot read baseline: %s" % (p, e))
+    return pats
+
+
+def show_path(p):
+    """A baseline file's path for messages: relative to the project root."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    rel = os.path.relpath(os.path.abspath(p), root)
+    return os.path.abspath(p) if rel.startswith("..") else rel
+
+
+def known(pats, name):
+    for pat, path in pats:
+        if pat == name or fnmatch.fnmatchcase(name, pat):
+            return path
+    return None
+
+
+def area_of(name, semantics):
+    """Semantic area of a case: the prefix of its first semantic id
+    (PROT-1 -> prot), else its test program's folder (tests/core/...)."""
+    for s in semantics or []:
+        m = re.match(r"([A-Za-z]+)-", s)
+        if m:
+            return m.group(1).lower()
+    parts = name.split(":", 1)[0].split("/")
+    return parts[1] if len(parts) > 2 else "other"
