@@ -11,56 +11,13 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "mc.h"
+#include "mc_err.h"
 
 #define RW (PROT_READ | PROT_WRITE)
-
-static const char *
-errname(int e)
-{
-	switch (e) {
-	case 0: return "no error";
-	case EINVAL: return "EINVAL";
-	case EBADF: return "EBADF";
-	case EACCES: return "EACCES";
-	case ENODEV: return "ENODEV";
-	case ENOMEM: return "ENOMEM";
-	case EPERM: return "EPERM";
-	case EEXIST: return "EEXIST";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	default: return "another errno";
-	}
-}
-
-/*
- * Require that an mmap() call failed with errno 'want'. 'len' is the length
- * the call asked for (to unmap a mapping that should not exist).
- */
-static void
-require_mmap_fails(void *r, size_t len, int want, const char *what)
-{
-	int e = errno;
-
-	if (r != MAP_FAILED)
-		munmap(r, len == 0 ? mc_pagesize() : len);
-	ATF_REQUIRE_MSG(r == MAP_FAILED, "%s: expected failure with %s, got "
-	    "a mapping at %p", what, errname(want), r);
-	ATF_REQUIRE_MSG(e == want, "%s: expected errno %d (%s), got %d (%s: "
-	    "%s)", what, want, errname(want), e, errname(e), strerror(e));
-}
-
-/* Require that an mmap() call succeeded. */
-static void *
-require_mmap_ok(void *r, const char *what)
-{
-	ATF_REQUIRE_MSG(r != MAP_FAILED, "%s: expected success, got errno %d "
-	    "(%s: %s)", what, errno, errname(errno), strerror(errno));
-	return r;
-}
 
 static bool
 page_aligned(const void *p)
@@ -74,52 +31,6 @@ round_pages(size_t len)
 	size_t ps = mc_pagesize();
 
 	return (len + ps - 1) / ps * ps;
-}
-
-/*
- * A range of 'pages' pages of address space that holds no mapping: found
- * by mapping PROT_NONE and unmapping it. The caller must not allocate
- * (malloc, stdio) before using the hole, or something else may land in it.
- */
-static unsigned char *
-free_hole(size_t pages)
-{
-	size_t len = pages * mc_pagesize();
-	void *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
-	    -1, 0);
-
-	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap(PROT_NONE, %zu bytes) to find "
-	    "a free range: %s", len, strerror(errno));
-	ATF_REQUIRE_MSG(munmap(p, len) == 0, "munmap(%p, %zu): %s", p, len,
-	    strerror(errno));
-	return p;
-}
-
-/* Parsed fields of a /proc/self/maps line. */
-struct maps_entry {
-	uintptr_t start, end;
-	char perms[8];
-	unsigned long long offset;
-	unsigned int major, minor;
-	unsigned long inode;
-	char path[512];
-};
-
-static bool
-maps_entry(const void *addr, struct maps_entry *me, char *line,
-    size_t linelen)
-{
-	int n = 0;
-
-	if (!mc_maps_line(addr, line, linelen))
-		return false;
-	memset(me, 0, sizeof(*me));
-	ATF_REQUIRE_MSG(sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %7s %llx "
-	    "%x:%x %lu %n", &me->start, &me->end, me->perms, &me->offset,
-	    &me->major, &me->minor, &me->inode, &n) >= 7,
-	    "cannot parse /proc/self/maps line '%s'", line);
-	snprintf(me->path, sizeof(me->path), "%s", line + n);
-	return true;
 }
 
 /* Require that /proc/self/maps shows exactly [p, p+len) for p's mapping. */
@@ -154,7 +65,7 @@ MC_TC(null_addr_kernel_chooses_page_aligned_address, "API-1",
 
 			snprintf(what, sizeof(what), "mmap(NULL, %zu bytes, "
 			    "%s)", lens[i], file ? "file" : "anonymous");
-			p = require_mmap_ok(mmap(NULL, lens[i], RW,
+			p = mc_require_mmap_ok(mmap(NULL, lens[i], RW,
 			    file ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS,
 			    file ? fd : -1, 0), what);
 			ATF_REQUIRE_MSG(page_aligned(p), "%s: expected a "
@@ -179,9 +90,9 @@ MC_TC(hint_at_free_range_is_used, "API-1",
     "mapping there (Linux attempts the hint first)")
 {
 	size_t ps = mc_pagesize();
-	unsigned char *h = free_hole(4);
+	unsigned char *h = mc_free_hole(4);
 	unsigned char *want = h + ps;
-	unsigned char *p = require_mmap_ok(mmap(want, 2 * ps, RW,
+	unsigned char *p = mc_require_mmap_ok(mmap(want, 2 * ps, RW,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), "mmap(hint at a free range)");
 
 	ATF_REQUIRE_EQ_MSG(p, want, "mmap(hint %p, 2 pages, no MAP_FIXED) "
@@ -197,9 +108,9 @@ MC_TC(unaligned_hint_gives_nearby_page_boundary, "API-1",
     "a page boundary next to the hint when that range is free")
 {
 	size_t ps = mc_pagesize();
-	unsigned char *h = free_hole(4);
+	unsigned char *h = mc_free_hole(4);
 	unsigned char *hint = h + ps + 1;
-	unsigned char *p = require_mmap_ok(mmap(hint, ps, RW,
+	unsigned char *p = mc_require_mmap_ok(mmap(hint, ps, RW,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), "mmap(unaligned hint)");
 
 	ATF_REQUIRE_MSG(page_aligned(p), "mmap(hint %p): expected a "
@@ -227,7 +138,7 @@ MC_TC(hint_at_occupied_range_gives_other_address, "API-1",
 	for (size_t pages = 1; pages <= 3; pages++) {
 		size_t len = pages * ps;
 
-		p = require_mmap_ok(mmap(a, len, RW, MAP_PRIVATE |
+		p = mc_require_mmap_ok(mmap(a, len, RW, MAP_PRIVATE |
 		    MAP_ANONYMOUS, -1, 0), "mmap(hint at an occupied range)");
 		ATF_REQUIRE_MSG((uintptr_t)p + len <= (uintptr_t)a ||
 		    (uintptr_t)p >= (uintptr_t)a + 2 * ps, "mmap(hint %p, "
@@ -270,7 +181,7 @@ MC_TC(hint_below_mmap_min_addr_is_not_an_error, "API-1",
 		atf_tc_skip("vm.mmap_min_addr is 0: no address is below it");
 	/* A non-NULL page below the limit, else an unaligned one. */
 	hint = min >= 2 * ps ? (min / ps - 1) * ps : min - 1;
-	p = require_mmap_ok(mmap((void *)hint, ps, RW,
+	p = mc_require_mmap_ok(mmap((void *)hint, ps, RW,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), "mmap(hint below "
 	    "mmap_min_addr)");
 	ATF_REQUIRE_MSG((uintptr_t)p >= min && page_aligned(p), "mmap(hint "
@@ -297,8 +208,8 @@ MC_TC(length_rounds_up_to_whole_pages_zero_filled, "API-2",
 		    MAP_SHARED | MAP_ANONYMOUS };
 
 		for (size_t j = 0; j < 2; j++) {
-			unsigned char *p = require_mmap_ok(mmap(NULL, len, RW,
-			    flags[j], -1, 0), "mmap(anonymous, unaligned "
+			unsigned char *p = mc_require_mmap_ok(mmap(NULL, len,
+			    RW, flags[j], -1, 0), "mmap(anonymous, unaligned "
 			    "length)");
 
 			MC_REQUIRE_NO_FAULT(p + full - 1, MC_READ);
@@ -323,7 +234,7 @@ MC_TC(length_rounds_up_to_whole_pages_zero_filled, "API-2",
 	}
 
 	/* A file mapping of a part of a page maps the whole page. */
-	unsigned char *p = require_mmap_ok(mmap(NULL, ps / 2, PROT_READ,
+	unsigned char *p = mc_require_mmap_ok(mmap(NULL, ps / 2, PROT_READ,
 	    MAP_SHARED, fd, 0), "mmap(file, half a page)");
 	ATF_REQUIRE_MSG(mc_all_bytes(p, ps, mc_pattern(0)), "mmap(file, %zu "
 	    "bytes): expected the whole first page (%zu bytes of '%c') "
@@ -356,7 +267,7 @@ MC_TC(length_rounds_up_no_further_than_last_page, "API-2",
 		r = mc_map_anon(full + ps, PROT_NONE, MAP_PRIVATE);
 		ATF_REQUIRE_MSG(munmap(r + full, ps) == 0, "munmap(last page "
 		    "of the reservation): %s", strerror(errno));
-		p = require_mmap_ok(mmap(r, len, RW, MAP_PRIVATE |
+		p = mc_require_mmap_ok(mmap(r, len, RW, MAP_PRIVATE |
 		    MAP_ANONYMOUS | MAP_FIXED, -1, 0), "mmap(MAP_FIXED, "
 		    "unaligned length, inside a reservation)");
 		ATF_REQUIRE_EQ_MSG(p, r, "mmap(MAP_FIXED at %p) returned %p",
@@ -378,13 +289,13 @@ MC_TC(length_zero_einval, "API-2",
 {
 	int fd = mc_make_file("f", 1);
 
-	require_mmap_fails(mmap(NULL, 0, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+	mc_require_mmap_fails(mmap(NULL, 0, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1,
 	    0), 0, EINVAL, "mmap(length 0, MAP_PRIVATE|MAP_ANONYMOUS)");
-	require_mmap_fails(mmap(NULL, 0, RW, MAP_SHARED | MAP_ANONYMOUS, -1,
+	mc_require_mmap_fails(mmap(NULL, 0, RW, MAP_SHARED | MAP_ANONYMOUS, -1,
 	    0), 0, EINVAL, "mmap(length 0, MAP_SHARED|MAP_ANONYMOUS)");
-	require_mmap_fails(mmap(NULL, 0, PROT_READ, MAP_PRIVATE, fd, 0), 0,
+	mc_require_mmap_fails(mmap(NULL, 0, PROT_READ, MAP_PRIVATE, fd, 0), 0,
 	    EINVAL, "mmap(length 0, MAP_PRIVATE, file)");
-	require_mmap_fails(mmap(NULL, 0, RW, MAP_SHARED, fd, 0), 0, EINVAL,
+	mc_require_mmap_fails(mmap(NULL, 0, RW, MAP_SHARED, fd, 0), 0, EINVAL,
 	    "mmap(length 0, MAP_SHARED, file)");
 	close(fd);
 }
@@ -402,25 +313,14 @@ MC_TC(neither_shared_nor_private_einval, "FLAGS-1",
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 1);
 
-	require_mmap_fails(mmap(NULL, ps, RW, MAP_ANONYMOUS, -1, 0), ps,
+	mc_require_mmap_fails(mmap(NULL, ps, RW, MAP_ANONYMOUS, -1, 0), ps,
 	    EINVAL, "mmap(flags MAP_ANONYMOUS only)");
-	require_mmap_fails(mmap(NULL, ps, PROT_READ, 0, fd, 0), ps, EINVAL,
+	mc_require_mmap_fails(mmap(NULL, ps, PROT_READ, 0, fd, 0), ps, EINVAL,
 	    "mmap(flags 0, file)");
-	require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_POPULATE, fd, 0),
+	mc_require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_POPULATE, fd, 0),
 	    ps, EINVAL, "mmap(flags MAP_POPULATE only, file)");
 	close(fd);
 }
-
-#ifdef MAP_SHARED_VALIDATE
-/* Map the file with MAP_SHARED_VALIDATE; skip when the kernel lacks it. */
-static unsigned char *
-map_shared_validate(int fd, size_t len, int extra)
-{
-	void *p = mmap(NULL, len, RW, MAP_SHARED_VALIDATE | extra, fd, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-#endif
 
 MC_TC(shared_validate_file_mapping_is_shared, "FLAGS-1",
     "MAP_SHARED_VALIDATE alone is a valid mapping type: a file mapped with "
@@ -431,14 +331,11 @@ MC_TC(shared_validate_file_mapping_is_shared, "FLAGS-1",
 #else
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 2);
-	unsigned char *p = map_shared_validate(fd, 2 * ps, 0);
-	unsigned char buf[2];
+	unsigned char *p, buf[2];
 
-	if (p == NULL && errno == EINVAL)
-		atf_tc_skip("mmap(MAP_SHARED_VALIDATE) fails with EINVAL: "
-		    "the kernel predates MAP_SHARED_VALIDATE (Linux 4.15)");
-	require_mmap_ok(p == NULL ? MAP_FAILED : p,
-	    "mmap(MAP_SHARED_VALIDATE, file)");
+	mc_require_shared_validate(fd);
+	p = mc_require_mmap_ok(mmap(NULL, 2 * ps, RW, MAP_SHARED_VALIDATE, fd,
+	    0), "mmap(MAP_SHARED_VALIDATE, file)");
 	ATF_REQUIRE_MSG(p[0] == mc_pattern(0) && p[ps] == mc_pattern(1),
 	    "MAP_SHARED_VALIDATE mapping does not show the file's contents");
 	p[1] = 'x';
@@ -463,37 +360,24 @@ MC_TC(shared_validate_rejects_unsupported_flag, "FLAGS-3",
 #else
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 1);
-	unsigned char *p = map_shared_validate(fd, ps, 0);
-	char line[1024];
+	unsigned char *p;
 
-	if (p == NULL && errno == EINVAL)
-		atf_tc_skip("mmap(MAP_SHARED_VALIDATE) fails with EINVAL: "
-		    "the kernel predates MAP_SHARED_VALIDATE (Linux 4.15)");
-	require_mmap_ok(p == NULL ? MAP_FAILED : p,
-	    "mmap(MAP_SHARED_VALIDATE, file)");
-	ATF_REQUIRE(munmap(p, ps) == 0);
-	p = map_shared_validate(fd, ps, MAP_SYNC);
-	if (p != NULL) {
+	mc_require_shared_validate(fd);
+	p = mmap(NULL, ps, RW, MAP_SHARED_VALIDATE | MAP_SYNC, fd, 0);
+	if (p != MAP_FAILED) {
 		/*
 		 * Accepted: only right when the file system supports DAX,
 		 * which smaps shows as the "sf" (synchronous fault) flag.
 		 */
-		bool sf = false;
-		FILE *f = fopen("/proc/self/smaps", "r");
-		bool in = false;
+		char fl[512];
+		bool sf;
 
-		ATF_REQUIRE_MSG(f != NULL, "mmap(MAP_SHARED_VALIDATE|MAP_SYNC) "
-		    "succeeded and /proc/self/smaps cannot tell whether the "
-		    "file supports it: %s", strerror(errno));
-		while (fgets(line, sizeof(line), f) != NULL) {
-			uintptr_t s, e;
-			if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &s,
-			    &e) == 2)
-				in = (uintptr_t)p >= s && (uintptr_t)p < e;
-			else if (in && strncmp(line, "VmFlags:", 8) == 0)
-				sf = strstr(line, " sf") != NULL;
-		}
-		fclose(f);
+		ATF_REQUIRE_MSG(access("/proc/self/smaps", R_OK) == 0,
+		    "mmap(MAP_SHARED_VALIDATE|MAP_SYNC) succeeded and "
+		    "/proc/self/smaps cannot tell whether the file supports "
+		    "it: %s", strerror(errno));
+		sf = mc_smaps_vmflags_try(p, fl, sizeof(fl)) &&
+		    mc_has_vmflag(fl, "sf");
 		munmap(p, ps);
 		ATF_REQUIRE_MSG(sf, "mmap(MAP_SHARED_VALIDATE|MAP_SYNC) of a "
 		    "file: expected EOPNOTSUPP, got a mapping without the "
@@ -503,7 +387,7 @@ MC_TC(shared_validate_rejects_unsupported_flag, "FLAGS-3",
 	}
 	ATF_REQUIRE_MSG(errno == EOPNOTSUPP, "mmap(MAP_SHARED_VALIDATE|"
 	    "MAP_SYNC) of a regular file: expected EOPNOTSUPP, got %d (%s: "
-	    "%s)", errno, errname(errno), strerror(errno));
+	    "%s)", errno, mc_errname(errno), strerror(errno));
 	close(fd);
 #endif
 }
@@ -515,20 +399,19 @@ MC_TC(anonymous_private_maps_no_file, "FLAGS-2",
     "memory with no file behind it (device 00:00, inode 0 in maps)")
 {
 	size_t ps = mc_pagesize();
-	unsigned char *p = require_mmap_ok(mmap(NULL, 3 * ps, RW,
+	unsigned char *p = mc_require_mmap_ok(mmap(NULL, 3 * ps, RW,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), "mmap(MAP_PRIVATE|"
 	    "MAP_ANONYMOUS, fd -1, offset 0)");
-	struct maps_entry me;
-	char line[1024];
+	struct mc_maps_ent me;
 
 	ATF_REQUIRE_MSG(mc_all_bytes(p, 3 * ps, 0), "anonymous mapping is "
 	    "not zero-filled");
-	ATF_REQUIRE_MSG(maps_entry(p, &me, line, sizeof(line)),
+	ATF_REQUIRE_MSG(mc_maps_entry(p, &me),
 	    "anonymous mapping %p missing from /proc/self/maps", (void *)p);
 	ATF_REQUIRE_MSG(me.major == 0 && me.minor == 0 && me.inode == 0 &&
 	    me.path[0] != '/', "private anonymous mapping: expected device "
 	    "00:00, inode 0 and no file path in /proc/self/maps, got '%s'",
-	    line);
+	    me.line);
 	ATF_REQUIRE(munmap(p, 3 * ps) == 0);
 }
 
@@ -538,20 +421,19 @@ MC_TC(anonymous_shared_maps_no_file, "FLAGS-2",
     "internal '/dev/zero (deleted)' object)")
 {
 	size_t ps = mc_pagesize();
-	unsigned char *p = require_mmap_ok(mmap(NULL, 3 * ps, RW,
+	unsigned char *p = mc_require_mmap_ok(mmap(NULL, 3 * ps, RW,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0), "mmap(MAP_SHARED|"
 	    "MAP_ANONYMOUS, fd -1, offset 0)");
-	struct maps_entry me;
-	char line[1024];
+	struct mc_maps_ent me;
 
 	ATF_REQUIRE_MSG(mc_all_bytes(p, 3 * ps, 0), "shared anonymous "
 	    "mapping is not zero-filled");
-	ATF_REQUIRE_MSG(maps_entry(p, &me, line, sizeof(line)),
+	ATF_REQUIRE_MSG(mc_maps_entry(p, &me),
 	    "anonymous mapping %p missing from /proc/self/maps", (void *)p);
 	ATF_REQUIRE_MSG(me.path[0] != '/' ||
 	    strcmp(me.path, "/dev/zero (deleted)") == 0, "shared anonymous "
 	    "mapping: expected no file path (or '/dev/zero (deleted)') in "
-	    "/proc/self/maps, got '%s'", line);
+	    "/proc/self/maps, got '%s'", me.line);
 	ATF_REQUIRE(munmap(p, 3 * ps) == 0);
 }
 
@@ -561,19 +443,18 @@ MC_TC(anonymous_ignores_fd, "FLAGS-2",
 {
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 2);
-	unsigned char *p = require_mmap_ok(mmap(NULL, 2 * ps, RW,
+	unsigned char *p = mc_require_mmap_ok(mmap(NULL, 2 * ps, RW,
 	    MAP_PRIVATE | MAP_ANONYMOUS, fd, 0), "mmap(MAP_ANONYMOUS, fd of "
 	    "a regular file)");
-	struct maps_entry me;
-	char line[1024];
+	struct mc_maps_ent me;
 
 	ATF_REQUIRE_MSG(mc_all_bytes(p, 2 * ps, 0), "mmap(MAP_ANONYMOUS, "
 	    "fd of a file of '%c' bytes): expected zero-filled memory, first "
 	    "byte is %#x", mc_pattern(0), p[0]);
-	ATF_REQUIRE(maps_entry(p, &me, line, sizeof(line)));
+	ATF_REQUIRE(mc_maps_entry(p, &me));
 	ATF_REQUIRE_MSG(me.inode == 0 && me.path[0] != '/', "mmap("
 	    "MAP_ANONYMOUS, fd of a file): expected no file in "
-	    "/proc/self/maps, got '%s'", line);
+	    "/proc/self/maps, got '%s'", me.line);
 	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
 	close(fd);
 }
@@ -586,10 +467,9 @@ MC_TC(private_mapping_valid_after_close, "FD-1",
 {
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 3);
-	unsigned char *p = require_mmap_ok(mmap(NULL, 3 * ps, PROT_READ,
+	unsigned char *p = mc_require_mmap_ok(mmap(NULL, 3 * ps, PROT_READ,
 	    MAP_PRIVATE, fd, 0), "mmap(MAP_PRIVATE, file)");
-	struct maps_entry me;
-	char line[1024];
+	struct mc_maps_ent me;
 
 	ATF_REQUIRE_MSG(close(fd) == 0, "close: %s", strerror(errno));
 	ATF_REQUIRE_MSG(fcntl(fd, F_GETFD) == -1 && errno == EBADF,
@@ -598,11 +478,11 @@ MC_TC(private_mapping_valid_after_close, "FD-1",
 		ATF_REQUIRE_MSG(mc_all_bytes(p + i * ps, ps, mc_pattern(i)),
 		    "after close(fd): page %zu does not hold '%c'", i,
 		    mc_pattern(i));
-	ATF_REQUIRE(maps_entry(p, &me, line, sizeof(line)));
+	ATF_REQUIRE(mc_maps_entry(p, &me));
 	ATF_REQUIRE_MSG(strlen(me.path) >= 2 &&
 	    strcmp(me.path + strlen(me.path) - 2, "/f") == 0 && me.inode != 0,
 	    "after close(fd): /proc/self/maps should still name the file "
-	    "'f', got '%s'", line);
+	    "'f', got '%s'", me.line);
 	ATF_REQUIRE(munmap(p, 3 * ps) == 0);
 }
 
@@ -612,7 +492,7 @@ MC_TC(shared_mapping_writes_reach_file_after_close, "FD-1",
 {
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 2);
-	unsigned char *p = require_mmap_ok(mmap(NULL, 2 * ps, RW, MAP_SHARED,
+	unsigned char *p = mc_require_mmap_ok(mmap(NULL, 2 * ps, RW, MAP_SHARED,
 	    fd, 0), "mmap(MAP_SHARED, file)");
 	unsigned char buf[2];
 
@@ -640,9 +520,9 @@ MC_TC(closed_fd_ebadf, "FD-2",
 
 	ATF_REQUIRE_MSG(close(fd) == 0, "close: %s", strerror(errno));
 	/* Nothing opens a file between close and mmap: fd stays unused. */
-	require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_PRIVATE, fd, 0), ps,
+	mc_require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_PRIVATE, fd, 0), ps,
 	    EBADF, "mmap(MAP_PRIVATE, closed fd)");
-	require_mmap_fails(mmap(NULL, ps, RW, MAP_SHARED, fd, 0), ps, EBADF,
+	mc_require_mmap_fails(mmap(NULL, ps, RW, MAP_SHARED, fd, 0), ps, EBADF,
 	    "mmap(MAP_SHARED, closed fd)");
 }
 
@@ -651,9 +531,9 @@ MC_TC(fd_minus_one_without_anonymous_ebadf, "FD-2",
 {
 	size_t ps = mc_pagesize();
 
-	require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_PRIVATE, -1, 0), ps,
+	mc_require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_PRIVATE, -1, 0), ps,
 	    EBADF, "mmap(MAP_PRIVATE, fd -1, no MAP_ANONYMOUS)");
-	require_mmap_fails(mmap(NULL, ps, RW, MAP_SHARED, -1, 0), ps, EBADF,
+	mc_require_mmap_fails(mmap(NULL, ps, RW, MAP_SHARED, -1, 0), ps, EBADF,
 	    "mmap(MAP_SHARED, fd -1, no MAP_ANONYMOUS)");
 }
 
@@ -669,19 +549,19 @@ MC_TC(fd_access_mode_checked, "FD-3",
 	unsigned char *p;
 
 	ATF_REQUIRE_MSG(wfd >= 0 && rfd >= 0, "open f: %s", strerror(errno));
-	require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_PRIVATE, wfd, 0), ps,
-	    EACCES, "mmap(PROT_READ, MAP_PRIVATE, O_WRONLY fd)");
-	require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_SHARED, wfd, 0), ps,
+	mc_require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_PRIVATE, wfd, 0),
+	    ps, EACCES, "mmap(PROT_READ, MAP_PRIVATE, O_WRONLY fd)");
+	mc_require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_SHARED, wfd, 0), ps,
 	    EACCES, "mmap(PROT_READ, MAP_SHARED, O_WRONLY fd)");
-	require_mmap_fails(mmap(NULL, ps, RW, MAP_SHARED, rfd, 0), ps, EACCES,
-	    "mmap(PROT_READ|PROT_WRITE, MAP_SHARED, O_RDONLY fd)");
+	mc_require_mmap_fails(mmap(NULL, ps, RW, MAP_SHARED, rfd, 0), ps,
+	    EACCES, "mmap(PROT_READ|PROT_WRITE, MAP_SHARED, O_RDONLY fd)");
 
-	p = require_mmap_ok(mmap(NULL, ps, PROT_READ, MAP_SHARED, rfd, 0),
+	p = mc_require_mmap_ok(mmap(NULL, ps, PROT_READ, MAP_SHARED, rfd, 0),
 	    "mmap(PROT_READ, MAP_SHARED, O_RDONLY fd)");
 	ATF_REQUIRE_MSG(p[0] == mc_pattern(0), "read-only shared mapping "
 	    "does not show the file");
 	ATF_REQUIRE(munmap(p, ps) == 0);
-	p = require_mmap_ok(mmap(NULL, ps, RW, MAP_PRIVATE, rfd, 0),
+	p = mc_require_mmap_ok(mmap(NULL, ps, RW, MAP_PRIVATE, rfd, 0),
 	    "mmap(PROT_READ|PROT_WRITE, MAP_PRIVATE, O_RDONLY fd)");
 	ATF_REQUIRE_MSG(p[0] == mc_pattern(0), "private mapping of an "
 	    "O_RDONLY fd does not show the file");
@@ -708,11 +588,11 @@ MC_TC(unaligned_offset_einval, "OFF-1",
 
 		snprintf(what, sizeof(what), "mmap(MAP_PRIVATE, offset %jd, "
 		    "page size %zu)", (intmax_t)offs[i], ps);
-		require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_PRIVATE, fd,
+		mc_require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_PRIVATE, fd,
 		    offs[i]), ps, EINVAL, what);
 		snprintf(what, sizeof(what), "mmap(MAP_SHARED, offset %jd, "
 		    "page size %zu)", (intmax_t)offs[i], ps);
-		require_mmap_fails(mmap(NULL, ps, RW, MAP_SHARED, fd,
+		mc_require_mmap_fails(mmap(NULL, ps, RW, MAP_SHARED, fd,
 		    offs[i]), ps, EINVAL, what);
 	}
 	close(fd);
@@ -727,11 +607,10 @@ check_offsets(int shared)
 
 	for (size_t k = 0; k < pages; k++) {
 		size_t n = pages - k;
-		unsigned char *p = require_mmap_ok(mmap(NULL, n * ps,
+		unsigned char *p = mc_require_mmap_ok(mmap(NULL, n * ps,
 		    shared ? RW : PROT_READ, shared ? MAP_SHARED : MAP_PRIVATE,
 		    fd, (off_t)(k * ps)), "mmap(file, offset k pages)");
-		struct maps_entry me;
-		char line[1024];
+		struct mc_maps_ent me;
 
 		for (size_t i = 0; i < n; i++)
 			ATF_REQUIRE_MSG(mc_all_bytes(p + i * ps, ps,
@@ -740,10 +619,10 @@ check_offsets(int shared)
 			    "('%c'), first byte is '%c'", shared ? "shared" :
 			    "private", k, i, k + i, mc_pattern(k + i),
 			    p[i * ps]);
-		ATF_REQUIRE(maps_entry(p, &me, line, sizeof(line)));
+		ATF_REQUIRE(mc_maps_entry(p, &me));
 		ATF_REQUIRE_MSG(me.offset == k * ps, "mapping at offset %zu: "
 		    "/proc/self/maps shows offset %#llx, expected %#zx ('%s')",
-		    k * ps, me.offset, k * ps, line);
+		    k * ps, me.offset, k * ps, me.line);
 		if (shared) {
 			unsigned char b;
 

@@ -14,69 +14,22 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <malloc.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "mc.h"
 
-/* One line of /proc/self/maps. */
-struct maps_ent {
-	uintptr_t start, end;
-	char perms[8];
-	unsigned long long off;
-	unsigned long ino;
-	char path[PATH_MAX];
-};
-
-/* The mappings read by read_maps() (one list at a time is enough). */
+/* The mappings read by mc_maps_read() (one list at a time is enough). */
 #define MAXMAPS 1024
-static struct maps_ent maps_list[MAXMAPS];
-
-static bool
-parse_maps_line(const char *line, struct maps_ent *m)
-{
-	int pos = 0;
-
-	memset(m, 0, sizeof(*m));
-	if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %7s %llx %*s %lu %n",
-	    &m->start, &m->end, m->perms, &m->off, &m->ino, &pos) != 5)
-		return false;
-	snprintf(m->path, sizeof(m->path), "%s", line + pos);
-	m->path[strcspn(m->path, "\n")] = '\0';
-	return true;
-}
-
-/* Read all of /proc/self/maps into maps_list; returns the count. */
-static size_t
-read_maps(void)
-{
-	struct maps_ent *ents = maps_list;
-	size_t max = MAXMAPS;
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[PATH_MAX + 256];
-	size_t n = 0;
-
-	ATF_REQUIRE_MSG(f != NULL, "fopen(/proc/self/maps): %s",
-	    strerror(errno));
-	while (fgets(line, sizeof(line), f) != NULL) {
-		ATF_REQUIRE_MSG(n < max, "more than %zu mappings in "
-		    "/proc/self/maps", max);
-		ATF_REQUIRE_MSG(parse_maps_line(line, &ents[n]), "cannot parse "
-		    "/proc/self/maps line '%s'", line);
-		n++;
-	}
-	fclose(f);
-	return n;
-}
+static struct mc_maps_ent maps_list[MAXMAPS];
 
 /* The maps entry named 'name' ("[heap]", "[stack]"); false when absent. */
 static bool
-find_named(const char *name, struct maps_ent *out)
+find_named(const char *name, struct mc_maps_ent *out)
 {
-	struct maps_ent *ents = maps_list;
-	size_t n = read_maps();
+	struct mc_maps_ent *ents = maps_list;
+	size_t n = mc_maps_read(maps_list, MAXMAPS);
 
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(ents[i].path, name) == 0) {
@@ -100,8 +53,8 @@ MC_TC(file_mapping_listed_with_absolute_path, "LAYOUT-1",
 {
 	size_t ps = mc_pagesize(), len = 3 * ps;
 	int fd = mc_make_file("layout.dat", 3);
-	char want[PATH_MAX], line[PATH_MAX + 256];
-	struct maps_ent m;
+	char want[PATH_MAX];
+	struct mc_maps_ent m;
 	unsigned char *p;
 
 	ATF_REQUIRE_MSG(realpath("layout.dat", want) != NULL, "realpath("
@@ -112,20 +65,19 @@ MC_TC(file_mapping_listed_with_absolute_path, "LAYOUT-1",
 	    strerror(errno));
 	ATF_REQUIRE(close(fd) == 0);
 
-	ATF_REQUIRE_MSG(mc_maps_line(p, line, sizeof(line)), "file mapping at "
-	    "%p: not listed in /proc/self/maps", (void *)p);
-	ATF_REQUIRE_MSG(parse_maps_line(line, &m), "cannot parse '%s'", line);
+	ATF_REQUIRE_MSG(mc_maps_entry(p, &m), "file mapping at %p: not "
+	    "listed in /proc/self/maps", (void *)p);
 	ATF_REQUIRE_STREQ_MSG(m.path, want, "file mapping at %p: expected "
 	    "the file's absolute path '%s' in /proc/self/maps, line is '%s'",
-	    (void *)p, want, line);
+	    (void *)p, want, m.line);
 	ATF_REQUIRE_MSG(m.start == (uintptr_t)p && m.end == (uintptr_t)p +
 	    len, "file mapping: expected range %p-%p, /proc/self/maps says "
-	    "'%s'", (void *)p, (void *)(p + len), line);
-	ATF_REQUIRE_MSG(strcmp(m.perms, "r--s") == 0 && m.off == 0, "file "
+	    "'%s'", (void *)p, (void *)(p + len), m.line);
+	ATF_REQUIRE_MSG(strcmp(m.perms, "r--s") == 0 && m.offset == 0, "file "
 	    "mapping (PROT_READ, MAP_SHARED, offset 0): expected 'r--s' at "
-	    "offset 0, line is '%s'", line);
-	ATF_REQUIRE_MSG(m.ino != 0, "file mapping: expected a nonzero inode, "
-	    "line is '%s'", line);
+	    "offset 0, line is '%s'", m.line);
+	ATF_REQUIRE_MSG(m.inode != 0, "file mapping: expected a nonzero inode, "
+	    "line is '%s'", m.line);
 	ATF_REQUIRE(munmap(p, len) == 0);
 }
 
@@ -133,7 +85,7 @@ MC_TC(file_mapping_listed_with_absolute_path, "LAYOUT-1",
 static void
 require_outside_heap_stack(uintptr_t s, uintptr_t e, const char *what)
 {
-	struct maps_ent heap, stack;
+	struct mc_maps_ent heap, stack;
 	void *small = malloc(64);
 	bool extended = false;
 
@@ -209,10 +161,10 @@ page_up(uintptr_t a)
 static void
 check_malloc_uses_new_mapping(size_t size)
 {
-	struct maps_ent *before = maps_list;
-	size_t nbefore = read_maps();
+	struct mc_maps_ent *before = maps_list;
+	size_t nbefore = mc_maps_read(maps_list, MAXMAPS);
 	char line[PATH_MAX + 256];
-	struct maps_ent m;
+	struct mc_maps_ent m;
 	uintptr_t lo, hi;
 	unsigned char *p;
 	unsigned char vec[1];
@@ -230,16 +182,15 @@ check_malloc_uses_new_mapping(size_t size)
 		    (uintmax_t)before[i].start, (uintmax_t)before[i].end,
 		    before[i].perms, before[i].path);
 
-	ATF_REQUIRE_MSG(mc_maps_line(p, line, sizeof(line)), "malloc(%zu) = "
-	    "%p: no /proc/self/maps entry holds it", size, (void *)p);
-	ATF_REQUIRE_MSG(parse_maps_line(line, &m), "cannot parse '%s'", line);
+	ATF_REQUIRE_MSG(mc_maps_entry(p, &m), "malloc(%zu) = %p: no "
+	    "/proc/self/maps entry holds it", size, (void *)p);
 	ATF_REQUIRE_MSG(m.start <= lo && m.end >= hi, "malloc(%zu) = %p: "
 	    "expected one mapping to hold %#jx-%#jx, found '%s'", size,
-	    (void *)p, (uintmax_t)lo, (uintmax_t)hi, line);
-	ATF_REQUIRE_MSG(strcmp(m.perms, "rw-p") == 0 && m.ino == 0 &&
+	    (void *)p, (uintmax_t)lo, (uintmax_t)hi, m.line);
+	ATF_REQUIRE_MSG(strcmp(m.perms, "rw-p") == 0 && m.inode == 0 &&
 	    m.path[0] == '\0', "malloc(%zu) = %p: expected a private "
 	    "anonymous read-write mapping ('rw-p', inode 0, no path), found "
-	    "'%s'", size, (void *)p, line);
+	    "'%s'", size, (void *)p, m.line);
 
 	/* The memory is usable end to end. */
 	p[0] = 1;

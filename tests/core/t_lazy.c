@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "mc.h"
+#include "mc_proc.h"
 
 #define NPAGES 16
 
@@ -51,53 +52,31 @@ kind_name(enum kind k)
 }
 
 /*
- * Map n usable pages of the given kind between two PROT_NONE guard pages,
- * so that [result, result + n pages) is exactly one VMA; THP off.
+ * Map n usable pages of the given kind between two PROT_NONE guard pages
+ * (mc_map_guarded), so that [result, result + n pages) is exactly one VMA;
+ * THP off.
  */
 static unsigned char *
 map_guarded_flags(enum kind k, size_t n, int extra)
 {
-	size_t ps = mc_pagesize(), len = (n + 2) * ps;
-	int flags = k == SHARED_ANON ? MAP_SHARED : MAP_PRIVATE;
+	int flags = (k == SHARED_ANON ? MAP_SHARED : MAP_PRIVATE) | extra;
 	int fd = -1;
-	unsigned char *g;
-	uintptr_t s, e;
+	unsigned char *p;
 
-	if (k == PRIV_FILE) {
+	if (k == PRIV_FILE)
 		fd = mc_make_file("lazy.dat", n + 2);
-	} else {
+	else
 		flags |= MAP_ANONYMOUS;
-	}
-	g = mmap(NULL, len, PROT_READ | PROT_WRITE, flags | extra, fd, 0);
-	ATF_REQUIRE_MSG(g != MAP_FAILED, "mmap(%s, %zu pages): %s",
-	    kind_name(k), n + 2, strerror(errno));
+	p = mc_map_guarded(n, PROT_READ | PROT_WRITE, flags, fd);
 	if (fd >= 0)
 		ATF_REQUIRE(close(fd) == 0);
-	mc_nohuge(g, len);
-	ATF_REQUIRE_MSG(mprotect(g, ps, PROT_NONE) == 0 &&
-	    mprotect(g + (n + 1) * ps, ps, PROT_NONE) == 0,
-	    "mprotect(guard pages): %s", strerror(errno));
-	ATF_REQUIRE_MSG(mc_maps_range(g + ps, &s, &e), "no maps entry for "
-	    "the %s", kind_name(k));
-	ATF_REQUIRE_MSG(s == (uintptr_t)(g + ps) && e == (uintptr_t)(g +
-	    (n + 1) * ps), "%s between guard pages: expected the VMA %p-%p, "
-	    "/proc/self/maps says %#jx-%#jx", kind_name(k), (void *)(g + ps),
-	    (void *)(g + (n + 1) * ps), (uintmax_t)s, (uintmax_t)e);
-	return g + ps;
+	return p;
 }
 
 static unsigned char *
 map_guarded(enum kind k, size_t n)
 {
 	return map_guarded_flags(k, n, 0);
-}
-
-static void
-unmap_guarded(unsigned char *p, size_t n)
-{
-	size_t ps = mc_pagesize();
-
-	ATF_REQUIRE(munmap(p - ps, (n + 2) * ps) == 0);
 }
 
 /* Per-page mincore vector of [p, p + n pages). */
@@ -167,7 +146,7 @@ MC_TC(new_anon_mappings_not_resident_mincore, "LAZY-1",
 			    "mmap: mincore says page %zu of %d is resident "
 			    "(vec %#x)", kind_name(kinds[k]), i, NPAGES,
 			    vec[i]);
-		unmap_guarded(p, NPAGES);
+		mc_unmap_guarded(p, NPAGES);
 	}
 }
 
@@ -190,7 +169,7 @@ MC_TC(new_mappings_not_present_pagemap, "LAZY-1",
 			    "%zu is %#jx, expected neither present nor "
 			    "swapped", kind_name(kinds[k]), i, (uintmax_t)e);
 		}
-		unmap_guarded(p, NPAGES);
+		mc_unmap_guarded(p, NPAGES);
 	}
 }
 
@@ -208,7 +187,7 @@ MC_TC(new_mappings_rss_zero_smaps, "LAZY-1",
 		ATF_REQUIRE_EQ_MSG(rss, 0, "%s of %d pages, right after mmap: "
 		    "expected Rss 0 kB in /proc/self/smaps, got %ld kB",
 		    kind_name(kinds[k]), NPAGES, rss);
-		unmap_guarded(p, NPAGES);
+		mc_unmap_guarded(p, NPAGES);
 	}
 }
 
@@ -234,7 +213,7 @@ MC_TC(write_k_pages_makes_k_resident_mincore, "LAZY-2",
 			    "not resident", is_touched(i, t + 1) ?
 			    "resident" : "not resident");
 	}
-	unmap_guarded(p, NPAGES);
+	mc_unmap_guarded(p, NPAGES);
 }
 
 MC_TC(write_k_pages_makes_k_present_pagemap, "LAZY-2",
@@ -259,7 +238,7 @@ MC_TC(write_k_pages_makes_k_present_pagemap, "LAZY-2",
 			    is_touched(i, t + 1) ? "present" : "not present");
 		}
 	}
-	unmap_guarded(p, NPAGES);
+	mc_unmap_guarded(p, NPAGES);
 }
 
 MC_TC(write_k_pages_rss_k_pages_smaps, "LAZY-2",
@@ -284,24 +263,10 @@ MC_TC(write_k_pages_rss_k_pages_smaps, "LAZY-2",
 		    "Anonymous %zu kB, smaps says %ld kB", t + 1,
 		    (t + 1) * mc_pagesize() / 1024, anon);
 	}
-	unmap_guarded(p, NPAGES);
+	mc_unmap_guarded(p, NPAGES);
 }
 
 /* ---- LAZY-3 ------------------------------------------------------------ */
-
-static int
-overcommit_mode(void)
-{
-	FILE *f = fopen("/proc/sys/vm/overcommit_memory", "r");
-	int mode = -1;
-
-	if (f != NULL) {
-		if (fscanf(f, "%d", &mode) != 1)
-			mode = -1;
-		fclose(f);
-	}
-	return mode;
-}
 
 MC_TC(noreserve_mapping_larger_than_ram_partly_used, "LAZY-3",
     "A MAP_NORESERVE private anonymous mapping of 4x physical memory is "
@@ -328,7 +293,7 @@ MC_TC(noreserve_mapping_larger_than_ram_partly_used, "LAZY-3",
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED && errno == ENOMEM) {
-		int mode = overcommit_mode();
+		int mode = mc_overcommit_mode();
 		void *r;
 
 		if (mode == 2)
@@ -388,17 +353,6 @@ MC_TC(noreserve_mapping_larger_than_ram_partly_used, "LAZY-3",
 
 /* ---- LAZY-4 ------------------------------------------------------------ */
 
-/* Read every page of [p, p + n pages); returns the number of nonzero bytes. */
-static size_t
-read_all(const unsigned char *p, size_t n)
-{
-	size_t bad = 0;
-
-	for (size_t i = 0; i < n * mc_pagesize(); i++)
-		bad += ((volatile const unsigned char *)p)[i] != 0;
-	return bad;
-}
-
 MC_TC(read_untouched_pages_allocate_no_memory, "LAZY-4",
     "Reading every byte of untouched private anonymous pages returns 0 and "
     "allocates nothing: smaps Rss and Anonymous stay 0")
@@ -409,7 +363,7 @@ MC_TC(read_untouched_pages_allocate_no_memory, "LAZY-4",
 
 	mc_require_smaps();
 	p = map_guarded(PRIV_ANON, NPAGES);
-	bad = read_all(p, NPAGES);
+	bad = mc_count_not(p, NPAGES * mc_pagesize(), 0);
 	ATF_REQUIRE_EQ_MSG(bad, 0, "untouched private anonymous pages: %zu "
 	    "bytes read nonzero", bad);
 	rss = mc_smaps_kb(p, "Rss");
@@ -418,7 +372,7 @@ MC_TC(read_untouched_pages_allocate_no_memory, "LAZY-4",
 	    "private anonymous pages: expected Rss 0 kB and Anonymous 0 kB "
 	    "(the shared zero page is not this mapping's memory), smaps says "
 	    "Rss %ld kB, Anonymous %ld kB", NPAGES, rss, anon);
-	unmap_guarded(p, NPAGES);
+	mc_unmap_guarded(p, NPAGES);
 }
 
 MC_TC(read_untouched_pages_share_zero_pfn, "LAZY-4",
@@ -434,7 +388,7 @@ MC_TC(read_untouched_pages_share_zero_pfn, "LAZY-4",
 	require_pagemap();
 	p = map_guarded(PRIV_ANON, NPAGES);
 	q = map_guarded(PRIV_ANON, NPAGES);
-	bad = read_all(p, NPAGES) + read_all(q, NPAGES);
+	bad = mc_count_not(p, NPAGES * ps, 0) + mc_count_not(q, NPAGES * ps, 0);
 	ATF_REQUIRE_EQ_MSG(bad, 0, "untouched private anonymous pages: %zu "
 	    "bytes read nonzero", bad);
 	/* Presence after a read is visible without privileges. */
@@ -469,8 +423,8 @@ MC_TC(read_untouched_pages_share_zero_pfn, "LAZY-4",
 			    "(not written) after page 2 was written: PFN %#jx, "
 			    "expected the zero page %#jx", i,
 			    (uintmax_t)mc_pfn(p + i * ps), (uintmax_t)zero);
-	unmap_guarded(p, NPAGES);
-	unmap_guarded(q, NPAGES);
+	mc_unmap_guarded(p, NPAGES);
+	mc_unmap_guarded(q, NPAGES);
 }
 
 /* ---- LAZY-5 ------------------------------------------------------------ */
@@ -493,7 +447,7 @@ MC_TC(populate_mapping_resident_mincore, "LAZY-5",
 			ATF_REQUIRE_MSG(vec[i] & 1, "%s, right after "
 			    "mmap(MAP_POPULATE): mincore says page %zu of %d "
 			    "is not resident", kind_name(kinds[k]), i, NPAGES);
-		unmap_guarded(p, NPAGES);
+		mc_unmap_guarded(p, NPAGES);
 	}
 }
 
@@ -516,7 +470,7 @@ MC_TC(populate_mapping_present_pagemap, "LAZY-5",
 			    "%#jx, expected present", kind_name(kinds[k]), i,
 			    (uintmax_t)e);
 		}
-		unmap_guarded(p, NPAGES);
+		mc_unmap_guarded(p, NPAGES);
 	}
 }
 
@@ -535,7 +489,7 @@ MC_TC(populate_mapping_rss_full_smaps, "LAZY-5",
 		ATF_REQUIRE_EQ_MSG(rss, NPAGES, "%s of %d pages, right after "
 		    "mmap(MAP_POPULATE): expected Rss %d pages, smaps says %ld",
 		    kind_name(kinds[k]), NPAGES, NPAGES, rss);
-		unmap_guarded(p, NPAGES);
+		mc_unmap_guarded(p, NPAGES);
 	}
 }
 

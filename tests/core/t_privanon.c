@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -26,24 +25,6 @@
 /* The page written after fork in the copy-on-write cases. */
 #define WPAGE 1
 #define WBYTE 0xEE
-
-/* What a child saw: content mismatches and the pagemap entry of each page. */
-struct report {
-	uint64_t mismatches;
-	uint64_t pm_ok; /* 1 when every pagemap entry could be read */
-	uint64_t pm[NPAGES];
-};
-
-/* Number of bytes of [p, p+len) that are not c. */
-static size_t
-count_not(const unsigned char *p, size_t len, unsigned char c)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i++)
-		n += p[i] != c;
-	return n;
-}
 
 /* Fill page i of p with mc_pattern(i). */
 static void
@@ -90,45 +71,26 @@ pattern_mismatches(const unsigned char *p, bool written)
 		const unsigned char *pg = p + i * ps;
 
 		if (i == WPAGE && written) {
-			n += count_not(pg, wr_off(), mc_pattern(i));
-			n += count_not(pg + wr_off(), wr_len(), WBYTE);
-			n += count_not(pg + wr_off() + wr_len(),
+			n += mc_count_not(pg, wr_off(), mc_pattern(i));
+			n += mc_count_not(pg + wr_off(), wr_len(), WBYTE);
+			n += mc_count_not(pg + wr_off() + wr_len(),
 			    ps - wr_off() - wr_len(), mc_pattern(i));
 		} else {
-			n += count_not(pg, ps, mc_pattern(i));
+			n += mc_count_not(pg, ps, mc_pattern(i));
 		}
 	}
 	return n;
 }
 
-/*
- * Read (fault in) every page, then take its pagemap entry. Usable in a
- * child (no ATF).
- */
 static void
-take_pagemap(const unsigned char *p, struct report *r)
-{
-	size_t ps = mc_pagesize();
-
-	r->pm_ok = 1;
-	for (size_t i = 0; i < NPAGES; i++) {
-		(void)*(volatile const unsigned char *)(p + i * ps);
-		if (!mc_pagemap_try(p + i * ps, &r->pm[i])) {
-			r->pm_ok = 0;
-			r->pm[i] = 0;
-		}
-	}
-}
-
-static void
-send_report(struct mc_child *self, const struct report *r)
+send_report(struct mc_child *self, const struct mc_pages_report *r)
 {
 	mc_send(self, r, sizeof(*r));
 }
 
 /* Parent: every entry of r must be present (page mapped). */
 static void
-require_present(const struct report *r, const char *who)
+require_present(const struct mc_pages_report *r, const char *who)
 {
 	for (size_t i = 0; i < NPAGES; i++)
 		ATF_REQUIRE_MSG(r->pm[i] & MC_PM_PRESENT, "%s: page %zu "
@@ -136,20 +98,14 @@ require_present(const struct report *r, const char *who)
 		    "%#jx", who, i, (uintmax_t)r->pm[i]);
 }
 
-static uint64_t
-pfn_of(uint64_t entry)
-{
-	return entry & MC_PM_PFN_MASK;
-}
-
 /*
  * Parent: pagemap of its own mapping, with the content assertions still
  * ahead; when pagemap cannot be read the later mc_require_pfns() skips.
  */
 static void
-parent_pagemap(const unsigned char *p, struct report *r)
+parent_pagemap(const unsigned char *p, struct mc_pages_report *r)
 {
-	take_pagemap(p, r);
+	mc_take_pagemap(p, NPAGES, r);
 	if (r->pm_ok)
 		require_present(r, "parent");
 }
@@ -163,24 +119,19 @@ MC_TC(fresh_mapping_is_zero_filled, "PRIVANON-1",
 	size_t ps = mc_pagesize(), len = NPAGES * ps;
 	unsigned char *p = mc_map_anon(len, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE);
-	char line[1024], perms[8] = "";
-	unsigned long ino = 1;
-	int pathpos = 0;
-	size_t bad = count_not(p, len, 0);
+	struct mc_maps_ent m;
+	size_t bad = mc_count_not(p, len, 0);
 
 	ATF_REQUIRE_EQ_MSG(bad, 0, "new private anonymous mapping of %zu "
 	    "bytes: expected every byte 0, %zu bytes are not", len, bad);
 
-	ATF_REQUIRE_MSG(mc_maps_line(p, line, sizeof(line)), "new mapping at "
-	    "%p: not listed in /proc/self/maps", (void *)p);
-	ATF_REQUIRE_MSG(sscanf(line, "%*x-%*x %7s %*s "
-	    "%*s %lu %n", perms, &ino, &pathpos) == 2, "cannot parse maps "
-	    "line '%s'", line);
-	ATF_REQUIRE_MSG(perms[3] == 'p', "new mapping: expected private "
-	    "('p') in /proc/self/maps, line is '%s'", line);
-	ATF_REQUIRE_MSG(ino == 0 && line[pathpos] == '\0', "new anonymous "
+	ATF_REQUIRE_MSG(mc_maps_entry(p, &m), "new mapping at %p: not listed "
+	    "in /proc/self/maps", (void *)p);
+	ATF_REQUIRE_MSG(m.perms[3] == 'p', "new mapping: expected private "
+	    "('p') in /proc/self/maps, line is '%s'", m.line);
+	ATF_REQUIRE_MSG(m.inode == 0 && m.path[0] == '\0', "new anonymous "
 	    "mapping: expected inode 0 and no path in /proc/self/maps, line "
-	    "is '%s'", line);
+	    "is '%s'", m.line);
 	ATF_REQUIRE(munmap(p, len) == 0);
 }
 
@@ -201,8 +152,8 @@ MC_TC(first_write_gets_zeroed_page_after_reuse, "PRIVANON-1",
 	for (size_t i = 0; i < n; i++) {
 		/* A write fault allocates a page (not the zero page). */
 		p[i * ps + ps / 2] = 1;
-		size_t bad = count_not(p + i * ps, ps / 2, 0) +
-		    count_not(p + i * ps + ps / 2 + 1, ps - ps / 2 - 1, 0);
+		size_t bad = mc_count_not(p + i * ps, ps / 2, 0) +
+		    mc_count_not(p + i * ps + ps / 2 + 1, ps - ps / 2 - 1, 0);
 		ATF_REQUIRE_EQ_MSG(bad, 0, "page %zu of a new mapping, after "
 		    "writing one byte: expected the other %zu bytes 0, %zu "
 		    "are not (memory not cleared)", i, ps - 1, bad);
@@ -226,7 +177,7 @@ MC_TC(mapping_over_written_range_is_zero_filled, "PRIVANON-1",
 	ATF_REQUIRE_MSG(q == p, "mmap(MAP_FIXED at %p) = %p: %s", (void *)p,
 	    (void *)q, q == MAP_FAILED ? strerror(errno) : "other address");
 	mc_nohuge(q, len);
-	bad = count_not(q, len, 0);
+	bad = mc_count_not(q, len, 0);
 	ATF_REQUIRE_EQ_MSG(bad, 0, "MAP_FIXED anonymous mapping over written "
 	    "memory: expected every byte 0, %zu of %zu bytes are not", bad,
 	    len);
@@ -238,7 +189,7 @@ MC_TC(mapping_over_written_range_is_zero_filled, "PRIVANON-1",
 	ATF_REQUIRE_MSG(q != MAP_FAILED, "mmap(hint %p): %s", (void *)p,
 	    strerror(errno));
 	mc_nohuge(q, len);
-	bad = count_not(q, len, 0);
+	bad = mc_count_not(q, len, 0);
 	ATF_REQUIRE_EQ_MSG(bad, 0, "anonymous mapping at %p (hint %p, where "
 	    "written memory was unmapped): expected every byte 0, %zu of %zu "
 	    "bytes are not", (void *)q, (void *)p, bad, len);
@@ -264,7 +215,7 @@ indep_child(struct mc_child *self, void *argp)
 	void *hint = (void *)(uintptr_t)mc_child_recv_u64(self);
 	unsigned char *p = mmap(hint, len, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	struct report r;
+	struct mc_pages_report r;
 
 	if (p == MAP_FAILED)
 		return 10;
@@ -273,8 +224,8 @@ indep_child(struct mc_child *self, void *argp)
 	mc_child_send_u64(self, (uint64_t)(uintptr_t)p);
 	(void)mc_child_recv_u64(self);
 	memset(&r, 0, sizeof(r));
-	r.mismatches = count_not(p, len, arg->byte);
-	take_pagemap(p, &r);
+	r.mismatches = mc_count_not(p, len, arg->byte);
+	mc_take_pagemap(p, NPAGES, &r);
 	send_report(self, &r);
 	/* Stay alive (and mapped) until the parent is done comparing. */
 	(void)mc_child_recv_u64(self);
@@ -289,7 +240,7 @@ MC_TC(processes_have_independent_private_mappings, "PRIVANON-2",
 	size_t ps = mc_pagesize(), len = NPAGES * ps;
 	struct indep_arg aa = { 'a' }, ab = { 'b' };
 	struct mc_child a, b;
-	struct report ra, rb, rp;
+	struct mc_pages_report ra, rb, rp;
 	uint64_t addr_a, addr_b;
 	unsigned char *p;
 	size_t bad;
@@ -312,8 +263,8 @@ MC_TC(processes_have_independent_private_mappings, "PRIVANON-2",
 	mc_expect(&b, &rb, sizeof(rb), "child b's report");
 
 	/* Every page is still mapped by its owner while this is taken. */
-	bad = count_not(p, len, 'p');
-	take_pagemap(p, &rp);
+	bad = mc_count_not(p, len, 'p');
+	mc_take_pagemap(p, NPAGES, &rp);
 	mc_send(&a, &go, sizeof(go));
 	mc_send(&b, &go, sizeof(go));
 	mc_reap_ok(&a);
@@ -335,17 +286,20 @@ MC_TC(processes_have_independent_private_mappings, "PRIVANON-2",
 	require_present(&ra, "child a");
 	require_present(&rb, "child b");
 	require_present(&rp, "parent");
-	const struct report *all[3] = { &ra, &rb, &rp };
+	const struct mc_pages_report *all[3] = { &ra, &rb, &rp };
 	const char *who[3] = { "child a", "child b", "parent" };
 	for (size_t x = 0; x < 3 * NPAGES; x++)
 		for (size_t y = x + 1; y < 3 * NPAGES; y++) {
-			uint64_t fx = pfn_of(all[x / NPAGES]->pm[x % NPAGES]);
-			uint64_t fy = pfn_of(all[y / NPAGES]->pm[y % NPAGES]);
+			uint64_t fx, fy;
 
-			ATF_REQUIRE_MSG(fx != fy, "independent private mappings "
-			    "share a physical page: %s page %zu and %s page %zu "
-			    "both have PFN %#jx", who[x / NPAGES], x % NPAGES,
-			    who[y / NPAGES], y % NPAGES, (uintmax_t)fx);
+			fx = MC_PM_PFN(all[x / NPAGES]->pm[x % NPAGES]);
+			fy = MC_PM_PFN(all[y / NPAGES]->pm[y % NPAGES]);
+
+			ATF_REQUIRE_MSG(fx != fy, "independent private "
+			    "mappings share a physical page: %s page %zu and "
+			    "%s page %zu both have PFN %#jx", who[x / NPAGES],
+			    x % NPAGES, who[y / NPAGES], y % NPAGES,
+			    (uintmax_t)fx);
 		}
 	ATF_REQUIRE(munmap(p, len) == 0);
 }
@@ -356,11 +310,11 @@ static int
 reader_child(struct mc_child *self, void *arg)
 {
 	const unsigned char *p = arg;
-	struct report r;
+	struct mc_pages_report r;
 
 	memset(&r, 0, sizeof(r));
 	r.mismatches = pattern_mismatches(p, false);
-	take_pagemap(p, &r);
+	mc_take_pagemap(p, NPAGES, &r);
 	send_report(self, &r);
 	(void)mc_child_recv_u64(self);
 	return 0;
@@ -373,7 +327,7 @@ MC_TC(fork_child_reads_parent_pages, "PRIVANON-3",
 	size_t ps = mc_pagesize(), len = NPAGES * ps;
 	unsigned char *p = mc_map_anon(len, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE);
-	struct report rp, rc;
+	struct mc_pages_report rp, rc;
 	struct mc_child ch;
 	uint64_t done = 1;
 
@@ -392,10 +346,11 @@ MC_TC(fork_child_reads_parent_pages, "PRIVANON-3",
 	    "the child");
 	require_present(&rc, "child");
 	for (size_t i = 0; i < NPAGES; i++)
-		ATF_REQUIRE_EQ_MSG(pfn_of(rc.pm[i]), pfn_of(rp.pm[i]), "page "
-		    "%zu after fork: expected the child on the parent's PFN "
-		    "%#jx, child has %#jx", i, (uintmax_t)pfn_of(rp.pm[i]),
-		    (uintmax_t)pfn_of(rc.pm[i]));
+		ATF_REQUIRE_EQ_MSG(MC_PM_PFN(rc.pm[i]), MC_PM_PFN(rp.pm[i]),
+		    "page %zu after fork: expected the child on the parent's "
+		    "PFN %#jx, child has %#jx", i,
+		    (uintmax_t)MC_PM_PFN(rp.pm[i]),
+		    (uintmax_t)MC_PM_PFN(rc.pm[i]));
 	ATF_REQUIRE(munmap(p, len) == 0);
 }
 
@@ -406,15 +361,15 @@ static int
 cow_writer_child(struct mc_child *self, void *arg)
 {
 	unsigned char *p = arg;
-	struct report before, after;
+	struct mc_pages_report before, after;
 
 	memset(&before, 0, sizeof(before));
 	memset(&after, 0, sizeof(after));
 	before.mismatches = pattern_mismatches(p, false);
-	take_pagemap(p, &before);
+	mc_take_pagemap(p, NPAGES, &before);
 	cow_write(p);
 	after.mismatches = pattern_mismatches(p, true);
-	take_pagemap(p, &after);
+	mc_take_pagemap(p, NPAGES, &after);
 	send_report(self, &before);
 	send_report(self, &after);
 	(void)mc_child_recv_u64(self);
@@ -430,7 +385,7 @@ MC_TC(cow_child_write_copies_page_for_child, "PRIVANON-4",
 	size_t ps = mc_pagesize(), len = NPAGES * ps;
 	unsigned char *p = mc_map_anon(len, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE);
-	struct report p0, p1, c0, c1;
+	struct mc_pages_report p0, p1, c0, c1;
 	struct mc_child ch;
 	uint64_t done = 1;
 	size_t bad;
@@ -461,25 +416,26 @@ MC_TC(cow_child_write_copies_page_for_child, "PRIVANON-4",
 	require_present(&c0, "child before its write");
 	require_present(&c1, "child after its write");
 	for (size_t i = 0; i < NPAGES; i++) {
-		uint64_t orig = pfn_of(p0.pm[i]);
+		uint64_t orig = MC_PM_PFN(p0.pm[i]);
 
-		ATF_REQUIRE_EQ_MSG(pfn_of(c0.pm[i]), orig, "page %zu: before "
-		    "any write the child should be on the parent's PFN %#jx, "
-		    "it is on %#jx", i, (uintmax_t)orig,
-		    (uintmax_t)pfn_of(c0.pm[i]));
-		ATF_REQUIRE_EQ_MSG(pfn_of(p1.pm[i]), orig, "page %zu: the "
+		ATF_REQUIRE_EQ_MSG(MC_PM_PFN(c0.pm[i]), orig, "page %zu: "
+		    "before any write the child should be on the parent's PFN "
+		    "%#jx, it is on %#jx", i, (uintmax_t)orig,
+		    (uintmax_t)MC_PM_PFN(c0.pm[i]));
+		ATF_REQUIRE_EQ_MSG(MC_PM_PFN(p1.pm[i]), orig, "page %zu: the "
 		    "parent (not the writer) should keep PFN %#jx, it now has "
-		    "%#jx", i, (uintmax_t)orig, (uintmax_t)pfn_of(p1.pm[i]));
+		    "%#jx", i, (uintmax_t)orig,
+		    (uintmax_t)MC_PM_PFN(p1.pm[i]));
 		if (i == WPAGE)
-			ATF_REQUIRE_MSG(pfn_of(c1.pm[i]) != orig, "page %zu: "
-			    "after its write the child should have a new "
+			ATF_REQUIRE_MSG(MC_PM_PFN(c1.pm[i]) != orig, "page "
+			    "%zu: after its write the child should have a new "
 			    "physical page, it still has the shared PFN %#jx",
 			    i, (uintmax_t)orig);
 		else
-			ATF_REQUIRE_EQ_MSG(pfn_of(c1.pm[i]), orig, "page %zu "
-			    "(not written): expected still shared at PFN "
+			ATF_REQUIRE_EQ_MSG(MC_PM_PFN(c1.pm[i]), orig, "page "
+			    "%zu (not written): expected still shared at PFN "
 			    "%#jx, the child has %#jx", i, (uintmax_t)orig,
-			    (uintmax_t)pfn_of(c1.pm[i]));
+			    (uintmax_t)MC_PM_PFN(c1.pm[i]));
 	}
 	ATF_REQUIRE(munmap(p, len) == 0);
 }
@@ -489,16 +445,16 @@ static int
 cow_observer_child(struct mc_child *self, void *arg)
 {
 	unsigned char *p = arg;
-	struct report before, after;
+	struct mc_pages_report before, after;
 
 	memset(&before, 0, sizeof(before));
 	memset(&after, 0, sizeof(after));
 	before.mismatches = pattern_mismatches(p, false);
-	take_pagemap(p, &before);
+	mc_take_pagemap(p, NPAGES, &before);
 	send_report(self, &before);
 	(void)mc_child_recv_u64(self); /* the parent has written */
 	after.mismatches = pattern_mismatches(p, false);
-	take_pagemap(p, &after);
+	mc_take_pagemap(p, NPAGES, &after);
 	send_report(self, &after);
 	(void)mc_child_recv_u64(self);
 	return 0;
@@ -513,7 +469,7 @@ MC_TC(cow_parent_write_copies_page_for_parent, "PRIVANON-4",
 	size_t ps = mc_pagesize(), len = NPAGES * ps;
 	unsigned char *p = mc_map_anon(len, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE);
-	struct report p0, p1, c0, c1;
+	struct mc_pages_report p0, p1, c0, c1;
 	struct mc_child ch;
 	uint64_t msg = 1;
 	size_t bad;
@@ -546,25 +502,26 @@ MC_TC(cow_parent_write_copies_page_for_parent, "PRIVANON-4",
 	require_present(&c0, "child before the parent's write");
 	require_present(&c1, "child after the parent's write");
 	for (size_t i = 0; i < NPAGES; i++) {
-		uint64_t orig = pfn_of(p0.pm[i]);
+		uint64_t orig = MC_PM_PFN(p0.pm[i]);
 
-		ATF_REQUIRE_EQ_MSG(pfn_of(c0.pm[i]), orig, "page %zu: after "
+		ATF_REQUIRE_EQ_MSG(MC_PM_PFN(c0.pm[i]), orig, "page %zu: after "
 		    "fork the child should be on the parent's PFN %#jx, it is "
 		    "on %#jx", i, (uintmax_t)orig,
-		    (uintmax_t)pfn_of(c0.pm[i]));
-		ATF_REQUIRE_EQ_MSG(pfn_of(c1.pm[i]), orig, "page %zu: the "
+		    (uintmax_t)MC_PM_PFN(c0.pm[i]));
+		ATF_REQUIRE_EQ_MSG(MC_PM_PFN(c1.pm[i]), orig, "page %zu: the "
 		    "child (not the writer) should keep PFN %#jx, it now has "
-		    "%#jx", i, (uintmax_t)orig, (uintmax_t)pfn_of(c1.pm[i]));
+		    "%#jx", i, (uintmax_t)orig,
+		    (uintmax_t)MC_PM_PFN(c1.pm[i]));
 		if (i == WPAGE)
-			ATF_REQUIRE_MSG(pfn_of(p1.pm[i]) != orig, "page %zu: "
-			    "after its write the parent should have a new "
-			    "physical page, it still has the shared PFN %#jx",
-			    i, (uintmax_t)orig);
+			ATF_REQUIRE_MSG(MC_PM_PFN(p1.pm[i]) != orig, "page "
+			    "%zu: after its write the parent should have a "
+			    "new physical page, it still has the shared PFN "
+			    "%#jx", i, (uintmax_t)orig);
 		else
-			ATF_REQUIRE_EQ_MSG(pfn_of(p1.pm[i]), orig, "page %zu "
-			    "(not written): expected the parent still on the "
-			    "shared PFN %#jx, it has %#jx", i,
-			    (uintmax_t)orig, (uintmax_t)pfn_of(p1.pm[i]));
+			ATF_REQUIRE_EQ_MSG(MC_PM_PFN(p1.pm[i]), orig, "page "
+			    "%zu (not written): expected the parent still on "
+			    "the shared PFN %#jx, it has %#jx", i,
+			    (uintmax_t)orig, (uintmax_t)MC_PM_PFN(p1.pm[i]));
 	}
 	ATF_REQUIRE(munmap(p, len) == 0);
 }

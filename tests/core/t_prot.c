@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "mc.h"
+#include "mc_code.h"
 
 #define RW (PROT_READ | PROT_WRITE)
 
@@ -213,138 +214,52 @@ MC_TC(prot_read_write_both_work, "PROT-3",
 
 /* ---- PROT-4 ------------------------------------------------------------ */
 
-/*
- * A position-independent function "return 42;" as machine code, for the
- * architectures where a function pointer is the address of its first
- * instruction. Instruction words are stored in the CPU's instruction byte
- * order.
- */
-#if defined(__x86_64__) || defined(__i386__)
-#define HAVE_CODE42 1
-static const unsigned char code42[] = {
-	0xb8, 0x2a, 0x00, 0x00, 0x00,	/* mov $42, %eax */
-	0xc3,				/* ret */
-};
-#elif defined(__aarch64__)
-#define HAVE_CODE42 1
-static const unsigned char code42[] = {	/* always little-endian */
-	0x40, 0x05, 0x80, 0x52,		/* mov w0, #42 */
-	0xc0, 0x03, 0x5f, 0xd6,		/* ret */
-};
-#elif defined(__powerpc64__) && defined(_CALL_ELF) && _CALL_ELF == 2
-#define HAVE_CODE42 1
-static const uint32_t code42[] = {	/* ELFv2: no function descriptors */
-	0x3860002a,			/* li r3, 42 */
-	0x4e800020,			/* blr */
-};
-#elif defined(__riscv) && __riscv_xlen == 64
-#define HAVE_CODE42 1
-static const uint32_t code42[] = {
-	0x02a00513,			/* li a0, 42 */
-	0x00008067,			/* ret */
-};
-#elif defined(__s390x__)
-#define HAVE_CODE42 1
-static const unsigned char code42[] = {
-	0xa7, 0x29, 0x00, 0x2a,		/* lghi %r2, 42 */
-	0x07, 0xfe,			/* br %r14 */
-};
-#elif defined(__arm__) && defined(__ARMEL__)
-#define HAVE_CODE42 1
-static const uint32_t code42[] = {	/* ARM state (even address) */
-	0xe3a0002a,			/* mov r0, #42 */
-	0xe12fff1e,			/* bx lr */
-};
-#else
-#define HAVE_CODE42 0
-#endif
-
-#if HAVE_CODE42
-static int
-call42(void *code)
-{
-	int (*fn)(void);
-
-	memcpy(&fn, &code, sizeof(fn));
-	return fn();
-}
-
-/* Copy the code into p and make it visible to instruction fetch. */
-static void
-place_code(unsigned char *p)
-{
-	memcpy(p, code42, sizeof(code42));
-	__builtin___clear_cache((char *)p, (char *)p + sizeof(code42));
-}
-
-/* Skip when mprotect(PROT_EXEC) is refused by policy (SELinux, PaX...). */
-static void
-mprotect_exec(unsigned char *p, size_t len)
-{
-	if (mprotect(p, len, PROT_READ | PROT_EXEC) != 0) {
-		if (errno == EACCES || errno == EPERM)
-			atf_tc_skip("mprotect(PROT_READ|PROT_EXEC) of "
-			    "anonymous memory refused by a security policy: "
-			    "%s", strerror(errno));
-		ATF_REQUIRE_MSG(false, "mprotect(PROT_READ|PROT_EXEC): %s",
-		    strerror(errno));
-	}
-}
-#endif
-
-#define NO_CODE42_REASON "no machine code for this architecture in t_prot.c " \
-	"(or function pointers are descriptors, as in ppc64 ELFv1)"
-
 MC_TC(exec_copied_code_runs_anonymous, "PROT-4",
     "Code copied into an anonymous mapping that is then made "
     "PROT_READ|PROT_EXEC runs and returns its result")
 {
-#if !HAVE_CODE42
-	atf_tc_skip(NO_CODE42_REASON);
-#else
-	size_t ps = mc_pagesize();
-	unsigned char *p = mc_map_anon(ps, RW, MAP_PRIVATE);
+	size_t ps = mc_pagesize(), len;
+	unsigned char *p;
 	int r;
 
-	place_code(p);
-	mprotect_exec(p, ps);
-	__builtin___clear_cache((char *)p, (char *)p + sizeof(code42));
-	r = call42(p);
+	if (mc_code42(NULL) == NULL)
+		atf_tc_skip(MC_NO_CODE42_REASON);
+	p = mc_map_anon(ps, RW, MAP_PRIVATE);
+	len = mc_place_code42(p);
+	mc_mprotect_exec_or_skip(p, ps);
+	r = mc_call_code(p, len);
 	ATF_REQUIRE_EQ_MSG(r, 42, "code in a PROT_READ|PROT_EXEC mapping at "
 	    "%p returned %d, expected 42", (void *)p, r);
 	require_fault(p, MC_WRITE, SEGV_ACCERR,
 	    "write to a PROT_READ|PROT_EXEC mapping");
 	ATF_REQUIRE(munmap(p, ps) == 0);
-#endif
 }
 
 MC_TC(exec_code_runs_from_file_mapping, "PROT-4",
     "Code written to a file runs from a PROT_READ|PROT_EXEC mapping of "
     "that file")
 {
-#if !HAVE_CODE42
-	atf_tc_skip(NO_CODE42_REASON);
-#else
-	size_t ps = mc_pagesize();
-	int fd = mc_make_file("code", 1);
+	size_t ps = mc_pagesize(), len;
+	const unsigned char *code = mc_code42(&len);
 	unsigned char *p;
-	int r;
+	int fd, r;
 
-	ATF_REQUIRE_MSG(pwrite(fd, code42, sizeof(code42), 0) ==
-	    (ssize_t)sizeof(code42), "pwrite(code): %s", strerror(errno));
+	if (code == NULL)
+		atf_tc_skip(MC_NO_CODE42_REASON);
+	fd = mc_make_file("code", 1);
+	ATF_REQUIRE_MSG(pwrite(fd, code, len, 0) == (ssize_t)len,
+	    "pwrite(code): %s", strerror(errno));
 	p = mmap(NULL, ps, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
 	if (p == MAP_FAILED && errno == EPERM)
 		atf_tc_skip("mmap(PROT_EXEC) of a file in the work directory "
 		    "fails with EPERM: the file system is mounted noexec");
 	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap(PROT_READ|PROT_EXEC, file): "
 	    "%s", strerror(errno));
-	__builtin___clear_cache((char *)p, (char *)p + sizeof(code42));
-	r = call42(p);
+	r = mc_call_code(p, len);
 	ATF_REQUIRE_EQ_MSG(r, 42, "code in a PROT_READ|PROT_EXEC file "
 	    "mapping at %p returned %d, expected 42", (void *)p, r);
 	ATF_REQUIRE(munmap(p, ps) == 0);
 	close(fd);
-#endif
 }
 
 MC_TC(exec_without_prot_exec_segv_accerr, "PROT-4",
@@ -352,21 +267,21 @@ MC_TC(exec_without_prot_exec_segv_accerr, "PROT-4",
     "PROT_READ, PROT_NONE) raises SIGSEGV/SEGV_ACCERR at that address, "
     "where the CPU enforces no-execute")
 {
-#if !HAVE_CODE42
-	atf_tc_skip(NO_CODE42_REASON);
-#else
 	size_t ps = mc_pagesize();
-	unsigned char *p = mc_map_anon(ps, RW, MAP_PRIVATE);
+	unsigned char *p;
 	const int prots[] = { RW, PROT_READ, PROT_NONE };
 	const char *names[] = { "PROT_READ|PROT_WRITE", "PROT_READ",
 	    "PROT_NONE" };
 	char line[1024];
 	int pers = personality(0xffffffff);
 
+	if (mc_code42(NULL) == NULL)
+		atf_tc_skip(MC_NO_CODE42_REASON);
 	if (pers != -1 && (pers & READ_IMPLIES_EXEC))
 		atf_tc_skip("the process runs with the READ_IMPLIES_EXEC "
 		    "personality: readable mappings are executable");
-	place_code(p);
+	p = mc_map_anon(ps, RW, MAP_PRIVATE);
+	mc_place_code42(p);
 	ATF_REQUIRE(mc_maps_line(p, line, sizeof(line)));
 	ATF_REQUIRE_MSG(strstr(line, " rw-p ") != NULL, "mmap(PROT_READ|"
 	    "PROT_WRITE): expected permissions rw-p in /proc/self/maps, got "
@@ -390,7 +305,6 @@ MC_TC(exec_without_prot_exec_segv_accerr, "PROT-4",
 		    (void *)p, f.addr);
 	}
 	ATF_REQUIRE(munmap(p, ps) == 0);
-#endif
 }
 
 ATF_TP_ADD_TCS(tp)

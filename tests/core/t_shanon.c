@@ -24,66 +24,30 @@
 #define PARENT_BYTE 0x9A
 #define ROUNDS 50
 
-/* What a child saw: content mismatches and the pagemap entry of each page. */
-struct report {
-	uint64_t mismatches;
-	uint64_t pm_ok; /* 1 when every pagemap entry could be read */
-	uint64_t pm[NPAGES];
-};
-
-static size_t
-count_not(const unsigned char *p, size_t len, unsigned char c)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i++)
-		n += p[i] != c;
-	return n;
-}
-
 static unsigned char *
 map_shared_anon(size_t len)
 {
 	return mc_map_anon(len, PROT_READ | PROT_WRITE, MAP_SHARED);
 }
 
-/* Read (fault in) every page, then take its pagemap entry; no ATF. */
-static void
-take_pagemap(const unsigned char *p, struct report *r)
-{
-	size_t ps = mc_pagesize();
-
-	r->pm_ok = 1;
-	for (size_t i = 0; i < NPAGES; i++) {
-		(void)*(volatile const unsigned char *)(p + i * ps);
-		if (!mc_pagemap_try(p + i * ps, &r->pm[i])) {
-			r->pm_ok = 0;
-			r->pm[i] = 0;
-		}
-	}
-}
-
-static uint64_t
-pfn_of(uint64_t entry)
-{
-	return entry & MC_PM_PFN_MASK;
-}
-
 /* Parent: r (taken by 'who') must show every page on the PFN of ref. */
 static void
-require_same_pfns(const struct report *r, const struct report *ref,
-    const char *who)
+require_same_pfns(const struct mc_pages_report *r,
+    const struct mc_pages_report *ref, const char *who)
 {
 	ATF_REQUIRE_MSG(r->pm_ok && ref->pm_ok, "%s: pagemap could not be "
 	    "read everywhere although PFNs are visible", who);
 	for (size_t i = 0; i < NPAGES; i++) {
+		uint64_t pfn = MC_PM_PFN(r->pm[i]);
+		uint64_t want = MC_PM_PFN(ref->pm[i]);
+
 		ATF_REQUIRE_MSG(r->pm[i] & MC_PM_PRESENT, "%s: page %zu "
 		    "expected present in pagemap after reading it, entry is "
 		    "%#jx", who, i, (uintmax_t)r->pm[i]);
-		ATF_REQUIRE_EQ_MSG(pfn_of(r->pm[i]), pfn_of(ref->pm[i]), "%s: "
-		    "page %zu of the shared anonymous mapping is on PFN %#jx, "
-		    "expected the one physical page %#jx (no copy)", who, i,
-		    (uintmax_t)pfn_of(r->pm[i]), (uintmax_t)pfn_of(ref->pm[i]));
+		ATF_REQUIRE_EQ_MSG(pfn, want, "%s: page %zu of the shared "
+		    "anonymous mapping is on PFN %#jx, expected the one "
+		    "physical page %#jx (no copy)", who, i, (uintmax_t)pfn,
+		    (uintmax_t)want);
 	}
 }
 
@@ -98,23 +62,23 @@ pfn_child(struct mc_child *self, void *arg)
 {
 	unsigned char *p = arg;
 	size_t ps = mc_pagesize();
-	struct report r;
+	struct mc_pages_report r;
 
 	memset(&r, 0, sizeof(r));
 	for (size_t i = 0; i < NPAGES; i++)
-		r.mismatches += count_not(p + i * ps, ps, mc_pattern(i));
-	take_pagemap(p, &r);
+		r.mismatches += mc_count_not(p + i * ps, ps, mc_pattern(i));
+	mc_take_pagemap(p, NPAGES, &r);
 	mc_send(self, &r, sizeof(r));
 
 	memset(p, CHILD_BYTE, ps);
 	memset(&r, 0, sizeof(r));
-	take_pagemap(p, &r);
+	mc_take_pagemap(p, NPAGES, &r);
 	mc_send(self, &r, sizeof(r));
 
 	(void)mc_child_recv_u64(self); /* the parent wrote page 1 */
 	memset(&r, 0, sizeof(r));
-	r.mismatches = count_not(p + ps, ps, PARENT_BYTE);
-	take_pagemap(p, &r);
+	r.mismatches = mc_count_not(p + ps, ps, PARENT_BYTE);
+	mc_take_pagemap(p, NPAGES, &r);
 	mc_send(self, &r, sizeof(r));
 	(void)mc_child_recv_u64(self);
 	return 0;
@@ -127,21 +91,21 @@ MC_TC(shared_anon_same_pfns_after_fork_and_writes, "SHANON-1",
 {
 	size_t ps = mc_pagesize(), len = NPAGES * ps;
 	unsigned char *p = map_shared_anon(len);
-	struct report p0, p1, p2, c0, c1, c2;
+	struct mc_pages_report p0, p1, p2, c0, c1, c2;
 	struct mc_child ch;
 	uint64_t msg = 1;
 	size_t bad;
 
 	for (size_t i = 0; i < NPAGES; i++)
 		memset(p + i * ps, mc_pattern(i), ps);
-	take_pagemap(p, &p0);
+	mc_take_pagemap(p, NPAGES, &p0);
 	mc_spawn(&ch, pfn_child, p);
 	mc_expect(&ch, &c0, sizeof(c0), "child's report after fork");
 	mc_expect(&ch, &c1, sizeof(c1), "child's report after its write");
-	take_pagemap(p, &p1);
-	bad = count_not(p, ps, CHILD_BYTE);
+	mc_take_pagemap(p, NPAGES, &p1);
+	bad = mc_count_not(p, ps, CHILD_BYTE);
 	memset(p + ps, PARENT_BYTE, ps);
-	take_pagemap(p, &p2);
+	mc_take_pagemap(p, NPAGES, &p2);
 	mc_send(&ch, &msg, sizeof(msg));
 	mc_expect(&ch, &c2, sizeof(c2), "child's report after the parent's "
 	    "write");
@@ -193,13 +157,13 @@ MC_TC(child_write_seen_by_parent, "SHANON-2",
 
 	mc_spawn(&ch, writer_child, p);
 	mc_expect(&ch, &msg, sizeof(msg), "child's 'written' message");
-	bad = count_not(p, len, CHILD_BYTE);
+	bad = mc_count_not(p, len, CHILD_BYTE);
 	mc_send(&ch, &msg, sizeof(msg));
 	mc_reap_ok(&ch);
 	ATF_REQUIRE_EQ_MSG(bad, 0, "parent, after the child filled the shared "
 	    "anonymous mapping with %#x: %zu of %zu bytes differ (the mapping "
 	    "behaves as private)", CHILD_BYTE, bad, len);
-	bad = count_not(p, len, CHILD_BYTE);
+	bad = mc_count_not(p, len, CHILD_BYTE);
 	ATF_REQUIRE_EQ_MSG(bad, 0, "parent, after the child exited: %zu of "
 	    "%zu bytes no longer hold the child's data", bad, len);
 	ATF_REQUIRE(munmap(p, len) == 0);
@@ -212,9 +176,9 @@ reader_child(struct mc_child *self, void *arg)
 	size_t len = NPAGES * mc_pagesize();
 
 	/* Fault the pages in before the parent writes. */
-	mc_child_send_u64(self, count_not(p, len, 0));
+	mc_child_send_u64(self, mc_count_not(p, len, 0));
 	(void)mc_child_recv_u64(self); /* the parent wrote */
-	mc_child_send_u64(self, count_not(p, len, PARENT_BYTE));
+	mc_child_send_u64(self, mc_count_not(p, len, PARENT_BYTE));
 	(void)mc_child_recv_u64(self);
 	return 0;
 }

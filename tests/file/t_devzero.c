@@ -37,17 +37,6 @@ map_devzero(int fd, size_t len, int flags)
 	return p;
 }
 
-/* PFN of addr in this process, 0 when hidden or not present. */
-static uint64_t
-pfn_or_zero(const void *addr)
-{
-	uint64_t e;
-
-	if (!mc_pagemap_try(addr, &e) || !(e & MC_PM_PRESENT))
-		return 0;
-	return e & MC_PM_PFN_MASK;
-}
-
 MC_TC(private_devzero_zero_filled_writable, "DEVZERO-1",
     "A private mapping of /dev/zero (fd open read-only) is zero-filled, "
     "writable memory; writes do not reach the device or other mappings")
@@ -89,9 +78,9 @@ private_child(struct mc_child *self, void *arg)
 
 	memset(&r, 0, sizeof(r));
 	r.seen_before = p[0];
-	r.pfn_before = pfn_or_zero((const void *)p);
+	r.pfn_before = mc_pfn_try((const void *)p);
 	p[0] = 'C';
-	r.pfn_after = pfn_or_zero((const void *)p);
+	r.pfn_after = mc_pfn_try((const void *)p);
 	mc_send(self, &r, sizeof(r));
 	(void)mc_child_recv_u64(self); /* the parent has written 'Q' */
 	mc_child_send_u64(self, p[0]);
@@ -111,7 +100,7 @@ MC_TC(private_devzero_cow_after_fork, "DEVZERO-2",
 	uint64_t pfn_parent, seen;
 
 	p[0] = 'P';
-	pfn_parent = pfn_or_zero((const void *)p);
+	pfn_parent = mc_pfn_try((const void *)p);
 	mc_spawn(&ch, private_child, (void *)p);
 	mc_expect(&ch, &r, sizeof(r), "the child's observations");
 	ATF_REQUIRE_MSG(r.seen_before == 'P', "child read %#x right after "
@@ -146,7 +135,7 @@ shared_child(struct mc_child *self, void *arg)
 
 	/* fork does not copy the page table of shared mappings: fault in. */
 	(void)p[0];
-	mc_child_send_u64(self, pfn_or_zero((const void *)p));
+	mc_child_send_u64(self, mc_pfn_try((const void *)p));
 	p[0] = 'C';
 	mc_child_send_u64(self, 1); /* written */
 	(void)mc_child_recv_u64(self); /* the parent has written p[1] */

@@ -36,37 +36,6 @@ make_partial_file(const char *name, size_t full, size_t extra)
 	return fd;
 }
 
-static off_t
-file_size(int fd)
-{
-	struct stat st;
-
-	ATF_REQUIRE_MSG(fstat(fd, &st) == 0, "fstat: %s", strerror(errno));
-	return st.st_size;
-}
-
-static void *
-map_file(int fd, size_t len, int prot, int flags, off_t off)
-{
-	void *p = mmap(NULL, len, prot, flags, fd, off);
-
-	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap(fd %d, %zu bytes, prot %#x, "
-	    "flags %#x, offset %jd): %s", fd, len, prot, flags, (intmax_t)off,
-	    strerror(errno));
-	return p;
-}
-
-/* The signal is what POSIX and mmap(2) specify; the si_code is reported. */
-static void
-require_sigbus(void *addr, enum mc_access how, const char *what)
-{
-	struct mc_fault f = mc_touch(addr, how);
-
-	ATF_REQUIRE_MSG(f.signo == SIGBUS, "%s at %p (%s): expected SIGBUS, "
-	    "got %s/%s", how == MC_WRITE ? "write" : "read", addr, what,
-	    mc_signame(f.signo), mc_codename(f.signo, f.code));
-}
-
 static void
 require_page(const unsigned char *p, unsigned char c, const char *what)
 {
@@ -88,7 +57,8 @@ MC_TC(partial_last_page_tail_reads_zero, "FILE-1",
 	for (int k = 0; k < 2; k++) {
 		const char *kind = kinds[k] == MAP_SHARED ? "MAP_SHARED" :
 		    "MAP_PRIVATE";
-		unsigned char *p = map_file(fd, 2 * ps, PROT_READ, kinds[k], 0);
+		unsigned char *p = mc_map_fd(fd, 2 * ps, PROT_READ, kinds[k],
+		    0);
 
 		require_page(p, mc_pattern(0), kind);
 		for (size_t i = 0; i < extra; i++)
@@ -111,7 +81,7 @@ MC_TC(partial_last_page_tail_writes_not_in_file, "FILE-2",
 {
 	size_t ps = mc_pagesize(), extra = ps / 2 + 3, size = ps + extra;
 	int fd = make_partial_file("f", 1, extra);
-	unsigned char *p = map_file(fd, 2 * ps, PROT_READ | PROT_WRITE,
+	unsigned char *p = mc_map_fd(fd, 2 * ps, PROT_READ | PROT_WRITE,
 	    MAP_SHARED, 0);
 	unsigned char *buf = malloc(2 * ps);
 	ssize_t n;
@@ -122,9 +92,9 @@ MC_TC(partial_last_page_tail_writes_not_in_file, "FILE-2",
 	ATF_REQUIRE_MSG(msync(p, 2 * ps, MS_SYNC) == 0, "msync: %s",
 	    strerror(errno));
 	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
-	ATF_REQUIRE_EQ_MSG(file_size(fd), (off_t)size, "file size after "
+	ATF_REQUIRE_EQ_MSG(mc_fd_size(fd), (off_t)size, "file size after "
 	    "writing past EOF through the mapping: expected %zu, got %jd",
-	    size, (intmax_t)file_size(fd));
+	    size, (intmax_t)mc_fd_size(fd));
 	close(fd);
 
 	fd = open("f", O_RDONLY);
@@ -153,14 +123,15 @@ MC_TC(page_beyond_eof_read_sigbus, "FILE-3",
 	const int kinds[2] = { MAP_SHARED, MAP_PRIVATE };
 
 	for (int k = 0; k < 2; k++) {
-		unsigned char *p = map_file(fd, 3 * ps, PROT_READ, kinds[k], 0);
+		unsigned char *p = mc_map_fd(fd, 3 * ps, PROT_READ, kinds[k],
+		    0);
 		const char *kind = kinds[k] == MAP_SHARED ? "MAP_SHARED" :
 		    "MAP_PRIVATE";
 
 		/* The partial page is valid up to its end. */
 		MC_REQUIRE_NO_FAULT(p + 2 * ps - 1, MC_READ);
-		require_sigbus(p + 2 * ps, MC_READ, kind);
-		require_sigbus(p + 3 * ps - 1, MC_READ, kind);
+		mc_require_sigbus(p + 2 * ps, MC_READ, kind);
+		mc_require_sigbus(p + 3 * ps - 1, MC_READ, kind);
 		ATF_REQUIRE(munmap(p, 3 * ps) == 0);
 	}
 	close(fd);
@@ -175,15 +146,15 @@ MC_TC(page_beyond_eof_write_sigbus_no_extend, "FILE-4",
 	const int kinds[2] = { MAP_SHARED, MAP_PRIVATE };
 
 	for (int k = 0; k < 2; k++) {
-		unsigned char *p = map_file(fd, 3 * ps, PROT_READ | PROT_WRITE,
+		unsigned char *p = mc_map_fd(fd, 3 * ps, PROT_READ | PROT_WRITE,
 		    kinds[k], 0);
 		const char *kind = kinds[k] == MAP_SHARED ? "MAP_SHARED" :
 		    "MAP_PRIVATE";
 
-		require_sigbus(p + 2 * ps, MC_WRITE, kind);
-		ATF_REQUIRE_EQ_MSG(file_size(fd), (off_t)size, "%s: file size "
+		mc_require_sigbus(p + 2 * ps, MC_WRITE, kind);
+		ATF_REQUIRE_EQ_MSG(mc_fd_size(fd), (off_t)size, "%s: file size "
 		    "after a write past EOF: expected %zu, got %jd", kind,
-		    size, (intmax_t)file_size(fd));
+		    size, (intmax_t)mc_fd_size(fd));
 		ATF_REQUIRE(munmap(p, 3 * ps) == 0);
 	}
 	close(fd);
@@ -198,16 +169,16 @@ MC_TC(map_past_eof_succeeds_then_sigbus, "FILE-5",
 	int empty = mc_make_file("empty", 0);
 	unsigned char *p;
 
-	p = map_file(fd, ps, PROT_READ | PROT_WRITE, MAP_SHARED,
+	p = mc_map_fd(fd, ps, PROT_READ | PROT_WRITE, MAP_SHARED,
 	    (off_t)(4 * ps));
-	require_sigbus(p, MC_READ, "offset 4 pages into a 1-page file");
+	mc_require_sigbus(p, MC_READ, "offset 4 pages into a 1-page file");
 	ATF_REQUIRE(munmap(p, ps) == 0);
-	p = map_file(empty, 2 * ps, PROT_READ, MAP_PRIVATE, 0);
-	require_sigbus(p, MC_READ, "first page of an empty file");
-	require_sigbus(p + ps, MC_READ, "second page of an empty file");
+	p = mc_map_fd(empty, 2 * ps, PROT_READ, MAP_PRIVATE, 0);
+	mc_require_sigbus(p, MC_READ, "first page of an empty file");
+	mc_require_sigbus(p + ps, MC_READ, "second page of an empty file");
 	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
-	ATF_REQUIRE_EQ_MSG(file_size(fd), (off_t)ps, "file size changed to "
-	    "%jd", (intmax_t)file_size(fd));
+	ATF_REQUIRE_EQ_MSG(mc_fd_size(fd), (off_t)ps, "file size changed to "
+	    "%jd", (intmax_t)mc_fd_size(fd));
 	close(fd);
 	close(empty);
 }
@@ -219,7 +190,7 @@ MC_TC(truncate_shared_cut_pages_sigbus, "FILE-6",
 {
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 4);
-	unsigned char *p = map_file(fd, 4 * ps, PROT_READ | PROT_WRITE,
+	unsigned char *p = mc_map_fd(fd, 4 * ps, PROT_READ | PROT_WRITE,
 	    MAP_SHARED, 0);
 
 	for (size_t i = 0; i < 4; i++) /* all four pages mapped in */
@@ -227,9 +198,9 @@ MC_TC(truncate_shared_cut_pages_sigbus, "FILE-6",
 		    "truncation reads %#x", i, p[i * ps]);
 	ATF_REQUIRE_MSG(ftruncate(fd, (off_t)(2 * ps)) == 0, "ftruncate: %s",
 	    strerror(errno));
-	require_sigbus(p + 2 * ps, MC_READ, "page 2 after truncation to 2 "
+	mc_require_sigbus(p + 2 * ps, MC_READ, "page 2 after truncation to 2 "
 	    "pages");
-	require_sigbus(p + 3 * ps, MC_WRITE, "page 3 after truncation to 2 "
+	mc_require_sigbus(p + 3 * ps, MC_WRITE, "page 3 after truncation to 2 "
 	    "pages");
 	require_page(p, mc_pattern(0), "page 0 after truncation");
 	require_page(p + ps, mc_pattern(1), "page 1 after truncation");
@@ -244,7 +215,7 @@ MC_TC(truncate_private_cut_pages_sigbus, "FILE-7",
 {
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 4);
-	unsigned char *p = map_file(fd, 4 * ps, PROT_READ | PROT_WRITE,
+	unsigned char *p = mc_map_fd(fd, 4 * ps, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE, 0);
 
 	ATF_REQUIRE(p[2 * ps] == mc_pattern(2)); /* file page mapped */
@@ -252,8 +223,8 @@ MC_TC(truncate_private_cut_pages_sigbus, "FILE-7",
 	p[ps] = 'c';     /* private copy that survives */
 	ATF_REQUIRE_MSG(ftruncate(fd, (off_t)(2 * ps)) == 0, "ftruncate: %s",
 	    strerror(errno));
-	require_sigbus(p + 2 * ps, MC_READ, "file page 2 after truncation");
-	require_sigbus(p + 3 * ps, MC_READ, "private copy of page 3 after "
+	mc_require_sigbus(p + 2 * ps, MC_READ, "file page 2 after truncation");
+	mc_require_sigbus(p + 3 * ps, MC_READ, "private copy of page 3 after "
 	    "truncation");
 	require_page(p, mc_pattern(0), "page 0 after truncation");
 	ATF_REQUIRE_MSG(p[ps] == 'c' && p[ps + 1] == mc_pattern(1), "private "
@@ -269,14 +240,14 @@ MC_TC(extend_after_truncate_pages_valid_zero, "FILE-8",
 {
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 4);
-	unsigned char *p = map_file(fd, 4 * ps, PROT_READ | PROT_WRITE,
+	unsigned char *p = mc_map_fd(fd, 4 * ps, PROT_READ | PROT_WRITE,
 	    MAP_SHARED, 0);
 	unsigned char c;
 
 	ATF_REQUIRE(p[3 * ps] == mc_pattern(3));
 	ATF_REQUIRE_MSG(ftruncate(fd, (off_t)(2 * ps)) == 0, "ftruncate "
 	    "down: %s", strerror(errno));
-	require_sigbus(p + 3 * ps, MC_READ, "page 3 after truncation");
+	mc_require_sigbus(p + 3 * ps, MC_READ, "page 3 after truncation");
 	ATF_REQUIRE_MSG(ftruncate(fd, (off_t)(4 * ps)) == 0, "ftruncate up: "
 	    "%s", strerror(errno));
 	MC_REQUIRE_NO_FAULT(p + 2 * ps, MC_READ);
@@ -298,9 +269,9 @@ MC_TC(mapping_keeps_file_after_close_unlink, "FILE-9",
 {
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 2);
-	unsigned char *a = map_file(fd, 2 * ps, PROT_READ | PROT_WRITE,
+	unsigned char *a = mc_map_fd(fd, 2 * ps, PROT_READ | PROT_WRITE,
 	    MAP_SHARED, 0);
-	unsigned char *b = map_file(fd, 2 * ps, PROT_READ, MAP_SHARED, 0);
+	unsigned char *b = mc_map_fd(fd, 2 * ps, PROT_READ, MAP_SHARED, 0);
 	struct stat st;
 
 	ATF_REQUIRE_MSG(close(fd) == 0, "close: %s", strerror(errno));
@@ -354,7 +325,7 @@ MC_TC(shared_write_msync_updates_mtime_ctime, "FILE-10",
 	    "st_ctime %jd not after the past mtime",
 	    (intmax_t)before.st_ctim.tv_sec);
 
-	p = map_file(fd, 2 * ps, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	p = mc_map_fd(fd, 2 * ps, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
 	p[ps + 1] = 'm';
 	ATF_REQUIRE_MSG(msync(p, 2 * ps, MS_SYNC) == 0, "msync: %s",
 	    strerror(errno));

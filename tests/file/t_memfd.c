@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "mc.h"
+#include "mc_err.h"
 
 #ifndef F_SEAL_FUTURE_WRITE
 #define F_SEAL_FUTURE_WRITE 0x0010
@@ -35,17 +36,6 @@ memfd(const char *name, unsigned int flags, size_t pages)
 	return fd;
 }
 
-static unsigned char *
-map_fd(int fd, size_t len, int prot, int flags)
-{
-	void *p = mmap(NULL, len, prot, flags, fd, 0);
-
-	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap(memfd, %zu bytes, prot %#x, "
-	    "%s): %s", len, prot, flags == MAP_SHARED ? "MAP_SHARED" :
-	    "MAP_PRIVATE", strerror(errno));
-	return p;
-}
-
 static void
 add_seals(int fd, int seals, const char *what)
 {
@@ -60,40 +50,6 @@ get_seals(int fd)
 
 	ATF_REQUIRE_MSG(s >= 0, "fcntl(F_GET_SEALS): %s", strerror(errno));
 	return s;
-}
-
-/* mmap expected to fail with 'want'. */
-static void
-require_mmap_errno(int fd, size_t len, int prot, int flags, int want,
-    const char *what)
-{
-	void *p = mmap(NULL, len, prot, flags, fd, 0);
-	int e = errno;
-
-	if (p != MAP_FAILED)
-		munmap(p, len);
-	ATF_REQUIRE_MSG(p == MAP_FAILED && e == want, "%s: expected %s, got "
-	    "%s", what, strerror(want), p != MAP_FAILED ? "success" :
-	    strerror(e));
-}
-
-static void
-require_errno(int ret, int want, const char *what)
-{
-	int e = errno;
-
-	ATF_REQUIRE_MSG(ret == -1 && e == want, "%s: expected -1/%s, got "
-	    "%d/%s", what, strerror(want), ret, ret == -1 ? strerror(e) :
-	    "-");
-}
-
-static off_t
-fd_size(int fd)
-{
-	struct stat st;
-
-	ATF_REQUIRE_MSG(fstat(fd, &st) == 0, "fstat: %s", strerror(errno));
-	return st.st_size;
 }
 
 static int
@@ -123,10 +79,10 @@ MC_TC(memfd_mapping_shared_like_a_file, "MEMFD-1",
 	unsigned char *p, c;
 	uint64_t v;
 
-	ATF_REQUIRE_EQ_MSG(fd_size(fd), 0, "initial memfd size: expected 0, "
-	    "got %jd", (intmax_t)fd_size(fd));
+	ATF_REQUIRE_EQ_MSG(mc_fd_size(fd), 0, "initial memfd size: expected 0, "
+	    "got %jd", (intmax_t)mc_fd_size(fd));
 	ATF_REQUIRE(ftruncate(fd, (off_t)(2 * ps)) == 0);
-	p = map_fd(fd, 2 * ps, PROT_READ | PROT_WRITE, MAP_SHARED);
+	p = mc_map_fd(fd, 2 * ps, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
 	ATF_REQUIRE_MSG(mc_all_bytes(p, 2 * ps, 0), "a new memfd mapping is "
 	    "not zero-filled");
 	p[0] = 'P';
@@ -151,7 +107,7 @@ MC_TC(memfd_name_in_proc_maps, "MEMFD-2",
 {
 	size_t ps = mc_pagesize();
 	int fd = memfd("mc-name", 0, 1);
-	unsigned char *p = map_fd(fd, ps, PROT_READ, MAP_SHARED);
+	unsigned char *p = mc_map_fd(fd, ps, PROT_READ, MAP_SHARED, 0);
 	char line[1024], link[64], target[256];
 	const char *want = "/memfd:mc-name (deleted)";
 	size_t ll, wl = strlen(want);
@@ -184,9 +140,9 @@ MC_TC(no_allow_sealing_means_seal_seal, "MEMFD-3",
 	ATF_REQUIRE_EQ_MSG(get_seals(fd), F_SEAL_SEAL, "initial seals "
 	    "without MFD_ALLOW_SEALING: expected F_SEAL_SEAL (%#x), got %#x",
 	    F_SEAL_SEAL, get_seals(fd));
-	require_errno(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE), EPERM,
+	MC_REQUIRE_ERR(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE), EPERM,
 	    "F_ADD_SEALS(F_SEAL_WRITE) on a memfd without MFD_ALLOW_SEALING");
-	p = map_fd(fd, ps, PROT_READ | PROT_WRITE, MAP_SHARED);
+	p = mc_map_fd(fd, ps, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
 	p[0] = 'w';
 	ATF_REQUIRE(munmap(p, ps) == 0);
 	close(fd);
@@ -202,12 +158,13 @@ MC_TC(seal_write_rejects_shared_writable_mmap, "MEMFD-4",
 	ATF_REQUIRE_EQ_MSG(get_seals(fd), 0, "initial seals with "
 	    "MFD_ALLOW_SEALING: expected none, got %#x", get_seals(fd));
 	add_seals(fd, F_SEAL_WRITE, "F_SEAL_WRITE");
-	require_mmap_errno(fd, ps, PROT_READ | PROT_WRITE, MAP_SHARED, EPERM,
-	    "mmap(MAP_SHARED, PROT_READ|PROT_WRITE) of a write-sealed memfd");
-	require_mmap_errno(fd, ps, PROT_WRITE, MAP_SHARED, EPERM,
-	    "mmap(MAP_SHARED, PROT_WRITE) of a write-sealed memfd");
-	require_errno((int)write(fd, "x", 1), EPERM, "write() to a "
-	    "write-sealed memfd");
+	mc_require_mmap_fails(mmap(NULL, ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, fd, 0), ps, EPERM, "mmap(MAP_SHARED, "
+	    "PROT_READ|PROT_WRITE) of a write-sealed memfd");
+	mc_require_mmap_fails(mmap(NULL, ps, PROT_WRITE, MAP_SHARED, fd, 0),
+	    ps, EPERM, "mmap(MAP_SHARED, PROT_WRITE) of a write-sealed memfd");
+	MC_REQUIRE_ERR(write(fd, "x", 1), EPERM, "write() to a write-sealed "
+	    "memfd");
 	close(fd);
 }
 
@@ -221,8 +178,8 @@ MC_TC(seal_write_allows_private_writable_mmap, "MEMFD-5",
 
 	ATF_REQUIRE(pwrite(fd, "s", 1, 0) == 1);
 	add_seals(fd, F_SEAL_WRITE, "F_SEAL_WRITE");
-	p = map_fd(fd, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE);
-	q = map_fd(fd, ps, PROT_READ, MAP_PRIVATE);
+	p = mc_map_fd(fd, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE, 0);
+	q = mc_map_fd(fd, ps, PROT_READ, MAP_PRIVATE, 0);
 	ATF_REQUIRE_MSG(p[0] == 's', "private mapping reads %#x, expected "
 	    "'s'", p[0]);
 	MC_REQUIRE_NO_FAULT(p, MC_WRITE); /* writes 0xA5 */
@@ -243,10 +200,11 @@ MC_TC(seal_write_ebusy_while_shared_writable_mapped, "MEMFD-6",
 {
 	size_t ps = mc_pagesize();
 	int fd = memfd("mc-busy", MFD_ALLOW_SEALING, 1);
-	unsigned char *p = map_fd(fd, ps, PROT_READ | PROT_WRITE, MAP_SHARED);
+	unsigned char *p = mc_map_fd(fd, ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, 0);
 
 	p[0] = 'w';
-	require_errno(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE), EBUSY,
+	MC_REQUIRE_ERR(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE), EBUSY,
 	    "F_ADD_SEALS(F_SEAL_WRITE) with a writable shared mapping");
 	ATF_REQUIRE_MSG((get_seals(fd) & F_SEAL_WRITE) == 0, "F_SEAL_WRITE "
 	    "was set although F_ADD_SEALS failed (seals %#x)", get_seals(fd));
@@ -276,7 +234,7 @@ MC_TC(seal_write_readonly_shared_cannot_gain_write, "MEMFD-7",
 	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap(MAP_SHARED, PROT_READ) of a "
 	    "write-sealed memfd: %s", strerror(errno));
 	ATF_REQUIRE_MSG(p[0] == 's', "read-only mapping reads %#x", p[0]);
-	require_errno(mprotect(p, ps, PROT_READ | PROT_WRITE), EACCES,
+	MC_REQUIRE_ERR(mprotect(p, ps, PROT_READ | PROT_WRITE), EACCES,
 	    "mprotect(PROT_READ|PROT_WRITE) of a read-only shared mapping of "
 	    "a write-sealed memfd");
 	MC_REQUIRE_FAULT(p, MC_WRITE, SIGSEGV, SEGV_ACCERR);
@@ -304,7 +262,8 @@ MC_TC(future_write_existing_mapping_keeps_writing, "MEMFD-8",
 {
 	size_t ps = mc_pagesize();
 	int fd = memfd("mc-future", MFD_ALLOW_SEALING, 1);
-	unsigned char *p = map_fd(fd, ps, PROT_READ | PROT_WRITE, MAP_SHARED);
+	unsigned char *p = mc_map_fd(fd, ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, 0);
 	unsigned char c;
 
 	p[0] = 'a';
@@ -316,9 +275,10 @@ MC_TC(future_write_existing_mapping_keeps_writing, "MEMFD-8",
 	mc_pread_all(fd, &c, 1, 0);
 	ATF_REQUIRE_MSG(c == 'b', "write through the pre-existing mapping: "
 	    "read() sees %#x, expected 'b'", c);
-	require_mmap_errno(fd, ps, PROT_READ | PROT_WRITE, MAP_SHARED, EPERM,
-	    "new mmap(MAP_SHARED, PROT_WRITE) after F_SEAL_FUTURE_WRITE");
-	require_errno((int)write(fd, "x", 1), EPERM, "write() after "
+	mc_require_mmap_fails(mmap(NULL, ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, fd, 0), ps, EPERM, "new mmap(MAP_SHARED, PROT_WRITE) "
+	    "after F_SEAL_FUTURE_WRITE");
+	MC_REQUIRE_ERR(write(fd, "x", 1), EPERM, "write() after "
 	    "F_SEAL_FUTURE_WRITE");
 	ATF_REQUIRE(munmap(p, ps) == 0);
 	close(fd);
@@ -335,11 +295,11 @@ MC_TC(future_write_new_mappings_read_only_or_private, "MEMFD-9",
 
 	ATF_REQUIRE(pwrite(fd, "f", 1, 0) == 1);
 	add_future_write(fd);
-	ro = map_fd(fd, ps, PROT_READ, MAP_SHARED);
-	require_errno(mprotect(ro, ps, PROT_READ | PROT_WRITE), EACCES,
+	ro = mc_map_fd(fd, ps, PROT_READ, MAP_SHARED, 0);
+	MC_REQUIRE_ERR(mprotect(ro, ps, PROT_READ | PROT_WRITE), EACCES,
 	    "mprotect(PROT_WRITE) of a read-only shared mapping made after "
 	    "F_SEAL_FUTURE_WRITE");
-	priv = map_fd(fd, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	priv = mc_map_fd(fd, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE, 0);
 	priv[0] = 'p';
 	mc_pread_all(fd, &c, 1, 0);
 	ATF_REQUIRE_MSG(c == 'f' && ro[0] == 'f', "a private write changed "
@@ -350,16 +310,6 @@ MC_TC(future_write_new_mappings_read_only_or_private, "MEMFD-9",
 	close(fd);
 }
 
-static void
-require_sigbus(void *addr, const char *what)
-{
-	struct mc_fault f = mc_touch(addr, MC_READ);
-
-	ATF_REQUIRE_MSG(f.signo == SIGBUS, "read at %p (%s): expected SIGBUS, "
-	    "got %s/%s", addr, what, mc_signame(f.signo),
-	    mc_codename(f.signo, f.code));
-}
-
 MC_TC(seal_shrink_keeps_mapped_pages_valid, "MEMFD-10",
     "With F_SEAL_SHRINK, ftruncate to a smaller size fails with EPERM so "
     "every mapped page stays valid; growing still works and makes pages "
@@ -367,18 +317,18 @@ MC_TC(seal_shrink_keeps_mapped_pages_valid, "MEMFD-10",
 {
 	size_t ps = mc_pagesize();
 	int fd = memfd("mc-shrink", MFD_ALLOW_SEALING, 2);
-	unsigned char *p = map_fd(fd, 3 * ps, PROT_READ | PROT_WRITE,
-	    MAP_SHARED);
+	unsigned char *p = mc_map_fd(fd, 3 * ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, 0);
 
 	memset(p, 'd', 2 * ps);
 	add_seals(fd, F_SEAL_SHRINK, "F_SEAL_SHRINK");
-	require_errno(ftruncate(fd, (off_t)ps), EPERM, "ftruncate to a smaller "
-	    "size with F_SEAL_SHRINK");
-	ATF_REQUIRE_EQ_MSG(fd_size(fd), (off_t)(2 * ps), "size changed to %jd",
-	    (intmax_t)fd_size(fd));
+	MC_REQUIRE_ERR(ftruncate(fd, (off_t)ps), EPERM, "ftruncate to a "
+	    "smaller size with F_SEAL_SHRINK");
+	ATF_REQUIRE_EQ_MSG(mc_fd_size(fd), (off_t)(2 * ps), "size changed to "
+	    "%jd", (intmax_t)mc_fd_size(fd));
 	MC_REQUIRE_NO_FAULT(p + ps, MC_READ);
 	ATF_REQUIRE_MSG(mc_all_bytes(p, 2 * ps, 'd'), "mapped data changed");
-	require_sigbus(p + 2 * ps, "page past the size");
+	mc_require_sigbus(p + 2 * ps, MC_READ, "page past the size");
 	ATF_REQUIRE_MSG(ftruncate(fd, (off_t)(3 * ps)) == 0, "growing with "
 	    "F_SEAL_SHRINK: %s", strerror(errno));
 	MC_REQUIRE_NO_FAULT(p + 2 * ps, MC_WRITE);
@@ -393,21 +343,22 @@ MC_TC(seal_grow_keeps_pages_past_size_invalid, "MEMFD-11",
 {
 	size_t ps = mc_pagesize();
 	int fd = memfd("mc-grow", MFD_ALLOW_SEALING, 2);
-	unsigned char *p = map_fd(fd, 3 * ps, PROT_READ | PROT_WRITE,
-	    MAP_SHARED);
+	unsigned char *p = mc_map_fd(fd, 3 * ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, 0);
 
 	add_seals(fd, F_SEAL_GROW, "F_SEAL_GROW");
-	require_errno(ftruncate(fd, (off_t)(3 * ps)), EPERM, "ftruncate to a "
+	MC_REQUIRE_ERR(ftruncate(fd, (off_t)(3 * ps)), EPERM, "ftruncate to a "
 	    "larger size with F_SEAL_GROW");
-	require_errno((int)pwrite(fd, "x", 1, (off_t)(2 * ps)), EPERM,
-	    "pwrite() past the size with F_SEAL_GROW");
-	ATF_REQUIRE_EQ_MSG(fd_size(fd), (off_t)(2 * ps), "size changed to %jd",
-	    (intmax_t)fd_size(fd));
-	require_sigbus(p + 2 * ps, "page past the size of a grow-sealed memfd");
+	MC_REQUIRE_ERR(pwrite(fd, "x", 1, (off_t)(2 * ps)), EPERM, "pwrite() "
+	    "past the size with F_SEAL_GROW");
+	ATF_REQUIRE_EQ_MSG(mc_fd_size(fd), (off_t)(2 * ps), "size changed to "
+	    "%jd", (intmax_t)mc_fd_size(fd));
+	mc_require_sigbus(p + 2 * ps, MC_READ, "page past the size of a "
+	    "grow-sealed memfd");
 	MC_REQUIRE_NO_FAULT(p + ps, MC_WRITE); /* inside the size: fine */
 	ATF_REQUIRE_MSG(ftruncate(fd, (off_t)ps) == 0, "shrinking with "
 	    "F_SEAL_GROW: %s", strerror(errno));
-	require_sigbus(p + ps, "page cut by shrinking");
+	mc_require_sigbus(p + ps, MC_READ, "page cut by shrinking");
 	MC_REQUIRE_NO_FAULT(p, MC_WRITE);
 	ATF_REQUIRE(munmap(p, 3 * ps) == 0);
 	close(fd);

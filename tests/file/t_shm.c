@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "mc.h"
+#include "mc_err.h"
 
 #define NAMES_FILE "shm-names"
 
@@ -70,25 +71,6 @@ shm_create(const char *name)
 	return fd;
 }
 
-static unsigned char *
-map_shared(int fd, size_t len, int prot)
-{
-	void *p = mmap(NULL, len, prot, MAP_SHARED, fd, 0);
-
-	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap(shm fd, %zu bytes, "
-	    "MAP_SHARED, prot %#x): %s", len, prot, strerror(errno));
-	return p;
-}
-
-static off_t
-fd_size(int fd)
-{
-	struct stat st;
-
-	ATF_REQUIRE_MSG(fstat(fd, &st) == 0, "fstat: %s", strerror(errno));
-	return st.st_size;
-}
-
 static void
 unlink_ok(const char *name)
 {
@@ -107,11 +89,11 @@ SHM_TC(new_object_empty_then_zero_filled, "SHM-1",
 
 	shm_name(name, sizeof(name), "new");
 	fd = shm_create(name);
-	ATF_REQUIRE_EQ_MSG(fd_size(fd), 0, "size of a new shm object: "
-	    "expected 0, got %jd", (intmax_t)fd_size(fd));
+	ATF_REQUIRE_EQ_MSG(mc_fd_size(fd), 0, "size of a new shm object: "
+	    "expected 0, got %jd", (intmax_t)mc_fd_size(fd));
 	ATF_REQUIRE_MSG(ftruncate(fd, (off_t)(2 * ps)) == 0, "ftruncate: %s",
 	    strerror(errno));
-	p = map_shared(fd, 2 * ps, PROT_READ | PROT_WRITE);
+	p = mc_map_fd(fd, 2 * ps, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
 	ATF_REQUIRE_MSG(mc_all_bytes(p, 2 * ps, 0), "the new shm object is "
 	    "not zero-filled");
 	p[ps + 3] = 's';
@@ -137,7 +119,6 @@ opener_child(struct mc_child *self, void *varg)
 {
 	struct opener_arg *arg = varg;
 	volatile unsigned char *p;
-	uint64_t e = 0;
 	int fd = shm_open(arg->name, O_RDWR, 0);
 
 	if (fd < 0)
@@ -147,9 +128,7 @@ opener_child(struct mc_child *self, void *varg)
 		return 11;
 	close(fd);
 	mc_child_send_u64(self, p[0]);
-	if (!mc_pagemap_try((const void *)p, &e) || !(e & MC_PM_PRESENT))
-		e = 0;
-	mc_child_send_u64(self, e & MC_PM_PFN_MASK);
+	mc_child_send_u64(self, mc_pfn_try((const void *)p));
 	p[1] = 'C';
 	mc_child_send_u64(self, 1);
 	(void)mc_child_recv_u64(self);
@@ -172,7 +151,7 @@ SHM_TC(object_shared_between_processes, "SHM-2",
 	shm_name(name, sizeof(name), "ipc");
 	fd = shm_create(name);
 	ATF_REQUIRE(ftruncate(fd, (off_t)ps) == 0);
-	p = map_shared(fd, ps, PROT_READ | PROT_WRITE);
+	p = mc_map_fd(fd, ps, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
 	close(fd);
 	p[0] = 'P';
 	mc_spawn(&ch, opener_child, &arg);
@@ -210,7 +189,7 @@ SHM_TC(object_persists_without_mappings, "SHM-3",
 	shm_name(name, sizeof(name), "persist");
 	fd = shm_create(name);
 	ATF_REQUIRE(ftruncate(fd, (off_t)(2 * ps)) == 0);
-	p = map_shared(fd, 2 * ps, PROT_READ | PROT_WRITE);
+	p = mc_map_fd(fd, 2 * ps, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
 	memset(p, 'k', 2 * ps);
 	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
 	ATF_REQUIRE(close(fd) == 0);
@@ -218,10 +197,10 @@ SHM_TC(object_persists_without_mappings, "SHM-3",
 	fd = shm_open(name, O_RDWR, 0);
 	ATF_REQUIRE_MSG(fd >= 0, "shm_open(%s) without O_CREAT after all "
 	    "mappings and fds were closed: %s", name, strerror(errno));
-	ATF_REQUIRE_EQ_MSG(fd_size(fd), (off_t)(2 * ps), "size of the "
+	ATF_REQUIRE_EQ_MSG(mc_fd_size(fd), (off_t)(2 * ps), "size of the "
 	    "reopened object: expected %zu, got %jd", 2 * ps,
-	    (intmax_t)fd_size(fd));
-	p = map_shared(fd, 2 * ps, PROT_READ);
+	    (intmax_t)mc_fd_size(fd));
+	p = mc_map_fd(fd, 2 * ps, PROT_READ, MAP_SHARED, 0);
 	ATF_REQUIRE_MSG(mc_all_bytes(p, 2 * ps, 'k'), "the reopened object "
 	    "lost its contents (p[0] = %#x)", p[0]);
 	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
@@ -264,7 +243,7 @@ SHM_TC(unlink_removes_name_mappings_survive, "SHM-4",
 	shm_name(name, sizeof(name), "unlink");
 	fd = shm_create(name);
 	ATF_REQUIRE(ftruncate(fd, (off_t)ps) == 0);
-	p = map_shared(fd, ps, PROT_READ | PROT_WRITE);
+	p = mc_map_fd(fd, ps, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
 	close(fd);
 	mc_spawn(&ch, holder_child, &arg);
 	mc_expect(&ch, &v, sizeof(v), "the child's mapping");
@@ -281,8 +260,9 @@ SHM_TC(unlink_removes_name_mappings_survive, "SHM-4",
 	mc_reap_ok(&ch);
 
 	fd = shm_create(name);
-	ATF_REQUIRE_EQ_MSG(fd_size(fd), 0, "O_CREAT after shm_unlink: "
-	    "expected a new empty object, size is %jd", (intmax_t)fd_size(fd));
+	ATF_REQUIRE_EQ_MSG(mc_fd_size(fd), 0, "O_CREAT after shm_unlink: "
+	    "expected a new empty object, size is %jd",
+	    (intmax_t)mc_fd_size(fd));
 	close(fd);
 	unlink_ok(name);
 	ATF_REQUIRE_MSG(p[0] == 'U', "the old mapping changed after the name "
@@ -297,7 +277,6 @@ SHM_TC(rdonly_object_maps_read_only, "SHM-5",
 	size_t ps = mc_pagesize();
 	char name[128];
 	unsigned char *p;
-	void *q;
 	int fd, ro;
 
 	shm_name(name, sizeof(name), "rdonly");
@@ -307,18 +286,14 @@ SHM_TC(rdonly_object_maps_read_only, "SHM-5",
 	ro = shm_open(name, O_RDONLY, 0);
 	ATF_REQUIRE_MSG(ro >= 0, "shm_open(%s, O_RDONLY): %s", name,
 	    strerror(errno));
-	q = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_SHARED, ro, 0);
-	ATF_REQUIRE_MSG(q == MAP_FAILED && errno == EACCES, "mmap(O_RDONLY "
-	    "shm, MAP_SHARED, PROT_WRITE): expected EACCES, got %s",
-	    q != MAP_FAILED ? "success" : strerror(errno));
-	p = map_shared(ro, ps, PROT_READ);
+	mc_require_mmap_fails(mmap(NULL, ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, ro, 0), ps, EACCES, "mmap(O_RDONLY shm, MAP_SHARED, "
+	    "PROT_WRITE)");
+	p = mc_map_fd(ro, ps, PROT_READ, MAP_SHARED, 0);
 	ATF_REQUIRE_MSG(p[0] == 'r', "read-only mapping reads %#x, expected "
 	    "'r'", p[0]);
-	errno = 0;
-	ATF_REQUIRE_MSG(mprotect(p, ps, PROT_READ | PROT_WRITE) == -1 &&
-	    errno == EACCES, "mprotect(PROT_WRITE) on the O_RDONLY object's "
-	    "mapping: expected EACCES, got %s", errno ? strerror(errno) :
-	    "success");
+	MC_REQUIRE_ERR(mprotect(p, ps, PROT_READ | PROT_WRITE), EACCES,
+	    "mprotect(PROT_WRITE) on the O_RDONLY object's mapping");
 	ATF_REQUIRE(munmap(p, ps) == 0);
 	close(ro);
 	close(fd);

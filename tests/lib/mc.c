@@ -68,6 +68,98 @@ mc_map_anon(size_t len, int prot, int flags)
 	return p;
 }
 
+unsigned char *
+mc_free_hole(size_t pages)
+{
+	size_t len = pages * mc_pagesize();
+	void *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+	    -1, 0);
+
+	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap(PROT_NONE, %zu bytes) to find "
+	    "a free range: %s", len, strerror(errno));
+	ATF_REQUIRE_MSG(munmap(p, len) == 0, "munmap(%p, %zu): %s", p, len,
+	    strerror(errno));
+	return p;
+}
+
+unsigned char *
+mc_map_guarded(size_t n, int prot, int flags, int fd)
+{
+	size_t ps = mc_pagesize(), len = (n + 2) * ps;
+	unsigned char *g, *p;
+	uintptr_t s, e;
+
+	g = mmap(NULL, len, prot, flags, fd, 0);
+	ATF_REQUIRE_MSG(g != MAP_FAILED, "mmap(%zu pages and 2 guard pages, "
+	    "prot %#x, flags %#x, fd %d): %s", n, prot, flags, fd,
+	    strerror(errno));
+	mc_nohuge(g, len);
+	p = g + ps;
+	ATF_REQUIRE_MSG(mprotect(g, ps, PROT_NONE) == 0 &&
+	    mprotect(p + n * ps, ps, PROT_NONE) == 0,
+	    "mprotect(guard pages, PROT_NONE): %s", strerror(errno));
+	ATF_REQUIRE_MSG(mc_maps_range(p, &s, &e), "no /proc/self/maps entry "
+	    "for the mapping (flags %#x) between guard pages at %p", flags,
+	    (void *)p);
+	ATF_REQUIRE_MSG(s == (uintptr_t)p && e == (uintptr_t)(p + n * ps),
+	    "mapping (flags %#x) between guard pages: expected the VMA "
+	    "%p-%p, /proc/self/maps says %#jx-%#jx", flags, (void *)p,
+	    (void *)(p + n * ps), (uintmax_t)s, (uintmax_t)e);
+	return p;
+}
+
+void
+mc_unmap_guarded(void *p, size_t n)
+{
+	size_t ps = mc_pagesize();
+
+	ATF_REQUIRE_MSG(munmap((unsigned char *)p - ps, (n + 2) * ps) == 0,
+	    "munmap(%zu pages and their guard pages at %p): %s", n, p,
+	    strerror(errno));
+}
+
+int
+mc_unknown_map_flag(void)
+{
+	unsigned long known = MAP_SHARED | MAP_PRIVATE | MAP_FIXED |
+	    MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE |
+	    MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK |
+	    MAP_STACK | MAP_HUGETLB | MAP_UNINITIALIZED |
+	    0xffUL; /* the type field and x86 bits */
+#ifdef MAP_SYNC
+	known |= MAP_SYNC;
+#endif
+#ifdef MAP_FIXED_NOREPLACE
+	known |= MAP_FIXED_NOREPLACE;
+#endif
+	/* Below MAP_HUGE_SHIFT (26): the huge page size field. */
+	for (int bit = 25; bit >= 8; bit--)
+		if (!(known & (1UL << bit)))
+			return 1 << bit;
+	ATF_REQUIRE_MSG(false, "no unused MAP_* bit below bit 26");
+	return 0;
+}
+
+void
+mc_require_shared_validate(int fd)
+{
+#ifndef MAP_SHARED_VALIDATE
+	(void)fd;
+	atf_tc_skip("MAP_SHARED_VALIDATE not defined by the C library");
+#else
+	size_t ps = mc_pagesize();
+	void *p = mmap(NULL, ps, PROT_READ, MAP_SHARED_VALIDATE, fd, 0);
+
+	if (p == MAP_FAILED && errno == EINVAL)
+		atf_tc_skip("mmap(MAP_SHARED_VALIDATE) fails with EINVAL: the "
+		    "kernel predates MAP_SHARED_VALIDATE (Linux 4.15)");
+	ATF_REQUIRE_MSG(p != MAP_FAILED, "probe: mmap(MAP_SHARED_VALIDATE, "
+	    "PROT_READ, file): expected success, got errno %d (%s)", errno,
+	    strerror(errno));
+	ATF_REQUIRE(munmap(p, ps) == 0);
+#endif
+}
+
 unsigned char
 mc_pattern(size_t page)
 {
@@ -112,6 +204,37 @@ mc_all_bytes(const void *buf, size_t len, unsigned char c)
 		if (p[i] != c)
 			return false;
 	return true;
+}
+
+size_t
+mc_count_not(const void *p, size_t len, unsigned char c)
+{
+	const volatile unsigned char *q = p;
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += q[i] != c;
+	return n;
+}
+
+off_t
+mc_fd_size(int fd)
+{
+	struct stat st;
+
+	ATF_REQUIRE_MSG(fstat(fd, &st) == 0, "fstat: %s", strerror(errno));
+	return st.st_size;
+}
+
+void *
+mc_map_fd(int fd, size_t len, int prot, int flags, off_t off)
+{
+	void *p = mmap(NULL, len, prot, flags, fd, off);
+
+	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap(fd %d, %zu bytes, prot %#x, "
+	    "flags %#x, offset %jd): %s", fd, len, prot, flags, (intmax_t)off,
+	    strerror(errno));
+	return p;
 }
 
 /* ---- children ---------------------------------------------------------- */
@@ -259,6 +382,44 @@ mc_reap(struct mc_child *ch, int timeout_ms)
 	return st;
 }
 
+bool
+mc_grandchild_u64(uint64_t (*fn)(void *), void *arg, uint64_t *out)
+{
+	int pfd[2], st = 0;
+	bool got;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) != 0)
+		return false;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return false;
+	}
+	if (pid == 0) {
+		uint64_t v;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(pfd[0]);
+		v = fn(arg);
+		exit(write(pfd[1], &v, sizeof(v)) == (ssize_t)sizeof(v) ?
+		    0 : 1);
+	}
+	close(pfd[1]);
+	{
+		struct mc_child g = { pid, pfd[0], -1 };
+		got = mc_recv(&g, out, sizeof(*out), MC_WAIT_MS);
+	}
+	if (!got)
+		kill(pid, SIGKILL);
+	close(pfd[0]);
+	if (waitpid(pid, &st, 0) != pid)
+		return false;
+	return got && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 void
 mc_reap_ok(struct mc_child *ch)
 {
@@ -327,6 +488,17 @@ mc_touch(void *addr, enum mc_access how)
 	sigaction(SIGBUS, &old_bus, NULL);
 	sigaction(SIGILL, &old_ill, NULL);
 	return probe_seen;
+}
+
+void
+mc_require_sigbus(void *addr, enum mc_access how, const char *what)
+{
+	struct mc_fault f = mc_touch(addr, how);
+
+	ATF_REQUIRE_MSG(f.signo == SIGBUS, "%s at %p (%s): expected SIGBUS, "
+	    "got %s/%s", how == MC_WRITE ? "write" : how == MC_READ ? "read" :
+	    "jump", addr, what, mc_signame(f.signo),
+	    mc_codename(f.signo, f.code));
 }
 
 const char *
@@ -447,6 +619,32 @@ mc_pfn(const void *addr)
 	return e & MC_PM_PFN_MASK;
 }
 
+uint64_t
+mc_pfn_try(const void *addr)
+{
+	uint64_t e;
+
+	if (!mc_pagemap_try(addr, &e) || !(e & MC_PM_PRESENT))
+		return 0;
+	return MC_PM_PFN(e);
+}
+
+void
+mc_take_pagemap(const void *p, size_t npages, struct mc_pages_report *r)
+{
+	size_t ps = mc_pagesize();
+	const unsigned char *q = p;
+
+	r->pm_ok = 1;
+	for (size_t i = 0; i < npages && i < MC_REPORT_PAGES; i++) {
+		(void)*(volatile const unsigned char *)(q + i * ps);
+		if (!mc_pagemap_try(q + i * ps, &r->pm[i])) {
+			r->pm_ok = 0;
+			r->pm[i] = 0;
+		}
+	}
+}
+
 void
 mc_require_pfns(void)
 {
@@ -482,17 +680,15 @@ mc_require_smaps(void)
 		    strerror(errno));
 }
 
-long
-mc_smaps_kb(const void *addr, const char *field)
+/* The field of the smaps entry holding addr, read from the open file f. */
+static long
+smaps_kb_from(FILE *f, const void *addr, const char *field)
 {
-	FILE *f = fopen("/proc/self/smaps", "r");
 	char line[512];
 	bool in = false;
 	long kb = -1;
 	size_t flen = strlen(field);
 
-	ATF_REQUIRE_MSG(f != NULL, "fopen(/proc/self/smaps): %s",
-	    strerror(errno));
 	while (fgets(line, sizeof(line), f) != NULL) {
 		uintptr_t s, e;
 		/* Header lines start "start-end "; field lines "Key:". */
@@ -508,6 +704,69 @@ mc_smaps_kb(const void *addr, const char *field)
 	}
 	fclose(f);
 	return kb;
+}
+
+long
+mc_smaps_kb(const void *addr, const char *field)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	ATF_REQUIRE_MSG(f != NULL, "fopen(/proc/self/smaps): %s",
+	    strerror(errno));
+	return smaps_kb_from(f, addr, field);
+}
+
+long
+mc_smaps_kb_try(const void *addr, const char *field)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	return f == NULL ? -1 : smaps_kb_from(f, addr, field);
+}
+
+bool
+mc_smaps_vmflags_try(const void *addr, char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	bool in = false, found = false;
+
+	if (f == NULL)
+		return false;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		uintptr_t s, e;
+
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &s, &e) == 2) {
+			in = (uintptr_t)addr >= s && (uintptr_t)addr < e;
+			continue;
+		}
+		if (in && strncmp(line, "VmFlags:", 8) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(buf, len, "%s ", line + 8);
+			found = true;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+void
+mc_smaps_vmflags(const void *addr, char *buf, size_t len)
+{
+	mc_require_smaps();
+	if (!mc_smaps_vmflags_try(addr, buf, len))
+		atf_tc_skip("/proc/self/smaps has no VmFlags line for %p "
+		    "(Linux 3.8+)", addr);
+}
+
+bool
+mc_has_vmflag(const char *flags, const char *flag)
+{
+	char pat[8];
+
+	snprintf(pat, sizeof(pat), " %s ", flag);
+	return strstr(flags, pat) != NULL;
 }
 
 /* ---- /proc/self/maps --------------------------------------------------- */
@@ -543,4 +802,93 @@ mc_maps_range(const void *addr, uintptr_t *start, uintptr_t *end)
 	if (!mc_maps_line(addr, line, sizeof(line)))
 		return false;
 	return sscanf(line, "%" SCNxPTR "-%" SCNxPTR, start, end) == 2;
+}
+
+bool
+mc_maps_parse(const char *line, struct mc_maps_ent *e)
+{
+	int pos = 0;
+
+	memset(e, 0, sizeof(*e));
+	snprintf(e->line, sizeof(e->line), "%s", line);
+	e->line[strcspn(e->line, "\n")] = '\0';
+	if (sscanf(e->line, "%" SCNxPTR "-%" SCNxPTR " %7s %llx %x:%x %llu%n",
+	    &e->start, &e->end, e->perms, &e->offset, &e->major, &e->minor,
+	    &e->inode, &pos) != 7)
+		return false;
+	while (e->line[pos] == ' ' || e->line[pos] == '\t')
+		pos++;
+	snprintf(e->path, sizeof(e->path), "%s", e->line + pos);
+	return true;
+}
+
+/*
+ * Finds the entry holding addr in the open maps file f (closed after).
+ * 1 found, 0 not found, -1 a line that does not parse (e->line holds it).
+ */
+static int
+maps_find(FILE *f, const void *addr, struct mc_maps_ent *e)
+{
+	char line[sizeof(e->line)];
+	int found = 0;
+
+	while (found == 0 && fgets(line, sizeof(line), f) != NULL) {
+		uintptr_t s, en;
+
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR, &s, &en) != 2 ||
+		    (uintptr_t)addr < s || (uintptr_t)addr >= en)
+			continue;
+		found = mc_maps_parse(line, e) ? 1 : -1;
+	}
+	fclose(f);
+	return found;
+}
+
+bool
+mc_maps_entry_try(const void *addr, struct mc_maps_ent *e)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	return f != NULL && maps_find(f, addr, e) == 1;
+}
+
+bool
+mc_maps_entry(const void *addr, struct mc_maps_ent *e)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	int r;
+
+	ATF_REQUIRE_MSG(f != NULL, "fopen(/proc/self/maps): %s",
+	    strerror(errno));
+	r = maps_find(f, addr, e);
+	ATF_REQUIRE_MSG(r >= 0, "cannot parse /proc/self/maps line '%s'",
+	    e->line);
+	return r == 1;
+}
+
+void
+mc_maps_get(const void *addr, struct mc_maps_ent *e)
+{
+	ATF_REQUIRE_MSG(mc_maps_entry(addr, e), "no mapping holds %p in "
+	    "/proc/self/maps", addr);
+}
+
+size_t
+mc_maps_read(struct mc_maps_ent *ents, size_t max)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[sizeof(ents->line)];
+	size_t n = 0;
+
+	ATF_REQUIRE_MSG(f != NULL, "fopen(/proc/self/maps): %s",
+	    strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		ATF_REQUIRE_MSG(n < max, "more than %zu mappings in "
+		    "/proc/self/maps", max);
+		ATF_REQUIRE_MSG(mc_maps_parse(line, &ents[n]), "cannot parse "
+		    "/proc/self/maps line '%s'", line);
+		n++;
+	}
+	fclose(f);
+	return n;
 }

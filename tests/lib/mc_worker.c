@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,7 +360,7 @@ mc_require_file_changed(const char *name, size_t np, size_t off, size_t len,
 	free(buf);
 }
 
-/* ---- mapping and faults -------------------------------------------------- */
+/* ---- mapping ------------------------------------------------------------- */
 
 unsigned char *
 mc_map_file(int fd, const char *name, size_t np, int flags)
@@ -373,14 +372,4 @@ mc_map_file(int fd, const char *name, size_t np, int flags)
 	    name, flags == MAP_SHARED ? "MAP_SHARED" : "MAP_PRIVATE",
 	    strerror(errno));
 	return p;
-}
-
-void
-mc_require_sigbus(void *addr, enum mc_access how, const char *what)
-{
-	struct mc_fault f = mc_touch(addr, how);
-
-	ATF_REQUIRE_MSG(f.signo == SIGBUS, "%s %s: expected SIGBUS, got %s/%s",
-	    how == MC_WRITE ? "writing" : "reading", what,
-	    mc_signame(f.signo), mc_codename(f.signo, f.code));
 }

@@ -129,14 +129,12 @@ void mc_require_file_pristine(const char *name, size_t np, const char *when);
 void mc_require_file_changed(const char *name, size_t np, size_t off,
     size_t len, unsigned char val, const char *when);
 
-/* ---- mapping and faults -------------------------------------------------- */
+/* ---- mapping ------------------------------------------------------------- */
 
 /*
  * Maps np pages of the open file fd (called 'name' in messages) read-write
  * with flags (MAP_SHARED or MAP_PRIVATE); ATF_REQUIRE on failure.
  */
 unsigned char *mc_map_file(int fd, const char *name, size_t np, int flags);
-/* Requires that touching addr raises SIGBUS (any si_code); what: where. */
-void mc_require_sigbus(void *addr, enum mc_access how, const char *what);
 
 #endif

@@ -10,9 +10,7 @@
  * is skipped with that reason.
  */
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,32 +22,10 @@
 #include <unistd.h>
 
 #include "mc.h"
+#include "mc_err.h"
+#include "mc_proc.h"
 
 /* ---- helpers ------------------------------------------------------------ */
-
-/* Bytes of [p, p+len) that are not zero. */
-static size_t
-count_nonzero(const void *p, size_t len)
-{
-	const volatile unsigned char *q = p;
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i++)
-		n += q[i] != 0;
-	return n;
-}
-
-/* Bytes of [p, p+len) that differ from c. */
-static size_t
-count_not(const void *p, size_t len, unsigned char c)
-{
-	const volatile unsigned char *q = p;
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i++)
-		n += q[i] != c;
-	return n;
-}
 
 /*
  * Apply advice that may be missing from the kernel to a private anonymous
@@ -69,17 +45,6 @@ advise_or_skip(void *p, size_t len, int advice, const char *name,
 	    "mapping: expected success, got errno %d (%s)", p, len, name,
 	    errno, strerror(errno));
 }
-
-/* Require madvise() to fail with want; name the call in the message. */
-#define REQUIRE_MADV_ERR(p, len, adv, want, what)                          \
-	do {                                                               \
-		errno = 0;                                                 \
-		int r_ = madvise((p), (len), (adv));                       \
-		int e_ = errno;                                            \
-		ATF_REQUIRE_MSG(r_ == -1 && e_ == (want), "%s: expected "  \
-		    "-1/errno %d (%s), got %d/errno %d (%s)", (what),      \
-		    (want), strerror(want), r_, e_, strerror(e_));         \
-	} while (0)
 
 /* A memfd of 'pages' pages, page i filled with mc_pattern(i). */
 static int
@@ -101,16 +66,6 @@ make_memfd(size_t pages)
 	}
 	free(buf);
 	return fd;
-}
-
-static void *
-map_fd(size_t len, int prot, int flags, int fd)
-{
-	void *p = mmap(NULL, len, prot, flags, fd, 0);
-
-	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap(fd %d, %zu bytes, prot %#x, "
-	    "flags %#x): %s", fd, len, prot, flags, strerror(errno));
-	return p;
 }
 
 /* ---- child that reads what it sees at an address --------------------- */
@@ -144,7 +99,7 @@ reader_child(struct mc_child *self, void *arg)
 			mc_child_send_u64(self, UINT64_MAX - 1);
 			continue;
 		}
-		mc_child_send_u64(self, count_not(a->base + off, ps,
+		mc_child_send_u64(self, mc_count_not(a->base + off, ps,
 		    a->expect));
 	}
 }
@@ -182,9 +137,9 @@ MC_TC(dontneed_private_anon_zero_fills, "MADV-1",
 	memset(p, 'x', 3 * ps);
 	ATF_REQUIRE_MSG(madvise(p, 2 * ps, MADV_DONTNEED) == 0,
 	    "madvise(MADV_DONTNEED): %s", strerror(errno));
-	ATF_REQUIRE_EQ_MSG(count_nonzero(p, 2 * ps), 0, "pages 0-1 after "
+	ATF_REQUIRE_EQ_MSG(mc_count_not(p, 2 * ps, 0), 0, "pages 0-1 after "
 	    "MADV_DONTNEED: expected zeros, %zu bytes are not zero",
-	    count_nonzero(p, 2 * ps));
+	    mc_count_not(p, 2 * ps, 0));
 	ATF_REQUIRE_MSG(mc_all_bytes(p + 2 * ps, ps, 'x'), "page 2 (outside "
 	    "the advised range) lost its data");
 	ATF_REQUIRE(munmap(p, 3 * ps) == 0);
@@ -196,8 +151,8 @@ MC_TC(dontneed_private_file_rereads_file, "MADV-2",
 {
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("dontneed.dat", 2);
-	unsigned char *p = map_fd(2 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE,
-	    fd);
+	unsigned char *p = mc_map_fd(fd, 2 * ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE, 0);
 	unsigned char *buf = malloc(ps);
 
 	ATF_REQUIRE(buf != NULL);
@@ -210,10 +165,10 @@ MC_TC(dontneed_private_file_rereads_file, "MADV-2",
 	    "madvise(MADV_DONTNEED): %s", strerror(errno));
 	ATF_REQUIRE_MSG(mc_all_bytes(p, ps, mc_pattern(0)), "page 0 after "
 	    "MADV_DONTNEED: expected the file's bytes %#x, %zu bytes differ",
-	    mc_pattern(0), count_not(p, ps, mc_pattern(0)));
+	    mc_pattern(0), mc_count_not(p, ps, mc_pattern(0)));
 	ATF_REQUIRE_MSG(mc_all_bytes(p + ps, ps, 'N'), "page 1 after "
 	    "MADV_DONTNEED: expected the file's current bytes 'N', %zu bytes "
-	    "differ", count_not(p + ps, ps, 'N'));
+	    "differ", mc_count_not(p + ps, ps, 'N'));
 	mc_pread_all(fd, buf, ps, 0);
 	ATF_REQUIRE_MSG(mc_all_bytes(buf, ps, mc_pattern(0)), "the private "
 	    "write reached the file");
@@ -228,8 +183,8 @@ MC_TC(dontneed_shared_file_keeps_data, "MADV-3",
 {
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("dontneed.dat", 2);
-	unsigned char *p = map_fd(2 * ps, PROT_READ | PROT_WRITE, MAP_SHARED,
-	    fd);
+	unsigned char *p = mc_map_fd(fd, 2 * ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, 0);
 	unsigned char *buf = malloc(ps);
 
 	ATF_REQUIRE(buf != NULL);
@@ -238,7 +193,7 @@ MC_TC(dontneed_shared_file_keeps_data, "MADV-3",
 	    "madvise(MADV_DONTNEED): %s", strerror(errno));
 	ATF_REQUIRE_MSG(mc_all_bytes(p, ps, 'w'), "page 0 after "
 	    "MADV_DONTNEED: expected the written 'w', %zu bytes differ",
-	    count_not(p, ps, 'w'));
+	    mc_count_not(p, ps, 'w'));
 	ATF_REQUIRE_MSG(mc_all_bytes(p + ps, ps, mc_pattern(1)), "page 1 "
 	    "after MADV_DONTNEED: expected the file's bytes");
 	mc_pread_all(fd, buf, ps, 0);
@@ -268,7 +223,7 @@ MC_TC(dontneed_shared_anon_keeps_data, "MADV-4",
 	    "madvise(MADV_DONTNEED): %s", strerror(errno));
 	ATF_REQUIRE_MSG(mc_all_bytes(p, 2 * ps, 's'), "after MADV_DONTNEED "
 	    "the caller reads %zu bytes that are not 's'",
-	    count_not(p, 2 * ps, 's'));
+	    mc_count_not(p, 2 * ps, 's'));
 	st = reader_ask(&ch, ps);
 	ATF_REQUIRE_EQ_MSG(st, 0, "after the parent's MADV_DONTNEED the "
 	    "child reads page 1 with %ju bytes that are not 's' (%ju = "
@@ -295,9 +250,9 @@ MC_TC(dontneed_after_fork_affects_only_caller, "MADV-5",
 	    "faulted (signal %ju)", (uintmax_t)(st >> 32));
 	ATF_REQUIRE_MSG(madvise(p, 2 * ps, MADV_DONTNEED) == 0,
 	    "madvise(MADV_DONTNEED): %s", strerror(errno));
-	ATF_REQUIRE_EQ_MSG(count_nonzero(p, 2 * ps), 0, "the caller reads "
+	ATF_REQUIRE_EQ_MSG(mc_count_not(p, 2 * ps, 0), 0, "the caller reads "
 	    "%zu non-zero bytes after MADV_DONTNEED",
-	    count_nonzero(p, 2 * ps));
+	    mc_count_not(p, 2 * ps, 0));
 	for (size_t i = 0; i < 2; i++) {
 		st = reader_ask(&ch, i * ps);
 		ATF_REQUIRE_EQ_MSG(st, 0, "after the parent's MADV_DONTNEED "
@@ -317,14 +272,8 @@ MC_TC(dontneed_locked_pages_einval, "MADV-6",
 	    MAP_PRIVATE);
 
 	memset(p, 'L', ps);
-	if (mlock(p, ps) != 0) {
-		ATF_REQUIRE_MSG(errno == ENOMEM || errno == EPERM ||
-		    errno == EAGAIN, "mlock(1 page): %s", strerror(errno));
-		atf_tc_skip("cannot lock one page here (mlock: %s; "
-		    "RLIMIT_MEMLOCK too small without CAP_IPC_LOCK)",
-		    strerror(errno));
-	}
-	REQUIRE_MADV_ERR(p, ps, MADV_DONTNEED, EINVAL,
+	mc_mlock_or_skip(p, ps);
+	MC_REQUIRE_ERR(madvise(p, ps, MADV_DONTNEED), EINVAL,
 	    "madvise(MADV_DONTNEED) on a locked page");
 	ATF_REQUIRE_MSG(mc_all_bytes(p, ps, 'L'), "the locked page lost its "
 	    "data");
@@ -421,7 +370,7 @@ MC_TC(wipeonfork_child_reads_zeros, "MADV-9",
 	}
 	reader_stop(&ch);
 	ATF_REQUIRE_MSG(mc_all_bytes(p, 2 * ps, 'W'), "the parent's data "
-	    "changed (%zu bytes not 'W')", count_not(p, 2 * ps, 'W'));
+	    "changed (%zu bytes not 'W')", mc_count_not(p, 2 * ps, 'W'));
 	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
 }
 
@@ -435,13 +384,13 @@ MC_TC(wipeonfork_shared_or_file_einval, "MADV-10",
 	unsigned char *sh = mc_map_anon(ps, PROT_READ | PROT_WRITE,
 	    MAP_SHARED);
 	int fd = mc_make_file("wipe.dat", 1);
-	unsigned char *pf = map_fd(ps, PROT_READ | PROT_WRITE, MAP_PRIVATE,
-	    fd);
+	unsigned char *pf = mc_map_fd(fd, ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE, 0);
 
 	advise_or_skip(probe, ps, MADV_WIPEONFORK, "MADV_WIPEONFORK", "4.14");
-	REQUIRE_MADV_ERR(sh, ps, MADV_WIPEONFORK, EINVAL,
+	MC_REQUIRE_ERR(madvise(sh, ps, MADV_WIPEONFORK), EINVAL,
 	    "madvise(MADV_WIPEONFORK) on a shared anonymous mapping");
-	REQUIRE_MADV_ERR(pf, ps, MADV_WIPEONFORK, EINVAL,
+	MC_REQUIRE_ERR(madvise(pf, ps, MADV_WIPEONFORK), EINVAL,
 	    "madvise(MADV_WIPEONFORK) on a private file mapping");
 	ATF_REQUIRE(munmap(probe, ps) == 0);
 	ATF_REQUIRE(munmap(sh, ps) == 0);
@@ -449,50 +398,10 @@ MC_TC(wipeonfork_shared_or_file_einval, "MADV-10",
 	close(fd);
 }
 
-
-/*
- * In a child (no ATF): fork a grandchild that computes fn(arg) and sends it
- * back through a pipe; wait for it at most MC_WAIT_MS (then kill it) and
- * reap it. False when no value arrived or the grandchild did not exit 0.
- */
-static bool
-grandchild_u64(uint64_t (*fn)(void *), void *arg, uint64_t *out)
-{
-	int pfd[2], st = 0;
-	bool got;
-	pid_t pid;
-
-	if (pipe2(pfd, O_CLOEXEC) != 0)
-		return false;
-	pid = fork();
-	if (pid < 0)
-		return false;
-	if (pid == 0) {
-		uint64_t v;
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		close(pfd[0]);
-		v = fn(arg);
-		exit(write(pfd[1], &v, sizeof(v)) == (ssize_t)sizeof(v) ?
-		    0 : 1);
-	}
-	close(pfd[1]);
-	{
-		struct mc_child g = { pid, pfd[0], -1 };
-		got = mc_recv(&g, out, sizeof(*out), MC_WAIT_MS);
-	}
-	if (!got)
-		kill(pid, SIGKILL);
-	close(pfd[0]);
-	if (waitpid(pid, &st, 0) != pid)
-		return false;
-	return got && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-}
-
 static uint64_t
 nonzero_in_page(void *p)
 {
-	return count_nonzero(p, mc_pagesize());
+	return mc_count_not(p, mc_pagesize(), 0);
 }
 
 /*
@@ -509,10 +418,10 @@ wipe_grand_child(struct mc_child *self, void *arg)
 	uint64_t v;
 
 	memset(p, 'C', ps);
-	if (!grandchild_u64(nonzero_in_page, p, &v))
+	if (!mc_grandchild_u64(nonzero_in_page, p, &v))
 		v = UINT64_MAX;
 	mc_child_send_u64(self, v);
-	mc_child_send_u64(self, count_not(p, ps, 'C'));
+	mc_child_send_u64(self, mc_count_not(p, ps, 'C'));
 	return 0;
 }
 
@@ -597,8 +506,8 @@ MC_TC(free_pages_read_old_data_or_zeros, "MADV-13",
 	advise_or_skip(p, n * ps, MADV_FREE, "MADV_FREE", "4.5");
 	try_pageout(p, n * ps);
 	for (size_t i = 0; i < n; i++) {
-		size_t old = count_not(p + i * ps, ps, mc_pattern(i));
-		size_t nz = count_nonzero(p + i * ps, ps);
+		size_t old = mc_count_not(p + i * ps, ps, mc_pattern(i));
+		size_t nz = mc_count_not(p + i * ps, ps, 0);
 		ATF_REQUIRE_MSG(old == 0 || nz == 0, "page %zu after "
 		    "MADV_FREE: expected all %#x or all zero, %zu bytes "
 		    "differ from the old data and %zu are not zero", i,
@@ -621,7 +530,7 @@ MC_TC(free_then_write_keeps_data, "MADV-14",
 	try_pageout(p, n * ps);
 	ATF_REQUIRE_MSG(mc_all_bytes(p, n * ps, 'n'), "data written after "
 	    "MADV_FREE was lost: %zu bytes are not 'n'",
-	    count_not(p, n * ps, 'n'));
+	    mc_count_not(p, n * ps, 'n'));
 	ATF_REQUIRE(munmap(p, n * ps) == 0);
 }
 
@@ -634,15 +543,15 @@ MC_TC(free_shared_or_file_einval, "MADV-15",
 	unsigned char *sh = mc_map_anon(ps, PROT_READ | PROT_WRITE,
 	    MAP_SHARED);
 	int fd = mc_make_file("free.dat", 1);
-	unsigned char *pf = map_fd(ps, PROT_READ | PROT_WRITE, MAP_PRIVATE,
-	    fd);
+	unsigned char *pf = mc_map_fd(fd, ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE, 0);
 
 	advise_or_skip(probe, ps, MADV_FREE, "MADV_FREE", "4.5");
 	sh[0] = 1;
 	pf[0] = 1;
-	REQUIRE_MADV_ERR(sh, ps, MADV_FREE, EINVAL,
+	MC_REQUIRE_ERR(madvise(sh, ps, MADV_FREE), EINVAL,
 	    "madvise(MADV_FREE) on a shared anonymous mapping");
-	REQUIRE_MADV_ERR(pf, ps, MADV_FREE, EINVAL,
+	MC_REQUIRE_ERR(madvise(pf, ps, MADV_FREE), EINVAL,
 	    "madvise(MADV_FREE) on a private file mapping");
 	ATF_REQUIRE_EQ_MSG(sh[0], 1, "the shared page changed");
 	ATF_REQUIRE(munmap(probe, ps) == 0);
@@ -660,8 +569,8 @@ MC_TC(remove_shared_file_punches_hole, "MADV-16",
 {
 	size_t ps = mc_pagesize();
 	int fd = make_memfd(3);
-	unsigned char *p = map_fd(3 * ps, PROT_READ | PROT_WRITE, MAP_SHARED,
-	    fd);
+	unsigned char *p = mc_map_fd(fd, 3 * ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, 0);
 	unsigned char *buf = malloc(ps);
 	struct stat sb;
 
@@ -671,12 +580,12 @@ MC_TC(remove_shared_file_punches_hole, "MADV-16",
 	ATF_REQUIRE_MSG(madvise(p + ps, ps, MADV_REMOVE) == 0,
 	    "madvise(MADV_REMOVE) on a shared memfd mapping: %s",
 	    strerror(errno));
-	ATF_REQUIRE_EQ_MSG(count_nonzero(p + ps, ps), 0, "page 1 after "
-	    "MADV_REMOVE: %zu bytes are not zero", count_nonzero(p + ps, ps));
+	ATF_REQUIRE_EQ_MSG(mc_count_not(p + ps, ps, 0), 0, "page 1 after "
+	    "MADV_REMOVE: %zu bytes are not zero", mc_count_not(p + ps, ps, 0));
 	mc_pread_all(fd, buf, ps, (off_t)ps);
-	ATF_REQUIRE_EQ_MSG(count_nonzero(buf, ps), 0, "read() of page 1 "
+	ATF_REQUIRE_EQ_MSG(mc_count_not(buf, ps, 0), 0, "read() of page 1 "
 	    "after MADV_REMOVE: %zu bytes are not zero",
-	    count_nonzero(buf, ps));
+	    mc_count_not(buf, ps, 0));
 	ATF_REQUIRE_MSG(mc_all_bytes(p, ps, mc_pattern(0)) &&
 	    mc_all_bytes(p + 2 * ps, ps, mc_pattern(2)), "pages 0 and 2 "
 	    "(outside the range) changed");
@@ -710,8 +619,8 @@ MC_TC(remove_shared_anon_zeroes_for_all, "MADV-17",
 	ATF_REQUIRE_MSG(madvise(p, ps, MADV_REMOVE) == 0,
 	    "madvise(MADV_REMOVE) on a shared anonymous mapping: %s",
 	    strerror(errno));
-	ATF_REQUIRE_EQ_MSG(count_nonzero(p, ps), 0, "caller after "
-	    "MADV_REMOVE: %zu bytes are not zero", count_nonzero(p, ps));
+	ATF_REQUIRE_EQ_MSG(mc_count_not(p, ps, 0), 0, "caller after "
+	    "MADV_REMOVE: %zu bytes are not zero", mc_count_not(p, ps, 0));
 	st = reader_ask(&ch, 0);
 	ATF_REQUIRE_EQ_MSG(st, 0, "child after the parent's MADV_REMOVE: "
 	    "%ju bytes are not zero (%ju = fault)", (uintmax_t)st,
@@ -726,12 +635,12 @@ MC_TC(remove_private_mapping_eacces, "MADV-18",
 {
 	size_t ps = mc_pagesize();
 	int fd = make_memfd(1);
-	unsigned char *p = map_fd(ps, PROT_READ | PROT_WRITE, MAP_PRIVATE,
-	    fd);
+	unsigned char *p = mc_map_fd(fd, ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE, 0);
 	unsigned char *buf = malloc(ps);
 
 	ATF_REQUIRE(buf != NULL);
-	REQUIRE_MADV_ERR(p, ps, MADV_REMOVE, EACCES,
+	MC_REQUIRE_ERR(madvise(p, ps, MADV_REMOVE), EACCES,
 	    "madvise(MADV_REMOVE) on a private memfd mapping");
 	mc_pread_all(fd, buf, ps, 0);
 	ATF_REQUIRE_MSG(mc_all_bytes(buf, ps, mc_pattern(0)), "the file "
@@ -749,7 +658,7 @@ MC_TC(willneed_accepted_contents_unchanged, "MADV-19",
 {
 	size_t ps = mc_pagesize(), n = 4;
 	int fd = mc_make_file("willneed.dat", n);
-	unsigned char *pf = map_fd(n * ps, PROT_READ, MAP_SHARED, fd);
+	unsigned char *pf = mc_map_fd(fd, n * ps, PROT_READ, MAP_SHARED, 0);
 	unsigned char *pa = mc_map_anon(n * ps, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE);
 
@@ -791,7 +700,7 @@ MC_TC(populate_read_prefaults_readable, "MADV-20",
 	ATF_REQUIRE_EQ_MSG(mc_mincore_count(p, n * ps), n, "after "
 	    "MADV_POPULATE_READ: expected %zu resident pages, mincore says "
 	    "%zu", n, mc_mincore_count(p, n * ps));
-	ATF_REQUIRE_EQ_MSG(count_nonzero(p, n * ps), 0, "populated pages do "
+	ATF_REQUIRE_EQ_MSG(mc_count_not(p, n * ps, 0), 0, "populated pages do "
 	    "not read zeros");
 	ATF_REQUIRE(munmap(p, n * ps) == 0);
 }
@@ -817,7 +726,7 @@ MC_TC(populate_write_allocates_private_pages, "MADV-21",
 	ATF_REQUIRE_EQ_MSG(rss, (long)(n * ps / 1024), "smaps Rss after "
 	    "MADV_POPULATE_WRITE: expected %zu kB, got %ld kB", n * ps / 1024,
 	    rss);
-	ATF_REQUIRE_EQ_MSG(count_nonzero(p, n * ps), 0, "populated pages do "
+	ATF_REQUIRE_EQ_MSG(mc_count_not(p, n * ps, 0), 0, "populated pages do "
 	    "not read zeros");
 	for (size_t i = 0; i < n; i++) {
 		uint64_t e = mc_pagemap(p + i * ps);
@@ -849,9 +758,9 @@ MC_TC(populate_without_permission_einval, "MADV-22",
 	    "5.14");
 	advise_or_skip(probe, ps, MADV_POPULATE_WRITE, "MADV_POPULATE_WRITE",
 	    "5.14");
-	REQUIRE_MADV_ERR(none, ps, MADV_POPULATE_READ, EINVAL,
+	MC_REQUIRE_ERR(madvise(none, ps, MADV_POPULATE_READ), EINVAL,
 	    "madvise(MADV_POPULATE_READ) on a PROT_NONE mapping");
-	REQUIRE_MADV_ERR(ro, ps, MADV_POPULATE_WRITE, EINVAL,
+	MC_REQUIRE_ERR(madvise(ro, ps, MADV_POPULATE_WRITE), EINVAL,
 	    "madvise(MADV_POPULATE_WRITE) on a PROT_READ mapping");
 	ATF_REQUIRE(munmap(probe, ps) == 0);
 	ATF_REQUIRE(munmap(none, ps) == 0);
@@ -866,12 +775,12 @@ MC_TC(populate_read_beyond_eof_efault, "MADV-23",
 	unsigned char *probe = mc_map_anon(ps, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE);
 	int fd = mc_make_file("eof.dat", 1);
-	unsigned char *p = map_fd(2 * ps, PROT_READ, MAP_SHARED, fd);
+	unsigned char *p = mc_map_fd(fd, 2 * ps, PROT_READ, MAP_SHARED, 0);
 
 	advise_or_skip(probe, ps, MADV_POPULATE_READ, "MADV_POPULATE_READ",
 	    "5.14");
 	/* A SIGBUS here would end the case as broken: that is a failure. */
-	REQUIRE_MADV_ERR(p, 2 * ps, MADV_POPULATE_READ, EFAULT,
+	MC_REQUIRE_ERR(madvise(p, 2 * ps, MADV_POPULATE_READ), EFAULT,
 	    "madvise(MADV_POPULATE_READ) over a page beyond EOF");
 	{
 		struct mc_fault f = mc_touch(p + ps, MC_READ);
@@ -894,8 +803,8 @@ MC_TC(unknown_advice_einval, "MADV-24",
 	    MAP_PRIVATE);
 
 	p[0] = 'u';
-	REQUIRE_MADV_ERR(p, ps, 12345, EINVAL, "madvise(advice 12345)");
-	REQUIRE_MADV_ERR(p, ps, -1, EINVAL, "madvise(advice -1)");
+	MC_REQUIRE_ERR(madvise(p, ps, 12345), EINVAL, "madvise(advice 12345)");
+	MC_REQUIRE_ERR(madvise(p, ps, -1), EINVAL, "madvise(advice -1)");
 	ATF_REQUIRE_EQ(p[0], 'u');
 	ATF_REQUIRE(munmap(p, ps) == 0);
 }
@@ -908,9 +817,9 @@ MC_TC(unaligned_addr_einval, "MADV-25",
 	    MAP_PRIVATE);
 
 	memset(p, 'a', 2 * ps);
-	REQUIRE_MADV_ERR(p + 1, ps, MADV_DONTNEED, EINVAL,
+	MC_REQUIRE_ERR(madvise(p + 1, ps, MADV_DONTNEED), EINVAL,
 	    "madvise(addr + 1, MADV_DONTNEED)");
-	REQUIRE_MADV_ERR(p + ps / 2, ps, MADV_NORMAL, EINVAL,
+	MC_REQUIRE_ERR(madvise(p + ps / 2, ps, MADV_NORMAL), EINVAL,
 	    "madvise(addr + page/2, MADV_NORMAL)");
 	ATF_REQUIRE_MSG(mc_all_bytes(p, 2 * ps, 'a'), "the failed "
 	    "MADV_DONTNEED changed the data");
@@ -927,15 +836,15 @@ MC_TC(unmapped_range_enomem_rest_advised, "MADV-26",
 
 	memset(p, 'h', 3 * ps);
 	ATF_REQUIRE(munmap(p + ps, ps) == 0);
-	REQUIRE_MADV_ERR(p, 3 * ps, MADV_DONTNEED, ENOMEM,
+	MC_REQUIRE_ERR(madvise(p, 3 * ps, MADV_DONTNEED), ENOMEM,
 	    "madvise(MADV_DONTNEED) over a hole");
-	ATF_REQUIRE_EQ_MSG(count_nonzero(p, ps), 0, "page 0 (before the "
+	ATF_REQUIRE_EQ_MSG(mc_count_not(p, ps, 0), 0, "page 0 (before the "
 	    "hole): expected zeros, %zu bytes are not zero",
-	    count_nonzero(p, ps));
-	ATF_REQUIRE_EQ_MSG(count_nonzero(p + 2 * ps, ps), 0, "page 2 (after "
+	    mc_count_not(p, ps, 0));
+	ATF_REQUIRE_EQ_MSG(mc_count_not(p + 2 * ps, ps, 0), 0, "page 2 (after "
 	    "the hole): expected zeros, %zu bytes are not zero",
-	    count_nonzero(p + 2 * ps, ps));
-	REQUIRE_MADV_ERR(p + ps, ps, MADV_NORMAL, ENOMEM,
+	    mc_count_not(p + 2 * ps, ps, 0));
+	MC_REQUIRE_ERR(madvise(p + ps, ps, MADV_NORMAL), ENOMEM,
 	    "madvise(MADV_NORMAL) on the hole alone");
 	ATF_REQUIRE(munmap(p, 3 * ps) == 0);
 }

@@ -11,16 +11,7 @@
 #include <unistd.h>
 
 #include "mc.h"
-
-#define REQUIRE_MINCORE_ERR(addr, len, vec, want, what)                    \
-	do {                                                               \
-		errno = 0;                                                 \
-		int r_ = mincore((addr), (len), (vec));                    \
-		int e_ = errno;                                            \
-		ATF_REQUIRE_MSG(r_ == -1 && e_ == (want), "%s: expected "  \
-		    "-1/errno %d (%s), got %d/errno %d (%s)", (what),      \
-		    (want), strerror(want), r_, e_, strerror(e_));         \
-	} while (0)
+#include "mc_err.h"
 
 MC_TC(unaligned_addr_einval, "MINCORE-1",
     "An addr that is not a multiple of the page size fails with EINVAL")
@@ -30,8 +21,8 @@ MC_TC(unaligned_addr_einval, "MINCORE-1",
 	    MAP_PRIVATE);
 	unsigned char vec[2];
 
-	REQUIRE_MINCORE_ERR(p + 1, ps, vec, EINVAL, "mincore(addr + 1)");
-	REQUIRE_MINCORE_ERR(p + ps / 2, ps, vec, EINVAL,
+	MC_REQUIRE_ERR(mincore(p + 1, ps, vec), EINVAL, "mincore(addr + 1)");
+	MC_REQUIRE_ERR(mincore(p + ps / 2, ps, vec), EINVAL,
 	    "mincore(addr + page/2)");
 	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
 }
@@ -45,9 +36,9 @@ MC_TC(unmapped_range_enomem, "MINCORE-2",
 	unsigned char vec[3];
 
 	ATF_REQUIRE(munmap(p + ps, ps) == 0);
-	REQUIRE_MINCORE_ERR(p, 3 * ps, vec, ENOMEM,
+	MC_REQUIRE_ERR(mincore(p, 3 * ps, vec), ENOMEM,
 	    "mincore over a one-page hole");
-	REQUIRE_MINCORE_ERR(p + ps, ps, vec, ENOMEM,
+	MC_REQUIRE_ERR(mincore(p + ps, ps, vec), ENOMEM,
 	    "mincore of the unmapped page alone");
 	ATF_REQUIRE_MSG(mincore(p, ps, vec) == 0, "mincore of the mapped "
 	    "page before the hole: %s", strerror(errno));
@@ -88,7 +79,7 @@ MC_TC(bad_vector_efault, "MINCORE-4",
 
 	p[0] = 1;
 	ATF_REQUIRE(munmap(bad, ps) == 0);
-	REQUIRE_MINCORE_ERR(p, ps, bad, EFAULT,
+	MC_REQUIRE_ERR(mincore(p, ps, bad), EFAULT,
 	    "mincore(vec = unmapped address)");
 	ATF_REQUIRE(munmap(p, ps) == 0);
 }

@@ -9,10 +9,8 @@
  * in children, since it affects the whole process.
  */
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 
 #include <linux/capability.h>
 
@@ -21,59 +19,14 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "mc.h"
+#include "mc_err.h"
+#include "mc_proc.h"
 
 /* ---- helpers usable in children (no ATF) ------------------------------ */
-
-/* VmLck of /proc/self/status in kB; -1 when absent or unreadable. */
-static long
-vmlck_kb_try(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "VmLck:", 6) == 0) {
-			kb = strtol(line + 6, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return kb;
-}
-
-/* "Locked" of the smaps entry holding addr in kB; -1 when unavailable. */
-static long
-locked_kb_try(const void *addr)
-{
-	FILE *f = fopen("/proc/self/smaps", "r");
-	char line[512];
-	bool in = false;
-	long kb = -1;
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		uintptr_t s, e;
-		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &s, &e) == 2) {
-			in = (uintptr_t)addr >= s && (uintptr_t)addr < e;
-			continue;
-		}
-		if (in && strncmp(line, "Locked:", 7) == 0) {
-			kb = strtol(line + 7, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return kb;
-}
 
 /* Resident pages of [p, p + n pages) per mincore; -1 on error. */
 static long
@@ -89,74 +42,7 @@ resident_try(void *p, size_t n)
 	return c;
 }
 
-/* Drop CAP_IPC_LOCK from every set of this process; 0 or an errno. */
-static int
-drop_cap_ipc_lock(void)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-	unsigned w = CAP_IPC_LOCK / 32, bit = 1u << (CAP_IPC_LOCK % 32);
-
-	if (syscall(SYS_capget, &h, d) != 0)
-		return errno;
-	d[w].effective &= ~bit;
-	d[w].permitted &= ~bit;
-	d[w].inheritable &= ~bit;
-	if (syscall(SYS_capset, &h, d) != 0)
-		return errno;
-	return 0;
-}
-
-/*
- * Fork a grandchild that computes fn(arg) and sends it back through a pipe;
- * wait for it at most MC_WAIT_MS (then kill it), reap it. False when no
- * value arrived or it did not exit 0.
- */
-static bool
-grandchild_u64(uint64_t (*fn)(void *), void *arg, uint64_t *out)
-{
-	int pfd[2], st = 0;
-	bool got;
-	pid_t pid;
-
-	if (pipe2(pfd, O_CLOEXEC) != 0)
-		return false;
-	pid = fork();
-	if (pid < 0)
-		return false;
-	if (pid == 0) {
-		uint64_t v;
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		close(pfd[0]);
-		v = fn(arg);
-		exit(write(pfd[1], &v, sizeof(v)) == (ssize_t)sizeof(v) ?
-		    0 : 1);
-	}
-	close(pfd[1]);
-	{
-		struct mc_child g = { pid, pfd[0], -1 };
-		got = mc_recv(&g, out, sizeof(*out), MC_WAIT_MS);
-	}
-	if (!got)
-		kill(pid, SIGKILL);
-	close(pfd[0]);
-	if (waitpid(pid, &st, 0) != pid)
-		return false;
-	return got && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-}
-
 /* ---- helpers for the test process -------------------------------------- */
-
-static long
-vmlck_kb(void)
-{
-	long kb = vmlck_kb_try();
-
-	if (kb < 0)
-		atf_tc_skip("/proc/self/status has no VmLck field");
-	return kb;
-}
 
 static long
 locked_kb(const void *addr)
@@ -164,7 +50,7 @@ locked_kb(const void *addr)
 	long kb;
 
 	mc_require_smaps();
-	kb = locked_kb_try(addr);
+	kb = mc_smaps_kb(addr, "Locked");
 	ATF_REQUIRE_MSG(kb >= 0, "smaps: no Locked field for the mapping at "
 	    "%p", addr);
 	return kb;
@@ -174,18 +60,6 @@ static long
 kb_of_pages(size_t n)
 {
 	return (long)(n * mc_pagesize() / 1024);
-}
-
-/* Skip when this process may not lock even a few pages. */
-static void
-lock_or_skip(void *p, size_t len)
-{
-	if (mlock(p, len) == 0)
-		return;
-	ATF_REQUIRE_MSG(errno == ENOMEM || errno == EPERM || errno == EAGAIN,
-	    "mlock(%p, %zu): %s", p, len, strerror(errno));
-	atf_tc_skip("cannot lock %zu bytes here (mlock: %s): RLIMIT_MEMLOCK "
-	    "too small without CAP_IPC_LOCK", len, strerror(errno));
 }
 
 /* The child reports errno err of a lock call: skip for a limit, or fail. */
@@ -216,7 +90,7 @@ MC_TC(mlock_makes_pages_resident, "MLOCK-1",
 		    "resident here: the effect of mlock cannot be observed");
 	ATF_REQUIRE_EQ_MSG(before, 0, "untouched mapping: expected 0 resident "
 	    "pages, mincore says %zu", before);
-	lock_or_skip(p, n * ps);
+	mc_mlock_or_skip(p, n * ps);
 	ATF_REQUIRE_EQ_MSG(mc_mincore_count(p, n * ps), n, "after mlock: "
 	    "expected %zu resident pages, mincore says %zu", n,
 	    mc_mincore_count(p, n * ps));
@@ -231,11 +105,11 @@ MC_TC(mlock_counted_in_vmlck, "MLOCK-2",
 	size_t ps = mc_pagesize(), n = 2;
 	unsigned char *p = mc_map_anon(n * ps, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE);
-	long before = vmlck_kb(), after;
+	long before = mc_vmlck_kb(), after;
 
 	ATF_REQUIRE_EQ_MSG(locked_kb(p), 0, "Locked before mlock: expected 0");
-	lock_or_skip(p, n * ps);
-	after = vmlck_kb();
+	mc_mlock_or_skip(p, n * ps);
+	after = mc_vmlck_kb();
 	ATF_REQUIRE_EQ_MSG(after - before, kb_of_pages(n), "VmLck grew by "
 	    "%ld kB after locking %zu pages, expected %ld kB", after - before,
 	    n, kb_of_pages(n));
@@ -252,16 +126,16 @@ MC_TC(munlock_removes_from_vmlck, "MLOCK-3",
 	size_t ps = mc_pagesize(), n = 2;
 	unsigned char *p = mc_map_anon(n * ps, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE);
-	long before = vmlck_kb();
+	long before = mc_vmlck_kb();
 
 	memset(p, 'm', n * ps);
-	lock_or_skip(p, n * ps);
-	ATF_REQUIRE_EQ_MSG(vmlck_kb() - before, kb_of_pages(n), "VmLck did "
+	mc_mlock_or_skip(p, n * ps);
+	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb() - before, kb_of_pages(n), "VmLck did "
 	    "not grow by the locked pages");
 	ATF_REQUIRE_MSG(munlock(p, n * ps) == 0, "munlock: %s",
 	    strerror(errno));
-	ATF_REQUIRE_EQ_MSG(vmlck_kb(), before, "VmLck after munlock: "
-	    "expected %ld kB, got %ld kB", before, vmlck_kb());
+	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb(), before, "VmLck after munlock: "
+	    "expected %ld kB, got %ld kB", before, mc_vmlck_kb());
 	ATF_REQUIRE_EQ_MSG(locked_kb(p), 0, "smaps Locked after munlock: "
 	    "expected 0, got %ld kB", locked_kb(p));
 	ATF_REQUIRE_MSG(mc_all_bytes(p, n * ps, 'm'), "munlock changed the "
@@ -275,14 +149,14 @@ MC_TC(munmap_removes_lock, "MLOCK-4",
 	size_t ps = mc_pagesize(), n = 2;
 	unsigned char *p = mc_map_anon(n * ps, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE);
-	long before = vmlck_kb();
+	long before = mc_vmlck_kb();
 
-	lock_or_skip(p, n * ps);
-	ATF_REQUIRE_EQ_MSG(vmlck_kb() - before, kb_of_pages(n), "VmLck did "
+	mc_mlock_or_skip(p, n * ps);
+	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb() - before, kb_of_pages(n), "VmLck did "
 	    "not grow by the locked pages");
 	ATF_REQUIRE(munmap(p, n * ps) == 0);
-	ATF_REQUIRE_EQ_MSG(vmlck_kb(), before, "VmLck after munmap of the "
-	    "locked range: expected %ld kB, got %ld kB", before, vmlck_kb());
+	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb(), before, "VmLck after munmap of the "
+	    "locked range: expected %ld kB, got %ld kB", before, mc_vmlck_kb());
 }
 
 MC_TC(locks_do_not_stack, "MLOCK-5",
@@ -291,17 +165,17 @@ MC_TC(locks_do_not_stack, "MLOCK-5",
 	size_t ps = mc_pagesize(), n = 2;
 	unsigned char *p = mc_map_anon(n * ps, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE);
-	long before = vmlck_kb();
+	long before = mc_vmlck_kb();
 
-	lock_or_skip(p, n * ps);
+	mc_mlock_or_skip(p, n * ps);
 	ATF_REQUIRE_MSG(mlock(p, n * ps) == 0, "second mlock of the same "
 	    "range: %s", strerror(errno));
-	ATF_REQUIRE_EQ_MSG(vmlck_kb() - before, kb_of_pages(n), "VmLck after "
-	    "locking twice: expected +%ld kB (counted once), got +%ld kB",
-	    kb_of_pages(n), vmlck_kb() - before);
+	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb() - before, kb_of_pages(n), "VmLck "
+	    "after locking twice: expected +%ld kB (counted once), got +%ld kB",
+	    kb_of_pages(n), mc_vmlck_kb() - before);
 	ATF_REQUIRE(munlock(p, n * ps) == 0);
-	ATF_REQUIRE_EQ_MSG(vmlck_kb(), before, "VmLck after one munlock: "
-	    "expected %ld kB, got %ld kB", before, vmlck_kb());
+	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb(), before, "VmLck after one munlock: "
+	    "expected %ld kB, got %ld kB", before, mc_vmlck_kb());
 	ATF_REQUIRE_EQ_MSG(locked_kb(p), 0, "smaps Locked after one munlock: "
 	    "expected 0, got %ld kB", locked_kb(p));
 	ATF_REQUIRE(munmap(p, n * ps) == 0);
@@ -314,12 +188,12 @@ MC_TC(mlock_rounds_addr_down, "MLOCK-6",
 	size_t ps = mc_pagesize();
 	unsigned char *p = mc_map_anon(2 * ps, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE);
-	long before = vmlck_kb();
+	long before = mc_vmlck_kb();
 
-	lock_or_skip(p + 1, 1);
-	ATF_REQUIRE_EQ_MSG(vmlck_kb() - before, kb_of_pages(1), "mlock(addr "
+	mc_mlock_or_skip(p + 1, 1);
+	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb() - before, kb_of_pages(1), "mlock(addr "
 	    "+ 1, 1 byte): VmLck grew by %ld kB, expected one page (%ld kB)",
-	    vmlck_kb() - before, kb_of_pages(1));
+	    mc_vmlck_kb() - before, kb_of_pages(1));
 	ATF_REQUIRE_EQ_MSG(locked_kb(p), kb_of_pages(1), "smaps Locked of the "
 	    "first page: expected %ld kB, got %ld kB", kb_of_pages(1),
 	    locked_kb(p));
@@ -327,8 +201,8 @@ MC_TC(mlock_rounds_addr_down, "MLOCK-6",
 	    "too (%ld kB)", locked_kb(p + ps));
 	ATF_REQUIRE_MSG(munlock(p + 1, 1) == 0, "munlock(addr + 1, 1): %s",
 	    strerror(errno));
-	ATF_REQUIRE_EQ_MSG(vmlck_kb(), before, "munlock(addr + 1, 1) left "
-	    "VmLck at %ld kB, expected %ld kB", vmlck_kb(), before);
+	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb(), before, "munlock(addr + 1, 1) left "
+	    "VmLck at %ld kB, expected %ld kB", mc_vmlck_kb(), before);
 	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
 }
 
@@ -338,34 +212,23 @@ MC_TC(mlock_unmapped_range_enomem, "MLOCK-7",
 	size_t ps = mc_pagesize();
 	unsigned char *p = mc_map_anon(2 * ps, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE);
-	long before = vmlck_kb();
-	int r, e;
+	long before = mc_vmlck_kb();
 
 	/*
 	 * The limit is checked before the range: make sure two pages may be
 	 * locked here, so that the ENOMEM below is the hole's.
 	 */
-	lock_or_skip(p, 2 * ps);
+	mc_mlock_or_skip(p, 2 * ps);
 	ATF_REQUIRE(munlock(p, 2 * ps) == 0);
 	ATF_REQUIRE(munmap(p + ps, ps) == 0);
-	errno = 0;
-	r = mlock(p, 2 * ps);
-	e = errno;
-	ATF_REQUIRE_MSG(r == -1 && e == ENOMEM, "mlock of a mapped page and "
-	    "an unmapped one: expected -1/ENOMEM, got %d/%s", r, strerror(e));
-	errno = 0;
-	r = mlock(p + ps, ps);
-	e = errno;
-	ATF_REQUIRE_MSG(r == -1 && e == ENOMEM, "mlock of an unmapped page: "
-	    "expected -1/ENOMEM, got %d/%s", r, strerror(e));
-	errno = 0;
-	r = munlock(p + ps, ps);
-	e = errno;
-	ATF_REQUIRE_MSG(r == -1 && e == ENOMEM, "munlock of an unmapped "
-	    "page: expected -1/ENOMEM, got %d/%s", r, strerror(e));
+	MC_REQUIRE_ERR(mlock(p, 2 * ps), ENOMEM, "mlock of a mapped page and "
+	    "an unmapped one");
+	MC_REQUIRE_ERR(mlock(p + ps, ps), ENOMEM, "mlock of an unmapped page");
+	MC_REQUIRE_ERR(munlock(p + ps, ps), ENOMEM, "munlock of an unmapped "
+	    "page");
 	/* Linux locks the mapped part before the hole: undo that. */
 	(void)munlock(p, ps);
-	ATF_REQUIRE_EQ(vmlck_kb(), before);
+	ATF_REQUIRE_EQ(mc_vmlck_kb(), before);
 	ATF_REQUIRE(munmap(p, ps) == 0);
 }
 
@@ -391,7 +254,7 @@ MC_TC(mlock2_unknown_flags_einval, "MLOCK-8",
 	size_t ps = mc_pagesize();
 	unsigned char *p = mc_map_anon(ps, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE);
-	long before = vmlck_kb(), r;
+	long before = mc_vmlck_kb(), r;
 	int e;
 
 	errno = 0;
@@ -402,7 +265,7 @@ MC_TC(mlock2_unknown_flags_einval, "MLOCK-8",
 		    "Linux 4.4+)");
 	ATF_REQUIRE_MSG(r == -1 && e == EINVAL, "mlock2(flags 0x100): "
 	    "expected -1/EINVAL, got %ld/%s", r, strerror(e));
-	ATF_REQUIRE_EQ_MSG(vmlck_kb(), before, "the failed mlock2 locked "
+	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb(), before, "the failed mlock2 locked "
 	    "memory");
 	ATF_REQUIRE(munmap(p, ps) == 0);
 }
@@ -478,7 +341,7 @@ future_child(struct mc_child *self, void *arg)
 	}
 	mc_child_send_u64(self, 0);
 	mc_child_send_u64(self, (uint64_t)resident_try(q, 2));
-	mc_child_send_u64(self, (uint64_t)locked_kb_try(q));
+	mc_child_send_u64(self, (uint64_t)mc_smaps_kb_try(q, "Locked"));
 	return 0;
 }
 
@@ -538,9 +401,9 @@ current_child(struct mc_child *self, void *arg)
 		return 11;
 	(void)madvise(b, 2 * ps, MADV_NOHUGEPAGE);
 	mc_child_send_u64(self, (uint64_t)resident_try(a, 2));
-	mc_child_send_u64(self, (uint64_t)locked_kb_try(a));
+	mc_child_send_u64(self, (uint64_t)mc_smaps_kb_try(a, "Locked"));
 	mc_child_send_u64(self, (uint64_t)resident_try(b, 2));
-	mc_child_send_u64(self, (uint64_t)locked_kb_try(b));
+	mc_child_send_u64(self, (uint64_t)mc_smaps_kb_try(b, "Locked"));
 	munlockall();
 	return 0;
 }
@@ -582,7 +445,7 @@ MC_TC(mlockall_bad_flags_einval, "MLOCK-12",
 {
 	int flags[] = { 0x100, 0, MCL_ONFAULT };
 	const char *names[] = { "0x100", "0", "MCL_ONFAULT" };
-	long before = vmlck_kb();
+	long before = mc_vmlck_kb();
 
 	for (size_t i = 0; i < 3; i++) {
 		errno = 0;
@@ -594,7 +457,7 @@ MC_TC(mlockall_bad_flags_einval, "MLOCK-12",
 		    "expected -1/EINVAL, got %d/%s", names[i], r,
 		    strerror(e));
 	}
-	ATF_REQUIRE_EQ(vmlck_kb(), before);
+	ATF_REQUIRE_EQ(mc_vmlck_kb(), before);
 }
 
 /* Child of munlockall_unlocks_everything: see the case. */
@@ -619,15 +482,15 @@ munlockall_child(struct mc_child *self, void *arg)
 		return 0;
 	}
 	mc_child_send_u64(self, 0);
-	mc_child_send_u64(self, (uint64_t)vmlck_kb_try());
+	mc_child_send_u64(self, (uint64_t)mc_status_kb_try("VmLck"));
 	if (munlockall() != 0)
 		return 11;
-	mc_child_send_u64(self, (uint64_t)vmlck_kb_try());
+	mc_child_send_u64(self, (uint64_t)mc_status_kb_try("VmLck"));
 	/* MCL_FUTURE is gone too: a new mapping is not locked. */
 	a = mmap(NULL, ps, PROT_READ | PROT_WRITE, fl, -1, 0);
 	if (a == MAP_FAILED)
 		return 12;
-	mc_child_send_u64(self, (uint64_t)locked_kb_try(a));
+	mc_child_send_u64(self, (uint64_t)mc_smaps_kb_try(a, "Locked"));
 	return 0;
 }
 
@@ -672,8 +535,8 @@ fork_lock_child(struct mc_child *self, void *arg)
 	unsigned char *p = arg;
 	size_t ps = mc_pagesize();
 
-	mc_child_send_u64(self, (uint64_t)vmlck_kb_try());
-	mc_child_send_u64(self, (uint64_t)locked_kb_try(p));
+	mc_child_send_u64(self, (uint64_t)mc_status_kb_try("VmLck"));
+	mc_child_send_u64(self, (uint64_t)mc_smaps_kb_try(p, "Locked"));
 	mc_child_send_u64(self, mc_all_bytes(p, 2 * ps, 'l'));
 	return 0;
 }
@@ -689,9 +552,9 @@ MC_TC(locks_not_inherited_by_fork, "MLOCK-14",
 	uint64_t vl, lk, same;
 
 	mc_require_smaps();
-	(void)vmlck_kb();
+	(void)mc_vmlck_kb();
 	memset(p, 'l', 2 * ps);
-	lock_or_skip(p, 2 * ps);
+	mc_mlock_or_skip(p, 2 * ps);
 	ATF_REQUIRE_EQ_MSG(locked_kb(p), kb_of_pages(2), "parent: the range "
 	    "is not locked");
 	mc_spawn(&ch, fork_lock_child, p);
@@ -724,7 +587,7 @@ map_and_report(void *arg)
 	if (q == MAP_FAILED)
 		return UINT64_MAX;
 	r = resident_try(q, 2);
-	l = locked_kb_try(q);
+	l = mc_smaps_kb_try(q, "Locked");
 	if (r < 0 || l < 0) {
 		errno = ENODATA; /* mincore or smaps failed */
 		return UINT64_MAX;
@@ -752,7 +615,7 @@ future_fork_child(struct mc_child *self, void *arg)
 	mc_child_send_u64(self, own == UINT64_MAX ? (uint64_t)errno : 0);
 	if (own == UINT64_MAX)
 		return 0;
-	if (!grandchild_u64(map_and_report, NULL, &grand))
+	if (!mc_grandchild_u64(map_and_report, NULL, &grand))
 		grand = UINT64_MAX - 1;
 	mc_child_send_u64(self, own);
 	mc_child_send_u64(self, grand);
@@ -815,7 +678,7 @@ rlimit_child(struct mc_child *self, void *arg)
 	unsigned char *q;
 	int e;
 
-	if ((e = drop_cap_ipc_lock()) != 0) {
+	if ((e = mc_cap_drop(CAP_IPC_LOCK)) != 0) {
 		mc_child_send_u64(self, 1ULL << 32 | (uint32_t)e);
 		return 0;
 	}

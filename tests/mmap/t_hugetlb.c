@@ -15,14 +15,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "mc.h"
+#include "mc_err.h"
+#include "mc_proc.h"
 
 #define RW (PROT_READ | PROT_WRITE)
 
@@ -35,83 +35,16 @@
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static const char *
-errname(int e)
-{
-	switch (e) {
-	case 0: return "no error";
-	case EINVAL: return "EINVAL";
-	case ENOMEM: return "ENOMEM";
-	case EPERM: return "EPERM";
-	case ENOSYS: return "ENOSYS";
-	default: return "another errno";
-	}
-}
-
-static void
-require_mmap_fails(void *r, size_t len, int want, const char *what)
-{
-	int e = errno;
-
-	if (r != MAP_FAILED)
-		munmap(r, len);
-	ATF_REQUIRE_MSG(r == MAP_FAILED, "%s: expected failure with %s, got "
-	    "a mapping at %p", what, errname(want), r);
-	ATF_REQUIRE_MSG(e == want, "%s: expected errno %d (%s), got %d (%s: "
-	    "%s)", what, want, errname(want), e, errname(e), strerror(e));
-}
-
-static void *
-require_mmap_ok(void *r, const char *what)
-{
-	ATF_REQUIRE_MSG(r != MAP_FAILED, "%s: expected success, got errno %d "
-	    "(%s: %s)", what, errno, errname(errno), strerror(errno));
-	return r;
-}
-
-/* A "Key: N" field of /proc/meminfo (kB or a count); -1 when absent. */
-static long
-meminfo(const char *key)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[256];
-	size_t klen = strlen(key);
-	long v = -1;
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
-			v = strtol(line + klen + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
 /* The default huge page size in bytes; skips without hugetlb support. */
 static size_t
 huge_size(void)
 {
-	long kb = meminfo("Hugepagesize");
+	long kb = mc_meminfo("Hugepagesize");
 
 	if (kb <= 0)
 		atf_tc_skip("no Hugepagesize in /proc/meminfo: the kernel has "
 		    "no hugetlb support");
 	return (size_t)kb * 1024;
-}
-
-static bool
-read_ulong_file(const char *path, unsigned long *v)
-{
-	FILE *f = fopen(path, "r");
-	bool ok;
-
-	if (f == NULL)
-		return false;
-	ok = fscanf(f, "%lu", v) == 1;
-	fclose(f);
-	return ok;
 }
 
 static int log2_size(size_t v);
@@ -144,11 +77,11 @@ empty_pool_size(int *flags)
 			continue;
 		snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/%s/"
 		    "free_hugepages", de->d_name);
-		if (!read_ulong_file(path, &free))
+		if (!mc_read_ulong_file(path, &free))
 			continue;
 		snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/%s/"
 		    "nr_overcommit_hugepages", de->d_name);
-		if (!read_ulong_file(path, &over))
+		if (!mc_read_ulong_file(path, &over))
 			continue;
 		snprintf(seen + l, sizeof(seen) - l, " %lukB:free=%lu,"
 		    "overcommit=%lu", kb, free, over);
@@ -172,7 +105,7 @@ map_huge_noreserve(size_t len, int extra)
 
 	if (p == MAP_FAILED && (errno == ENOSYS || errno == EOPNOTSUPP))
 		atf_tc_skip("MAP_HUGETLB not supported: %s", strerror(errno));
-	return require_mmap_ok(p, "mmap(MAP_HUGETLB|MAP_NORESERVE)");
+	return mc_require_mmap_ok(p, "mmap(MAP_HUGETLB|MAP_NORESERVE)");
 }
 
 static int
@@ -198,25 +131,12 @@ MC_TC(empty_pool_map_hugetlb_enomem, "HUGETLB-1",
 
 	snprintf(what, sizeof(what), "mmap(MAP_PRIVATE|MAP_HUGETLB, %zu kB "
 	    "pages, empty pool)", hs / 1024);
-	require_mmap_fails(mmap(NULL, hs, RW, MAP_PRIVATE | MAP_ANONYMOUS |
+	mc_require_mmap_fails(mmap(NULL, hs, RW, MAP_PRIVATE | MAP_ANONYMOUS |
 	    MAP_HUGETLB | sz, -1, 0), hs, ENOMEM, what);
 	snprintf(what, sizeof(what), "mmap(MAP_SHARED|MAP_HUGETLB, %zu kB "
 	    "pages, empty pool)", hs / 1024);
-	require_mmap_fails(mmap(NULL, hs, RW, MAP_SHARED | MAP_ANONYMOUS |
+	mc_require_mmap_fails(mmap(NULL, hs, RW, MAP_SHARED | MAP_ANONYMOUS |
 	    MAP_HUGETLB | sz, -1, 0), hs, ENOMEM, what);
-}
-
-/* Child: touch a huge page and report the signal (si_code) it raised. */
-static sigjmp_buf child_env;
-static volatile sig_atomic_t child_sig, child_code;
-
-static void
-child_handler(int signo, siginfo_t *si, void *ctx)
-{
-	(void)ctx;
-	child_sig = signo;
-	child_code = si->si_code;
-	siglongjmp(child_env, 1);
 }
 
 struct huge_req {
@@ -229,8 +149,8 @@ child_touch_noreserve(struct mc_child *self, void *arg)
 {
 	size_t hs = ((struct huge_req *)arg)->size;
 	int sz = ((struct huge_req *)arg)->flags;
-	struct sigaction sa;
-	volatile unsigned char *p;
+	unsigned char *p;
+	struct mc_fault f;
 	int64_t msg[2] = { 0, 0 };
 
 	p = mmap(NULL, hs, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
@@ -241,16 +161,9 @@ child_touch_noreserve(struct mc_child *self, void *arg)
 		mc_send(self, msg, sizeof(msg));
 		return 0;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = child_handler;
-	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, NULL);
-	sigaction(SIGSEGV, &sa, NULL);
-	if (sigsetjmp(child_env, 1) == 0)
-		p[0] = 1;
-	msg[0] = child_sig;
-	msg[1] = child_code;
+	f = mc_touch(p, MC_WRITE);
+	msg[0] = f.signo;
+	msg[1] = f.code;
 	mc_send(self, msg, sizeof(msg));
 	return 0;
 }
@@ -270,7 +183,7 @@ MC_TC(empty_pool_noreserve_maps_then_sigbus, "HUGETLB-2",
 	mc_reap_ok(&ch);
 	ATF_REQUIRE_MSG(msg[0] != -1, "mmap(MAP_HUGETLB|MAP_NORESERVE, %zu kB "
 	    "pages, empty pool): expected success, got %jd (%s)",
-	    req.size / 1024, (intmax_t)msg[1], errname((int)msg[1]));
+	    req.size / 1024, (intmax_t)msg[1], mc_errname((int)msg[1]));
 	ATF_REQUIRE_MSG(msg[0] == SIGBUS, "touching a MAP_NORESERVE %zu kB "
 	    "huge page with an empty pool: expected SIGBUS, got %s (%s)",
 	    req.size / 1024, mc_signame((int)msg[0]),
@@ -342,7 +255,7 @@ MC_TC(map_huge_shift_selects_page_size, "HUGETLB-4",
 		p = mmap(NULL, size, RW, MAP_PRIVATE | MAP_ANONYMOUS |
 		    MAP_HUGETLB | MAP_NORESERVE | (log2_size(size) <<
 		    MAP_HUGE_SHIFT), -1, 0);
-		require_mmap_ok(p, what);
+		mc_require_mmap_ok(p, what);
 		ATF_REQUIRE_MSG((uintptr_t)p % size == 0, "%s: address %p not "
 		    "aligned to %zu", what, (void *)p, size);
 		kps = mc_smaps_kb(p, "KernelPageSize");
@@ -372,8 +285,8 @@ MC_TC(free_page_touch_faults_in_whole_zeroed_huge_page, "HUGETLB-5",
 	if (p == MAP_FAILED && errno == ENOMEM)
 		atf_tc_skip("no free huge page of %zu kB (HugePages_Free %ld): "
 		    "reserve some with vm.nr_hugepages to run this case",
-		    hs / 1024, meminfo("HugePages_Free"));
-	require_mmap_ok(p, "mmap(MAP_HUGETLB, one huge page)");
+		    hs / 1024, mc_meminfo("HugePages_Free"));
+	mc_require_mmap_ok(p, "mmap(MAP_HUGETLB, one huge page)");
 	res = mc_mincore_count(p, hs);
 	ATF_REQUIRE_MSG(res == 0, "MAP_HUGETLB mapping: %zu base pages "
 	    "resident before any access", res);
@@ -441,15 +354,15 @@ MC_TC(hugetlbfs_offset_must_be_huge_aligned, "HUGETLB-7",
 	    strerror(errno));
 	ATF_REQUIRE_MSG(ftruncate(fd, (off_t)(2 * hs)) == 0, "ftruncate(%zu): "
 	    "%s", 2 * hs, strerror(errno));
-	require_mmap_fails(mmap(NULL, hs, RW, MAP_SHARED | MAP_NORESERVE, fd,
+	mc_require_mmap_fails(mmap(NULL, hs, RW, MAP_SHARED | MAP_NORESERVE, fd,
 	    (off_t)ps), hs, EINVAL, "mmap(hugetlbfs file, offset one base "
 	    "page)");
 	if (hs / 2 != ps)
-		require_mmap_fails(mmap(NULL, hs, RW, MAP_SHARED |
+		mc_require_mmap_fails(mmap(NULL, hs, RW, MAP_SHARED |
 		    MAP_NORESERVE, fd, (off_t)(hs / 2)), hs, EINVAL,
 		    "mmap(hugetlbfs file, offset half a huge page)");
-	p = require_mmap_ok(mmap(NULL, hs, RW, MAP_SHARED | MAP_NORESERVE, fd,
-	    (off_t)hs), "mmap(hugetlbfs file, offset one huge page)");
+	p = mc_require_mmap_ok(mmap(NULL, hs, RW, MAP_SHARED | MAP_NORESERVE,
+	    fd, (off_t)hs), "mmap(hugetlbfs file, offset one huge page)");
 	ATF_REQUIRE(munmap(p, hs) == 0);
 	close(fd);
 }
@@ -465,12 +378,12 @@ MC_TC(fixed_addr_must_be_huge_aligned, "HUGETLB-8",
 	unsigned char *p;
 
 	ATF_REQUIRE(munmap(r, 2 * hs) == 0);
-	require_mmap_fails(mmap(r + ps, hs, RW, MAP_PRIVATE | MAP_ANONYMOUS |
+	mc_require_mmap_fails(mmap(r + ps, hs, RW, MAP_PRIVATE | MAP_ANONYMOUS |
 	    MAP_HUGETLB | MAP_NORESERVE | MAP_FIXED, -1, 0), hs, EINVAL,
 	    "mmap(MAP_FIXED|MAP_HUGETLB, huge-aligned address + one base "
 	    "page)");
-	p = require_mmap_ok(mmap(r + hs, hs, RW, MAP_PRIVATE | MAP_ANONYMOUS |
-	    MAP_HUGETLB | MAP_NORESERVE | MAP_FIXED, -1, 0),
+	p = mc_require_mmap_ok(mmap(r + hs, hs, RW, MAP_PRIVATE |
+	    MAP_ANONYMOUS | MAP_HUGETLB | MAP_NORESERVE | MAP_FIXED, -1, 0),
 	    "mmap(MAP_FIXED|MAP_HUGETLB, huge-aligned address)");
 	ATF_REQUIRE_EQ_MSG(p, r + hs, "MAP_FIXED|MAP_HUGETLB at %p returned %p",
 	    (void *)(r + hs), (void *)p);

@@ -13,7 +13,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/utsname.h>
 
 #include <linux/capability.h>
@@ -31,95 +30,12 @@
 #include <unistd.h>
 
 #include "mc.h"
+#include "mc_err.h"
+#include "mc_proc.h"
 
 #define RW (PROT_READ | PROT_WRITE)
 
 /* ---- helpers ----------------------------------------------------------- */
-
-static const char *
-errname(int e)
-{
-	switch (e) {
-	case 0: return "no error";
-	case EINVAL: return "EINVAL";
-	case EBADF: return "EBADF";
-	case EACCES: return "EACCES";
-	case EAGAIN: return "EAGAIN";
-	case ENODEV: return "ENODEV";
-	case ENOMEM: return "ENOMEM";
-	case EPERM: return "EPERM";
-	case EEXIST: return "EEXIST";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	case EOVERFLOW: return "EOVERFLOW";
-	case ENOSYS: return "ENOSYS";
-	default: return "another errno";
-	}
-}
-
-/*
- * Require that an mmap() call failed with errno 'want'; 'len' is the length
- * asked for (to unmap a mapping that should not exist).
- */
-static void
-require_mmap_fails(void *r, size_t len, int want, const char *what)
-{
-	int e = errno;
-
-	if (r != MAP_FAILED)
-		munmap(r, len == 0 ? mc_pagesize() : len);
-	ATF_REQUIRE_MSG(r == MAP_FAILED, "%s: expected failure with %s, got "
-	    "a mapping at %p", what, errname(want), r);
-	ATF_REQUIRE_MSG(e == want, "%s: expected errno %d (%s), got %d (%s: "
-	    "%s)", what, want, errname(want), e, errname(e), strerror(e));
-}
-
-static void *
-require_mmap_ok(void *r, const char *what)
-{
-	ATF_REQUIRE_MSG(r != MAP_FAILED, "%s: expected success, got errno %d "
-	    "(%s: %s)", what, errno, errname(errno), strerror(errno));
-	return r;
-}
-
-/* errno of an mmap() that should fail, 0 when it succeeded (and unmapped). */
-static int
-mmap_errno(void *addr, size_t len, int prot, int flags, int fd, off_t off)
-{
-	void *p = mmap(addr, len, prot, flags, fd, off);
-
-	if (p == MAP_FAILED)
-		return errno;
-	munmap(p, len);
-	return 0;
-}
-
-/* A range of 'pages' free pages (mapped PROT_NONE, then unmapped). */
-static unsigned char *
-free_hole(size_t pages)
-{
-	size_t len = pages * mc_pagesize();
-	void *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
-	    -1, 0);
-
-	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap(PROT_NONE, %zu bytes) to find "
-	    "a free range: %s", len, strerror(errno));
-	ATF_REQUIRE_MSG(munmap(p, len) == 0, "munmap: %s", strerror(errno));
-	return p;
-}
-
-/* One unsigned number from a /proc or /sys file; false when unreadable. */
-static bool
-read_ulong_file(const char *path, unsigned long *v)
-{
-	FILE *f = fopen(path, "r");
-	bool ok;
-
-	if (f == NULL)
-		return false;
-	ok = fscanf(f, "%lu", v) == 1;
-	fclose(f);
-	return ok;
-}
 
 /*
  * MAP_FIXED_NOREPLACE is honoured (4.17+)? Older kernels ignore the bit and
@@ -148,60 +64,6 @@ require_fixed_noreplace(void)
 	ATF_REQUIRE_MSG(e == EEXIST, "probe: MAP_FIXED_NOREPLACE over a "
 	    "mapping: expected EEXIST, got %d (%s)", e, strerror(e));
 #endif
-}
-
-/* A flag bit that no MAP_* constant known to this build uses. */
-static int
-unknown_map_flag(void)
-{
-	unsigned long known = MAP_SHARED | MAP_PRIVATE | MAP_FIXED |
-	    MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE |
-	    MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK |
-	    MAP_STACK | MAP_HUGETLB | 0xffUL; /* the type field and x86 bits */
-#ifdef MAP_SYNC
-	known |= MAP_SYNC;
-#endif
-#ifdef MAP_FIXED_NOREPLACE
-	known |= MAP_FIXED_NOREPLACE;
-#endif
-#ifdef MAP_UNINITIALIZED
-	known |= MAP_UNINITIALIZED;
-#endif
-	/* Below MAP_HUGE_SHIFT (26): the huge page size field. */
-	for (int bit = 25; bit >= 8; bit--)
-		if (!(known & (1UL << bit)))
-			return 1 << bit;
-	ATF_REQUIRE_MSG(false, "no unused MAP_* bit below bit 26");
-	return 0;
-}
-
-/* ---- capabilities (raw syscalls: no libcap) ----------------------------- */
-
-/* In a child: drop 'cap' from the effective set. 0 or an errno. */
-static int
-cap_drop_effective(int cap)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
-
-	if (syscall(SYS_capget, &h, d) != 0)
-		return errno;
-	d[CAP_TO_INDEX(cap)].effective &= ~CAP_TO_MASK(cap);
-	if (syscall(SYS_capset, &h, d) != 0)
-		return errno;
-	return 0;
-}
-
-/* 1 when 'cap' is effective, 0 when not, -1 when capget fails. */
-static int
-cap_is_effective(int cap)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
-
-	if (syscall(SYS_capget, &h, d) != 0)
-		return -1;
-	return (d[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap)) != 0;
 }
 
 /* ---- children: results ------------------------------------------------- */
@@ -238,14 +100,14 @@ MC_TC(directory_fd_fails_enodev, "MMAPERR-1",
 	int e;
 
 	ATF_REQUIRE_MSG(fd >= 0, "open(\".\", O_RDONLY): %s", strerror(errno));
-	e = mmap_errno(NULL, ps, PROT_READ, MAP_PRIVATE, fd, 0);
+	e = mc_mmap_errno(NULL, ps, PROT_READ, MAP_PRIVATE, fd, 0);
 	ATF_REQUIRE_MSG(e == ENODEV || e == EACCES, "mmap(PROT_READ, "
 	    "MAP_PRIVATE, directory fd): expected ENODEV or EACCES, got %d "
-	    "(%s: %s)", e, errname(e), strerror(e));
-	e = mmap_errno(NULL, ps, PROT_READ, MAP_SHARED, fd, 0);
+	    "(%s: %s)", e, mc_errname(e), strerror(e));
+	e = mc_mmap_errno(NULL, ps, PROT_READ, MAP_SHARED, fd, 0);
 	ATF_REQUIRE_MSG(e == ENODEV || e == EACCES, "mmap(PROT_READ, "
 	    "MAP_SHARED, directory fd): expected ENODEV or EACCES, got %d "
-	    "(%s: %s)", e, errname(e), strerror(e));
+	    "(%s: %s)", e, mc_errname(e), strerror(e));
 	close(fd);
 }
 
@@ -268,7 +130,7 @@ MC_TC(write_only_fd_eacces_whatever_prot, "MMAPERR-2",
 			snprintf(what, sizeof(what), "mmap(prot %#x, %s, "
 			    "O_WRONLY fd)", prots[i], types[j] == MAP_SHARED ?
 			    "MAP_SHARED" : "MAP_PRIVATE");
-			require_mmap_fails(mmap(NULL, ps, prots[i], types[j],
+			mc_require_mmap_fails(mmap(NULL, ps, prots[i], types[j],
 			    wfd, 0), ps, EACCES, what);
 		}
 	close(wfd);
@@ -285,11 +147,11 @@ MC_TC(read_only_fd_shared_write_eacces, "MMAPERR-3",
 	unsigned char *p;
 
 	ATF_REQUIRE_MSG(rfd >= 0, "open(f, O_RDONLY): %s", strerror(errno));
-	require_mmap_fails(mmap(NULL, ps, RW, MAP_SHARED, rfd, 0), ps, EACCES,
-	    "mmap(PROT_READ|PROT_WRITE, MAP_SHARED, O_RDONLY fd)");
-	require_mmap_fails(mmap(NULL, ps, PROT_WRITE, MAP_SHARED, rfd, 0), ps,
-	    EACCES, "mmap(PROT_WRITE, MAP_SHARED, O_RDONLY fd)");
-	p = require_mmap_ok(mmap(NULL, ps, PROT_READ, MAP_SHARED, rfd, 0),
+	mc_require_mmap_fails(mmap(NULL, ps, RW, MAP_SHARED, rfd, 0), ps,
+	    EACCES, "mmap(PROT_READ|PROT_WRITE, MAP_SHARED, O_RDONLY fd)");
+	mc_require_mmap_fails(mmap(NULL, ps, PROT_WRITE, MAP_SHARED, rfd, 0),
+	    ps, EACCES, "mmap(PROT_WRITE, MAP_SHARED, O_RDONLY fd)");
+	p = mc_require_mmap_ok(mmap(NULL, ps, PROT_READ, MAP_SHARED, rfd, 0),
 	    "mmap(PROT_READ, MAP_SHARED, O_RDONLY fd)");
 	ATF_REQUIRE_MSG(p[0] == mc_pattern(0), "shared read-only mapping: "
 	    "expected '%c', read %#x", mc_pattern(0), p[0]);
@@ -308,7 +170,7 @@ MC_TC(read_only_fd_private_write_allowed, "MMAPERR-4",
 	unsigned char *p, b;
 
 	ATF_REQUIRE_MSG(rfd >= 0, "open(f, O_RDONLY): %s", strerror(errno));
-	p = require_mmap_ok(mmap(NULL, ps, RW, MAP_PRIVATE, rfd, 0),
+	p = mc_require_mmap_ok(mmap(NULL, ps, RW, MAP_PRIVATE, rfd, 0),
 	    "mmap(PROT_READ|PROT_WRITE, MAP_PRIVATE, O_RDONLY fd)");
 	MC_REQUIRE_NO_FAULT(p, MC_WRITE);
 	ATF_REQUIRE_MSG(p[0] == 0xA5, "write through the private mapping not "
@@ -375,8 +237,8 @@ ATF_TC_BODY(append_only_file_shared_eacces, tc)
 	close(fd);
 	/* An append-only file opens for writing only with O_APPEND. */
 	afd = open("a", O_RDWR | O_APPEND);
-	e_rw = afd < 0 ? -1 : mmap_errno(NULL, ps, RW, MAP_SHARED, afd, 0);
-	e_r = afd < 0 ? -1 : mmap_errno(NULL, ps, PROT_READ, MAP_SHARED,
+	e_rw = afd < 0 ? -1 : mc_mmap_errno(NULL, ps, RW, MAP_SHARED, afd, 0);
+	e_r = afd < 0 ? -1 : mc_mmap_errno(NULL, ps, PROT_READ, MAP_SHARED,
 	    afd, 0);
 	p = afd < 0 ? MAP_FAILED : mmap(NULL, ps, RW, MAP_PRIVATE, afd, 0);
 	e_priv = p == MAP_FAILED ? errno : 0;
@@ -390,13 +252,13 @@ ATF_TC_BODY(append_only_file_shared_eacces, tc)
 	    "%s", strerror(errno));
 	ATF_REQUIRE_MSG(e_rw == EACCES, "mmap(PROT_READ|PROT_WRITE, "
 	    "MAP_SHARED) of an append-only file: expected EACCES, got %d "
-	    "(%s)", e_rw, errname(e_rw));
+	    "(%s)", e_rw, mc_errname(e_rw));
 	ATF_REQUIRE_MSG(e_r == EACCES, "mmap(PROT_READ, MAP_SHARED, fd open "
 	    "for writing) of an append-only file: expected EACCES, got %d "
-	    "(%s)", e_r, errname(e_r));
+	    "(%s)", e_r, mc_errname(e_r));
 	ATF_REQUIRE_MSG(e_priv == 0, "mmap(PROT_READ|PROT_WRITE, MAP_PRIVATE) "
 	    "of an append-only file: expected success, got %d (%s)", e_priv,
-	    errname(e_priv));
+	    mc_errname(e_priv));
 }
 ATF_TC_CLEANUP(append_only_file_shared_eacces, tc)
 {
@@ -416,7 +278,7 @@ MC_TC(o_append_fd_is_not_append_only, "MMAPERR-6",
 
 	ATF_REQUIRE_MSG(afd >= 0, "open(f, O_RDWR|O_APPEND): %s",
 	    strerror(errno));
-	p = require_mmap_ok(mmap(NULL, ps, RW, MAP_SHARED, afd, 0),
+	p = mc_require_mmap_ok(mmap(NULL, ps, RW, MAP_SHARED, afd, 0),
 	    "mmap(PROT_READ|PROT_WRITE, MAP_SHARED, O_RDWR|O_APPEND fd)");
 	p[7] = 'q';
 	mc_pread_all(fd, &b, 1, 7);
@@ -438,8 +300,8 @@ child_memlock(struct mc_child *self, void *arg)
 	void *p;
 
 	(void)arg;
-	r.err = cap_drop_effective(CAP_IPC_LOCK);
-	r.v[0] = cap_is_effective(CAP_IPC_LOCK);
+	r.err = mc_cap_drop(CAP_IPC_LOCK);
+	r.v[0] = mc_cap_is_effective(CAP_IPC_LOCK);
 	if (getrlimit(RLIMIT_MEMLOCK, &rl) != 0) {
 		r.step = 1;
 		r.err = errno;
@@ -495,11 +357,12 @@ MC_TC(map_locked_above_memlock_limit_eagain, "MMAPERR-7",
 	ATF_REQUIRE_MSG(r.v[2] == EAGAIN, "mmap(MAP_LOCKED, 2 pages) with "
 	    "RLIMIT_MEMLOCK %jd bytes and no CAP_IPC_LOCK: expected EAGAIN, "
 	    "got %jd (%s)", (intmax_t)r.v[1], (intmax_t)r.v[2],
-	    errname((int)r.v[2]));
+	    mc_errname((int)r.v[2]));
 	if (r.v[3] >= 0)
 		ATF_REQUIRE_MSG(r.v[3] == 0, "mmap(MAP_LOCKED, 1 page) within "
 		    "RLIMIT_MEMLOCK %jd bytes: expected success, got %jd (%s)",
-		    (intmax_t)r.v[1], (intmax_t)r.v[3], errname((int)r.v[3]));
+		    (intmax_t)r.v[1], (intmax_t)r.v[3],
+		    mc_errname((int)r.v[3]));
 }
 
 /* ---- EBADF -------------------------------------------------------------- */
@@ -515,16 +378,16 @@ MC_TC(no_valid_fd_without_anonymous_ebadf, "MMAPERR-8",
 
 	ATF_REQUIRE_MSG(closed >= 0 && close(closed) == 0, "dup/close: %s",
 	    strerror(errno));
-	require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_PRIVATE, -1, 0), ps,
+	mc_require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_PRIVATE, -1, 0), ps,
 	    EBADF, "mmap(MAP_PRIVATE, fd -1)");
-	require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_SHARED, closed, 0),
+	mc_require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_SHARED, closed, 0),
 	    ps, EBADF, "mmap(MAP_SHARED, closed fd)");
 	if (pfd < 0 && (errno == EINVAL || errno == EOPNOTSUPP))
 		atf_tc_skip("O_PATH not supported here (%s); fd -1 and closed "
 		    "fd gave EBADF", strerror(errno));
 	ATF_REQUIRE_MSG(pfd >= 0, "open(f, O_PATH): %s", strerror(errno));
-	require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_PRIVATE, pfd, 0), ps,
-	    EBADF, "mmap(MAP_PRIVATE, O_PATH fd)");
+	mc_require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_PRIVATE, pfd, 0),
+	    ps, EBADF, "mmap(MAP_PRIVATE, O_PATH fd)");
 	close(pfd);
 	close(fd);
 }
@@ -546,10 +409,10 @@ MC_TC(fixed_noreplace_over_mapping_eexist, "MMAPERR-9",
 	a = mc_map_anon(2 * ps, RW, MAP_SHARED);
 	memset(a, 'e', 2 * ps);
 	ATF_REQUIRE(mc_maps_line(a, before, sizeof(before)));
-	require_mmap_fails(mmap(a, 2 * ps, RW, MAP_PRIVATE | MAP_ANONYMOUS |
+	mc_require_mmap_fails(mmap(a, 2 * ps, RW, MAP_PRIVATE | MAP_ANONYMOUS |
 	    MAP_FIXED_NOREPLACE, -1, 0), 2 * ps, EEXIST,
 	    "mmap(MAP_FIXED_NOREPLACE, exactly over a 2-page mapping)");
-	require_mmap_fails(mmap(a + ps, ps, RW, MAP_PRIVATE | MAP_ANONYMOUS |
+	mc_require_mmap_fails(mmap(a + ps, ps, RW, MAP_PRIVATE | MAP_ANONYMOUS |
 	    MAP_FIXED_NOREPLACE, -1, 0), ps, EEXIST,
 	    "mmap(MAP_FIXED_NOREPLACE, over the second page of a mapping)");
 	ATF_REQUIRE_MSG(mc_all_bytes(a, 2 * ps, 'e'), "the existing mapping's "
@@ -573,22 +436,22 @@ MC_TC(fixed_noreplace_partial_overlap_eexist, "MMAPERR-10",
 
 	require_fixed_noreplace();
 	/* [h, h+2ps) free, then a mapping at h+2ps, then free again. */
-	h = free_hole(5);
-	m = require_mmap_ok(mmap(h + 2 * ps, ps, RW, MAP_SHARED |
+	h = mc_free_hole(5);
+	m = mc_require_mmap_ok(mmap(h + 2 * ps, ps, RW, MAP_SHARED |
 	    MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0), "mmap(1 page in the "
 	    "middle of a free range)");
 	ATF_REQUIRE_EQ(m, h + 2 * ps);
 	memset(m, 'm', ps);
 	/* Starts in the hole, ends in the mapping. */
-	require_mmap_fails(mmap(h + ps, 2 * ps, RW, MAP_PRIVATE |
+	mc_require_mmap_fails(mmap(h + ps, 2 * ps, RW, MAP_PRIVATE |
 	    MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0), 2 * ps, EEXIST,
 	    "mmap(MAP_FIXED_NOREPLACE, 1 free page + 1 mapped page)");
 	/* Starts in the mapping, ends in the hole. */
-	require_mmap_fails(mmap(m, 2 * ps, RW, MAP_PRIVATE | MAP_ANONYMOUS |
+	mc_require_mmap_fails(mmap(m, 2 * ps, RW, MAP_PRIVATE | MAP_ANONYMOUS |
 	    MAP_FIXED_NOREPLACE, -1, 0), 2 * ps, EEXIST,
 	    "mmap(MAP_FIXED_NOREPLACE, 1 mapped page + 1 free page)");
 	/* Covers the whole mapping and free pages on both sides. */
-	require_mmap_fails(mmap(h, 5 * ps, RW, MAP_PRIVATE | MAP_ANONYMOUS |
+	mc_require_mmap_fails(mmap(h, 5 * ps, RW, MAP_PRIVATE | MAP_ANONYMOUS |
 	    MAP_FIXED_NOREPLACE, -1, 0), 5 * ps, EEXIST,
 	    "mmap(MAP_FIXED_NOREPLACE, free pages around a mapping)");
 	MC_REQUIRE_FAULT(h + ps, MC_READ, SIGSEGV, SEGV_MAPERR);
@@ -615,14 +478,14 @@ MC_TC(fixed_unaligned_addr_einval, "MMAPERR-11",
 
 		snprintf(what, sizeof(what), "mmap(MAP_FIXED, addr page + %zu, "
 		    "page size %zu)", offs[i], ps);
-		require_mmap_fails(mmap(a + offs[i], ps, RW, MAP_PRIVATE |
+		mc_require_mmap_fails(mmap(a + offs[i], ps, RW, MAP_PRIVATE |
 		    MAP_ANONYMOUS | MAP_FIXED, -1, 0), ps, EINVAL, what);
 	}
 	ATF_REQUIRE_MSG(mc_all_bytes(a, 2 * ps, 'u'), "a failed MAP_FIXED "
 	    "changed the mapping at addr");
 #ifdef MAP_FIXED_NOREPLACE
 	{
-		unsigned char *h = free_hole(2);
+		unsigned char *h = mc_free_hole(2);
 		void *r = mmap(h + 1, ps, RW, MAP_PRIVATE | MAP_ANONYMOUS |
 		    MAP_FIXED_NOREPLACE, -1, 0);
 		int e = errno;
@@ -636,7 +499,7 @@ MC_TC(fixed_unaligned_addr_einval, "MMAPERR-11",
 		} else {
 			ATF_REQUIRE_MSG(e == EINVAL, "mmap(MAP_FIXED_NOREPLACE"
 			    ", unaligned addr in a free range): expected "
-			    "EINVAL, got %d (%s)", e, errname(e));
+			    "EINVAL, got %d (%s)", e, mc_errname(e));
 		}
 	}
 #endif
@@ -658,10 +521,10 @@ MC_TC(fixed_unaligned_offset_einval_keeps_mapping, "MMAPERR-12",
 
 		snprintf(what, sizeof(what), "mmap(MAP_FIXED over a mapping, "
 		    "file offset %jd)", (intmax_t)offs[i]);
-		require_mmap_fails(mmap(a, ps, PROT_READ, MAP_PRIVATE |
+		mc_require_mmap_fails(mmap(a, ps, PROT_READ, MAP_PRIVATE |
 		    MAP_FIXED, fd, offs[i]), ps, EINVAL, what);
-		require_mmap_fails(mmap(a, ps, RW, MAP_SHARED | MAP_FIXED, fd,
-		    offs[i]), ps, EINVAL, what);
+		mc_require_mmap_fails(mmap(a, ps, RW, MAP_SHARED | MAP_FIXED,
+		    fd, offs[i]), ps, EINVAL, what);
 	}
 	ATF_REQUIRE_MSG(mc_all_bytes(a, 2 * ps, 'o'), "a failed MAP_FIXED "
 	    "(bad offset) replaced the mapping at addr");
@@ -678,15 +541,15 @@ MC_TC(zero_length_einval_every_kind, "MMAPERR-13",
 	unsigned char *a = mc_map_anon(ps, RW, MAP_PRIVATE);
 
 	a[0] = 'z';
-	require_mmap_fails(mmap(NULL, 0, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+	mc_require_mmap_fails(mmap(NULL, 0, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1,
 	    0), 0, EINVAL, "mmap(length 0, MAP_PRIVATE|MAP_ANONYMOUS)");
-	require_mmap_fails(mmap(NULL, 0, RW, MAP_SHARED | MAP_ANONYMOUS, -1,
+	mc_require_mmap_fails(mmap(NULL, 0, RW, MAP_SHARED | MAP_ANONYMOUS, -1,
 	    0), 0, EINVAL, "mmap(length 0, MAP_SHARED|MAP_ANONYMOUS)");
-	require_mmap_fails(mmap(NULL, 0, PROT_READ, MAP_PRIVATE, fd, 0), 0,
+	mc_require_mmap_fails(mmap(NULL, 0, PROT_READ, MAP_PRIVATE, fd, 0), 0,
 	    EINVAL, "mmap(length 0, MAP_PRIVATE, file)");
-	require_mmap_fails(mmap(NULL, 0, RW, MAP_SHARED, fd, 0), 0, EINVAL,
+	mc_require_mmap_fails(mmap(NULL, 0, RW, MAP_SHARED, fd, 0), 0, EINVAL,
 	    "mmap(length 0, MAP_SHARED, file)");
-	require_mmap_fails(mmap(a, 0, RW, MAP_PRIVATE | MAP_ANONYMOUS |
+	mc_require_mmap_fails(mmap(a, 0, RW, MAP_PRIVATE | MAP_ANONYMOUS |
 	    MAP_FIXED, -1, 0), 0, EINVAL, "mmap(length 0, MAP_FIXED over a "
 	    "mapping)");
 	ATF_REQUIRE_MSG(a[0] == 'z', "the mapping at addr changed after a "
@@ -704,11 +567,11 @@ MC_TC(no_mapping_type_einval, "MMAPERR-14",
 	unsigned char *a = mc_map_anon(ps, RW, MAP_PRIVATE);
 
 	a[0] = 't';
-	require_mmap_fails(mmap(NULL, ps, RW, MAP_ANONYMOUS, -1, 0), ps,
+	mc_require_mmap_fails(mmap(NULL, ps, RW, MAP_ANONYMOUS, -1, 0), ps,
 	    EINVAL, "mmap(MAP_ANONYMOUS only)");
-	require_mmap_fails(mmap(NULL, ps, PROT_READ, 0, fd, 0), ps, EINVAL,
+	mc_require_mmap_fails(mmap(NULL, ps, PROT_READ, 0, fd, 0), ps, EINVAL,
 	    "mmap(flags 0, file)");
-	require_mmap_fails(mmap(a, ps, RW, MAP_ANONYMOUS | MAP_FIXED, -1, 0),
+	mc_require_mmap_fails(mmap(a, ps, RW, MAP_ANONYMOUS | MAP_FIXED, -1, 0),
 	    ps, EINVAL, "mmap(MAP_ANONYMOUS|MAP_FIXED over a mapping)");
 	ATF_REQUIRE_MSG(a[0] == 't', "the mapping at addr changed after a "
 	    "failed MAP_FIXED without a mapping type");
@@ -735,13 +598,13 @@ MC_TC(shared_and_private_is_shared_validate, "MMAPERR-15",
 	if (p == MAP_FAILED && errno == EINVAL)
 		atf_tc_skip("mmap(MAP_SHARED|MAP_PRIVATE, file) fails with "
 		    "EINVAL: the kernel predates MAP_SHARED_VALIDATE (4.15)");
-	require_mmap_ok(p, "mmap(MAP_SHARED|MAP_PRIVATE, file)");
+	mc_require_mmap_ok(p, "mmap(MAP_SHARED|MAP_PRIVATE, file)");
 	p[5] = 'v';
 	mc_pread_all(fd, &b, 1, 5);
 	ATF_REQUIRE_MSG(b == 'v', "mmap(MAP_SHARED|MAP_PRIVATE, file): a write "
 	    "did not reach the file (pread sees %#x): not a shared mapping", b);
 	ATF_REQUIRE(munmap(p, ps) == 0);
-	require_mmap_fails(mmap(NULL, ps, RW, MAP_SHARED | MAP_PRIVATE |
+	mc_require_mmap_fails(mmap(NULL, ps, RW, MAP_SHARED | MAP_PRIVATE |
 	    MAP_ANONYMOUS, -1, 0), ps, EINVAL,
 	    "mmap(MAP_SHARED|MAP_PRIVATE|MAP_ANONYMOUS)");
 	close(fd);
@@ -756,16 +619,17 @@ MC_TC(pipe_enodev, "MMAPERR-16",
 	int pfd[2];
 
 	ATF_REQUIRE_MSG(pipe(pfd) == 0, "pipe: %s", strerror(errno));
-	require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_PRIVATE, pfd[0], 0),
+	mc_require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_PRIVATE, pfd[0], 0),
 	    ps, ENODEV, "mmap(MAP_PRIVATE, pipe read end)");
-	require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_SHARED, pfd[0], 0),
+	mc_require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_SHARED, pfd[0], 0),
 	    ps, ENODEV, "mmap(MAP_SHARED, pipe read end)");
 	/* The write end is not open for reading: EACCES comes first. */
 	{
-		int e = mmap_errno(NULL, ps, PROT_READ, MAP_PRIVATE, pfd[1], 0);
+		int e = mc_mmap_errno(NULL, ps, PROT_READ, MAP_PRIVATE,
+		    pfd[1], 0);
 		ATF_REQUIRE_MSG(e == ENODEV || e == EACCES, "mmap(pipe write "
 		    "end): expected ENODEV (or EACCES: not open for reading), "
-		    "got %d (%s)", e, errname(e));
+		    "got %d (%s)", e, mc_errname(e));
 	}
 	close(pfd[0]);
 	close(pfd[1]);
@@ -782,11 +646,11 @@ MC_TC(socket_enodev, "MMAPERR-17",
 	d = socket(AF_UNIX, SOCK_DGRAM, 0);
 	ATF_REQUIRE_MSG(d >= 0, "socket(AF_UNIX, SOCK_DGRAM): %s",
 	    strerror(errno));
-	require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_PRIVATE, sv[0], 0),
+	mc_require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_PRIVATE, sv[0], 0),
 	    ps, ENODEV, "mmap(MAP_PRIVATE, AF_UNIX stream socket)");
-	require_mmap_fails(mmap(NULL, ps, RW, MAP_SHARED, sv[1], 0), ps,
+	mc_require_mmap_fails(mmap(NULL, ps, RW, MAP_SHARED, sv[1], 0), ps,
 	    ENODEV, "mmap(MAP_SHARED, AF_UNIX stream socket)");
-	require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_PRIVATE, d, 0), ps,
+	mc_require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_PRIVATE, d, 0), ps,
 	    ENODEV, "mmap(MAP_PRIVATE, AF_UNIX datagram socket)");
 	close(sv[0]);
 	close(sv[1]);
@@ -804,15 +668,15 @@ MC_TC(file_without_mmap_enodev, "MMAPERR-18",
 	if (fd < 0)
 		atf_tc_skip("/proc/self/status not available (%s)",
 		    strerror(errno));
-	require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_PRIVATE, fd, 0), ps,
+	mc_require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_PRIVATE, fd, 0), ps,
 	    ENODEV, "mmap(MAP_PRIVATE, /proc/self/status)");
-	require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_SHARED, fd, 0), ps,
+	mc_require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_SHARED, fd, 0), ps,
 	    ENODEV, "mmap(MAP_SHARED, /proc/self/status)");
 	close(fd);
 	nfd = open("/dev/null", O_RDWR);
 	ATF_REQUIRE_MSG(nfd >= 0, "open(/dev/null): %s", strerror(errno));
-	require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_PRIVATE, nfd, 0), ps,
-	    ENODEV, "mmap(MAP_PRIVATE, /dev/null)");
+	mc_require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_PRIVATE, nfd, 0),
+	    ps, ENODEV, "mmap(MAP_PRIVATE, /dev/null)");
 	close(nfd);
 }
 
@@ -840,11 +704,11 @@ child_rlimit(struct mc_child *self, void *arg)
 		child_report(self, &r);
 		return 0;
 	}
-	r.v[0] = mmap_errno(NULL, 4 * ps, RW, MAP_PRIVATE | MAP_ANONYMOUS,
+	r.v[0] = mc_mmap_errno(NULL, 4 * ps, RW, MAP_PRIVATE | MAP_ANONYMOUS,
 	    -1, 0);
-	r.v[1] = mmap_errno(NULL, 4 * ps, PROT_READ, MAP_PRIVATE |
+	r.v[1] = mc_mmap_errno(NULL, 4 * ps, PROT_READ, MAP_PRIVATE |
 	    MAP_ANONYMOUS, -1, 0);
-	r.v[2] = mmap_errno(NULL, 4 * ps, RW, MAP_SHARED | MAP_ANONYMOUS,
+	r.v[2] = mc_mmap_errno(NULL, 4 * ps, RW, MAP_SHARED | MAP_ANONYMOUS,
 	    -1, 0);
 	if (setrlimit(res, &old) != 0) {
 		r.step = 3;
@@ -852,7 +716,7 @@ child_rlimit(struct mc_child *self, void *arg)
 		child_report(self, &r);
 		return 0;
 	}
-	r.v[3] = mmap_errno(NULL, 4 * ps, RW, MAP_PRIVATE | MAP_ANONYMOUS,
+	r.v[3] = mc_mmap_errno(NULL, 4 * ps, RW, MAP_PRIVATE | MAP_ANONYMOUS,
 	    -1, 0);
 	child_report(self, &r);
 	return 0;
@@ -881,16 +745,16 @@ MC_TC(rlimit_as_exceeded_enomem, "MMAPERR-19",
 	run_rlimit_child(RLIMIT_AS, &r);
 	ATF_REQUIRE_MSG(r.v[0] == ENOMEM, "mmap(private writable) above "
 	    "RLIMIT_AS: expected ENOMEM, got %jd (%s)", (intmax_t)r.v[0],
-	    errname((int)r.v[0]));
+	    mc_errname((int)r.v[0]));
 	ATF_REQUIRE_MSG(r.v[1] == ENOMEM, "mmap(private read-only) above "
 	    "RLIMIT_AS: expected ENOMEM, got %jd (%s)", (intmax_t)r.v[1],
-	    errname((int)r.v[1]));
+	    mc_errname((int)r.v[1]));
 	ATF_REQUIRE_MSG(r.v[2] == ENOMEM, "mmap(shared anonymous) above "
 	    "RLIMIT_AS: expected ENOMEM, got %jd (%s)", (intmax_t)r.v[2],
-	    errname((int)r.v[2]));
+	    mc_errname((int)r.v[2]));
 	ATF_REQUIRE_MSG(r.v[3] == 0, "mmap after RLIMIT_AS was restored: "
 	    "expected success, got %jd (%s)", (intmax_t)r.v[3],
-	    errname((int)r.v[3]));
+	    mc_errname((int)r.v[3]));
 }
 
 MC_TC(rlimit_data_exceeded_enomem, "MMAPERR-20",
@@ -904,16 +768,16 @@ MC_TC(rlimit_data_exceeded_enomem, "MMAPERR-20",
 	ATF_REQUIRE_MSG(r.v[0] == ENOMEM, "mmap(private writable) above "
 	    "RLIMIT_DATA: expected ENOMEM, got %jd (%s) (a kernel booted with "
 	    "ignore_rlimit_data only warns)", (intmax_t)r.v[0],
-	    errname((int)r.v[0]));
+	    mc_errname((int)r.v[0]));
 	ATF_REQUIRE_MSG(r.v[1] == 0, "mmap(private read-only) with a tiny "
 	    "RLIMIT_DATA: expected success, got %jd (%s)", (intmax_t)r.v[1],
-	    errname((int)r.v[1]));
+	    mc_errname((int)r.v[1]));
 	ATF_REQUIRE_MSG(r.v[2] == 0, "mmap(shared anonymous writable) with a "
 	    "tiny RLIMIT_DATA: expected success, got %jd (%s)",
-	    (intmax_t)r.v[2], errname((int)r.v[2]));
+	    (intmax_t)r.v[2], mc_errname((int)r.v[2]));
 	ATF_REQUIRE_MSG(r.v[3] == 0, "mmap after RLIMIT_DATA was restored: "
 	    "expected success, got %jd (%s)", (intmax_t)r.v[3],
-	    errname((int)r.v[3]));
+	    mc_errname((int)r.v[3]));
 }
 
 /* Above this, exhausting vm.max_map_count takes too long to be a case. */
@@ -977,7 +841,7 @@ MC_TC(max_map_count_exhausted_enomem, "MMAPERR-21",
 	struct mc_child ch;
 	struct cres r;
 
-	if (!read_ulong_file("/proc/sys/vm/max_map_count", &max))
+	if (!mc_read_ulong_file("/proc/sys/vm/max_map_count", &max))
 		atf_tc_skip("/proc/sys/vm/max_map_count not readable: the "
 		    "limit is unknown");
 	if (max > MAX_MAP_COUNT_BOUND)
@@ -991,14 +855,14 @@ MC_TC(max_map_count_exhausted_enomem, "MMAPERR-21",
 	ATF_REQUIRE_MSG(r.v[1] == ENOMEM, "splitting a mapping %jd times "
 	    "(vm.max_map_count %lu): expected mprotect to fail with ENOMEM "
 	    "before the end, got %jd (%s)", (intmax_t)r.v[0], max,
-	    (intmax_t)r.v[1], errname((int)r.v[1]));
+	    (intmax_t)r.v[1], mc_errname((int)r.v[1]));
 	ATF_REQUIRE_MSG(2 * (unsigned long)r.v[0] <= max, "%jd splits made "
 	    "%jd mappings, more than vm.max_map_count %lu",
 	    (intmax_t)r.v[0], 2 * (intmax_t)r.v[0], max);
 	ATF_REQUIRE_MSG(r.v[3] == ENOMEM, "mmap with vm.max_map_count (%lu) "
 	    "mappings: expected ENOMEM within 4 attempts, got %jd successes "
 	    "then %jd (%s)", max, (intmax_t)r.v[2], (intmax_t)r.v[3],
-	    errname((int)r.v[3]));
+	    mc_errname((int)r.v[3]));
 }
 
 MC_TC(fixed_beyond_address_space_enomem, "MMAPERR-22",
@@ -1009,10 +873,10 @@ MC_TC(fixed_beyond_address_space_enomem, "MMAPERR-22",
 	size_t ps = mc_pagesize();
 	void *top = (void *)(UINTPTR_MAX - ps + 1);
 
-	require_mmap_fails(mmap(top, ps, RW, MAP_PRIVATE | MAP_ANONYMOUS |
+	mc_require_mmap_fails(mmap(top, ps, RW, MAP_PRIVATE | MAP_ANONYMOUS |
 	    MAP_FIXED, -1, 0), ps, ENOMEM, "mmap(MAP_FIXED, last page of the "
 	    "pointer range)");
-	require_mmap_fails(mmap((char *)top - ps, 2 * ps, RW, MAP_PRIVATE |
+	mc_require_mmap_fails(mmap((char *)top - ps, 2 * ps, RW, MAP_PRIVATE |
 	    MAP_ANONYMOUS | MAP_FIXED, -1, 0), 2 * ps, ENOMEM,
 	    "mmap(MAP_FIXED, 2 pages ending at the top of the pointer range)");
 #ifdef MAP_FIXED_NOREPLACE
@@ -1029,7 +893,7 @@ MC_TC(fixed_beyond_address_space_enomem, "MMAPERR-22",
 		} else {
 			ATF_REQUIRE_MSG(e == ENOMEM, "mmap(MAP_FIXED_NOREPLACE"
 			    ", last page of the pointer range): expected "
-			    "ENOMEM, got %d (%s)", e, errname(e));
+			    "ENOMEM, got %d (%s)", e, mc_errname(e));
 		}
 	}
 #endif
@@ -1041,7 +905,7 @@ MC_TC(hint_beyond_address_space_ignored, "MMAPERR-23",
 {
 	size_t ps = mc_pagesize();
 	unsigned char *hint = (unsigned char *)(UINTPTR_MAX - ps + 1);
-	unsigned char *p = require_mmap_ok(mmap(hint, ps, RW, MAP_PRIVATE |
+	unsigned char *p = mc_require_mmap_ok(mmap(hint, ps, RW, MAP_PRIVATE |
 	    MAP_ANONYMOUS, -1, 0), "mmap(hint at the last page of the pointer "
 	    "range, no MAP_FIXED)");
 
@@ -1064,11 +928,12 @@ MC_TC(length_beyond_address_space_enomem, "MMAPERR-24",
 
 		snprintf(what, sizeof(what), "mmap(anonymous, length %#zx)",
 		    lens[i]);
-		require_mmap_fails(mmap(NULL, lens[i], PROT_READ, MAP_PRIVATE |
-		    MAP_ANONYMOUS | MAP_NORESERVE, -1, 0), ps, ENOMEM, what);
+		mc_require_mmap_fails(mmap(NULL, lens[i], PROT_READ,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0), ps,
+		    ENOMEM, what);
 		snprintf(what, sizeof(what), "mmap(file, length %#zx)",
 		    lens[i]);
-		require_mmap_fails(mmap(NULL, lens[i], PROT_READ, MAP_SHARED,
+		mc_require_mmap_fails(mmap(NULL, lens[i], PROT_READ, MAP_SHARED,
 		    fd, 0), ps, ENOMEM, what);
 	}
 	close(fd);
@@ -1116,10 +981,10 @@ MC_TC(offset_plus_length_overflow_eoverflow, "MMAPERR-25",
 			    "overflow", u.machine);
 		}
 	}
-	require_mmap_fails(mmap(NULL, 2 * ps, PROT_READ, MAP_SHARED, fd, off),
-	    2 * ps, EOVERFLOW, "mmap(file, 2 pages at the last page-aligned "
-	    "offset)");
-	require_mmap_fails(mmap(NULL, 2 * ps, PROT_READ, MAP_PRIVATE, fd,
+	mc_require_mmap_fails(mmap(NULL, 2 * ps, PROT_READ, MAP_SHARED, fd,
+	    off), 2 * ps, EOVERFLOW, "mmap(file, 2 pages at the last "
+	    "page-aligned offset)");
+	mc_require_mmap_fails(mmap(NULL, 2 * ps, PROT_READ, MAP_PRIVATE, fd,
 	    off), 2 * ps, EOVERFLOW, "mmap(MAP_PRIVATE, file, 2 pages at the "
 	    "last page-aligned offset)");
 	close(fd);
@@ -1256,12 +1121,12 @@ child_noexec(struct mc_child *self, void *arg)
 		child_report(self, &r);
 		return 0;
 	}
-	r.v[0] = mmap_errno(NULL, ps, PROT_READ | PROT_EXEC, MAP_PRIVATE,
+	r.v[0] = mc_mmap_errno(NULL, ps, PROT_READ | PROT_EXEC, MAP_PRIVATE,
 	    nfd, 0);
-	r.v[1] = mmap_errno(NULL, ps, PROT_READ | PROT_EXEC, MAP_SHARED,
+	r.v[1] = mc_mmap_errno(NULL, ps, PROT_READ | PROT_EXEC, MAP_SHARED,
 	    nfd, 0);
-	r.v[2] = mmap_errno(NULL, ps, RW, MAP_SHARED, nfd, 0);
-	r.v[3] = mmap_errno(NULL, ps, PROT_READ | PROT_EXEC, MAP_PRIVATE,
+	r.v[2] = mc_mmap_errno(NULL, ps, RW, MAP_SHARED, nfd, 0);
+	r.v[3] = mc_mmap_errno(NULL, ps, PROT_READ | PROT_EXEC, MAP_PRIVATE,
 	    xfd, 0);
 	child_report(self, &r);
 	return 0;
@@ -1291,16 +1156,16 @@ MC_TC(noexec_mount_prot_exec_eperm, "MMAPERR-26",
 	    mount_step_name(r.step), strerror(r.err));
 	ATF_REQUIRE_MSG(r.v[3] == 0, "control: mmap(PROT_READ|PROT_EXEC, "
 	    "MAP_PRIVATE) on a tmpfs without noexec: expected success, got "
-	    "%jd (%s)", (intmax_t)r.v[3], errname((int)r.v[3]));
+	    "%jd (%s)", (intmax_t)r.v[3], mc_errname((int)r.v[3]));
 	ATF_REQUIRE_MSG(r.v[2] == 0, "mmap(PROT_READ|PROT_WRITE, MAP_SHARED) "
 	    "on a noexec tmpfs: expected success, got %jd (%s)",
-	    (intmax_t)r.v[2], errname((int)r.v[2]));
+	    (intmax_t)r.v[2], mc_errname((int)r.v[2]));
 	ATF_REQUIRE_MSG(r.v[0] == EPERM, "mmap(PROT_READ|PROT_EXEC, "
 	    "MAP_PRIVATE) on a noexec tmpfs: expected EPERM, got %jd (%s)",
-	    (intmax_t)r.v[0], errname((int)r.v[0]));
+	    (intmax_t)r.v[0], mc_errname((int)r.v[0]));
 	ATF_REQUIRE_MSG(r.v[1] == EPERM, "mmap(PROT_READ|PROT_EXEC, "
 	    "MAP_SHARED) on a noexec tmpfs: expected EPERM, got %jd (%s)",
-	    (intmax_t)r.v[1], errname((int)r.v[1]));
+	    (intmax_t)r.v[1], mc_errname((int)r.v[1]));
 }
 
 MC_TC(write_sealed_memfd_shared_write_eperm, "MMAPERR-27",
@@ -1319,14 +1184,14 @@ MC_TC(write_sealed_memfd_shared_write_eperm, "MMAPERR-27",
 	    strerror(errno));
 	ATF_REQUIRE_MSG(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE) == 0,
 	    "fcntl(F_ADD_SEALS, F_SEAL_WRITE): %s", strerror(errno));
-	require_mmap_fails(mmap(NULL, ps, RW, MAP_SHARED, fd, 0), ps, EPERM,
+	mc_require_mmap_fails(mmap(NULL, ps, RW, MAP_SHARED, fd, 0), ps, EPERM,
 	    "mmap(PROT_READ|PROT_WRITE, MAP_SHARED) of a F_SEAL_WRITE memfd");
-	require_mmap_fails(mmap(NULL, ps, PROT_WRITE, MAP_SHARED, fd, 0), ps,
+	mc_require_mmap_fails(mmap(NULL, ps, PROT_WRITE, MAP_SHARED, fd, 0), ps,
 	    EPERM, "mmap(PROT_WRITE, MAP_SHARED) of a F_SEAL_WRITE memfd");
-	p = require_mmap_ok(mmap(NULL, ps, PROT_READ, MAP_SHARED, fd, 0),
+	p = mc_require_mmap_ok(mmap(NULL, ps, PROT_READ, MAP_SHARED, fd, 0),
 	    "mmap(PROT_READ, MAP_SHARED) of a F_SEAL_WRITE memfd");
 	ATF_REQUIRE(munmap(p, ps) == 0);
-	p = require_mmap_ok(mmap(NULL, ps, RW, MAP_PRIVATE, fd, 0),
+	p = mc_require_mmap_ok(mmap(NULL, ps, RW, MAP_PRIVATE, fd, 0),
 	    "mmap(PROT_READ|PROT_WRITE, MAP_PRIVATE) of a F_SEAL_WRITE memfd");
 	p[0] = 1;
 	ATF_REQUIRE(munmap(p, ps) == 0);
@@ -1341,14 +1206,14 @@ child_min_addr(struct mc_child *self, void *arg)
 	struct cres r = { 0 };
 	uintptr_t below = (min - 1) / ps * ps;
 
-	r.err = cap_drop_effective(CAP_SYS_RAWIO);
-	r.v[0] = cap_is_effective(CAP_SYS_RAWIO);
-	r.v[1] = mmap_errno(NULL, ps, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS |
-	    MAP_FIXED, -1, 0);
+	r.err = mc_cap_drop(CAP_SYS_RAWIO);
+	r.v[0] = mc_cap_is_effective(CAP_SYS_RAWIO);
+	r.v[1] = mc_mmap_errno(NULL, ps, PROT_READ,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	r.v[2] = -1;
 	if (below != 0)
-		r.v[2] = mmap_errno((void *)below, ps, PROT_READ, MAP_PRIVATE |
-		    MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		r.v[2] = mc_mmap_errno((void *)below, ps, PROT_READ,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	r.v[3] = (int64_t)below;
 	child_report(self, &r);
 	return 0;
@@ -1362,7 +1227,7 @@ MC_TC(fixed_below_mmap_min_addr_eperm, "MMAPERR-28",
 	struct mc_child ch;
 	struct cres r;
 
-	if (!read_ulong_file("/proc/sys/vm/mmap_min_addr", &min))
+	if (!mc_read_ulong_file("/proc/sys/vm/mmap_min_addr", &min))
 		atf_tc_skip("/proc/sys/vm/mmap_min_addr not readable: the "
 		    "limit is unknown");
 	if (min == 0)
@@ -1376,12 +1241,12 @@ MC_TC(fixed_below_mmap_min_addr_eperm, "MMAPERR-28",
 		    "still effective");
 	ATF_REQUIRE_MSG(r.v[1] == EPERM, "mmap(MAP_FIXED, address 0) with "
 	    "vm.mmap_min_addr %lu: expected EPERM, got %jd (%s)", min,
-	    (intmax_t)r.v[1], errname((int)r.v[1]));
+	    (intmax_t)r.v[1], mc_errname((int)r.v[1]));
 	if (r.v[2] >= 0)
 		ATF_REQUIRE_MSG(r.v[2] == EPERM, "mmap(MAP_FIXED, %#jx) with "
 		    "vm.mmap_min_addr %lu: expected EPERM, got %jd (%s)",
 		    (uintmax_t)r.v[3], min, (intmax_t)r.v[2],
-		    errname((int)r.v[2]));
+		    mc_errname((int)r.v[2]));
 }
 
 /* ---- EOPNOTSUPP: MAP_SHARED_VALIDATE ------------------------------------ */
@@ -1395,21 +1260,16 @@ MC_TC(shared_validate_unknown_flag_eopnotsupp, "MMAPERR-29",
 #else
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 1);
-	int unk = unknown_map_flag();
-	void *p = mmap(NULL, ps, RW, MAP_SHARED_VALIDATE, fd, 0);
+	int unk = mc_unknown_map_flag();
 	char what[96];
 
-	if (p == MAP_FAILED && errno == EINVAL)
-		atf_tc_skip("mmap(MAP_SHARED_VALIDATE) fails with EINVAL: the "
-		    "kernel predates MAP_SHARED_VALIDATE (4.15)");
-	require_mmap_ok(p, "mmap(MAP_SHARED_VALIDATE, file)");
-	ATF_REQUIRE(munmap(p, ps) == 0);
+	mc_require_shared_validate(fd);
 	snprintf(what, sizeof(what), "mmap(MAP_SHARED_VALIDATE|%#x (unknown "
 	    "flag), file)", unk);
-	require_mmap_fails(mmap(NULL, ps, RW, MAP_SHARED_VALIDATE | unk, fd,
+	mc_require_mmap_fails(mmap(NULL, ps, RW, MAP_SHARED_VALIDATE | unk, fd,
 	    0), ps, EOPNOTSUPP, what);
-	require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_SHARED_VALIDATE | unk,
-	    fd, 0), ps, EOPNOTSUPP, what);
+	mc_require_mmap_fails(mmap(NULL, ps, PROT_READ,
+	    MAP_SHARED_VALIDATE | unk, fd, 0), ps, EOPNOTSUPP, what);
 	close(fd);
 #endif
 }
@@ -1428,8 +1288,8 @@ MC_TC(anonymous_ignores_valid_and_invalid_fd, "MMAPERR-30",
 
 	ATF_REQUIRE_MSG(closed >= 0 && close(closed) == 0, "dup/close: %s",
 	    strerror(errno));
-	p = require_mmap_ok(mmap(NULL, ps, RW, MAP_SHARED | MAP_ANONYMOUS, fd,
-	    0), "mmap(MAP_SHARED|MAP_ANONYMOUS, fd of a regular file)");
+	p = mc_require_mmap_ok(mmap(NULL, ps, RW, MAP_SHARED | MAP_ANONYMOUS,
+	    fd, 0), "mmap(MAP_SHARED|MAP_ANONYMOUS, fd of a regular file)");
 	ATF_REQUIRE_MSG(mc_all_bytes(p, ps, 0), "MAP_SHARED|MAP_ANONYMOUS "
 	    "with a file's fd: expected zeros, first byte %#x", p[0]);
 	p[0] = 'n';
@@ -1437,12 +1297,12 @@ MC_TC(anonymous_ignores_valid_and_invalid_fd, "MMAPERR-30",
 	ATF_REQUIRE_MSG(b == mc_pattern(0), "a write to MAP_SHARED|"
 	    "MAP_ANONYMOUS reached the file whose fd was passed (%#x)", b);
 	ATF_REQUIRE(munmap(p, ps) == 0);
-	p = require_mmap_ok(mmap(NULL, ps, RW, MAP_PRIVATE | MAP_ANONYMOUS,
+	p = mc_require_mmap_ok(mmap(NULL, ps, RW, MAP_PRIVATE | MAP_ANONYMOUS,
 	    closed, 0), "mmap(MAP_PRIVATE|MAP_ANONYMOUS, closed fd)");
 	ATF_REQUIRE_MSG(mc_all_bytes(p, ps, 0), "anonymous mapping with a "
 	    "closed fd is not zero-filled");
 	ATF_REQUIRE(munmap(p, ps) == 0);
-	p = require_mmap_ok(mmap(NULL, ps, RW, MAP_SHARED | MAP_ANONYMOUS,
+	p = mc_require_mmap_ok(mmap(NULL, ps, RW, MAP_SHARED | MAP_ANONYMOUS,
 	    INT_MAX, 0), "mmap(MAP_SHARED|MAP_ANONYMOUS, fd INT_MAX)");
 	ATF_REQUIRE(munmap(p, ps) == 0);
 	close(fd);

@@ -20,137 +20,16 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "mc.h"
+#include "mc_err.h"
+#include "mc_proc.h"
 
 #define RW (PROT_READ | PROT_WRITE)
 
-#ifndef MAP_UNINITIALIZED
-#define MAP_UNINITIALIZED 0x4000000 /* include/uapi/asm-generic/mman-common.h */
-#endif
-
 /* ---- helpers ----------------------------------------------------------- */
-
-static const char *
-errname(int e)
-{
-	switch (e) {
-	case 0: return "no error";
-	case EINVAL: return "EINVAL";
-	case EBADF: return "EBADF";
-	case EACCES: return "EACCES";
-	case EAGAIN: return "EAGAIN";
-	case ENOMEM: return "ENOMEM";
-	case EPERM: return "EPERM";
-	case EEXIST: return "EEXIST";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	case ETXTBSY: return "ETXTBSY";
-	default: return "another errno";
-	}
-}
-
-static void
-require_mmap_fails(void *r, size_t len, int want, const char *what)
-{
-	int e = errno;
-
-	if (r != MAP_FAILED)
-		munmap(r, len == 0 ? mc_pagesize() : len);
-	ATF_REQUIRE_MSG(r == MAP_FAILED, "%s: expected failure with %s, got "
-	    "a mapping at %p", what, errname(want), r);
-	ATF_REQUIRE_MSG(e == want, "%s: expected errno %d (%s), got %d (%s: "
-	    "%s)", what, want, errname(want), e, errname(e), strerror(e));
-}
-
-static void *
-require_mmap_ok(void *r, const char *what)
-{
-	ATF_REQUIRE_MSG(r != MAP_FAILED, "%s: expected success, got errno %d "
-	    "(%s: %s)", what, errno, errname(errno), strerror(errno));
-	return r;
-}
-
-static unsigned char *
-free_hole(size_t pages)
-{
-	size_t len = pages * mc_pagesize();
-	void *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
-	    -1, 0);
-
-	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap(PROT_NONE, %zu bytes) to find "
-	    "a free range: %s", len, strerror(errno));
-	ATF_REQUIRE_MSG(munmap(p, len) == 0, "munmap: %s", strerror(errno));
-	return p;
-}
-
-/*
- * The VmFlags line of the smaps entry holding addr, as " f1 f2 ... " (a
- * leading and trailing blank so that strstr(" xx ") finds whole flags).
- * Skips the case when smaps or its VmFlags line (Linux 3.8+) is missing.
- */
-static void
-vmflags(const void *addr, char *buf, size_t len)
-{
-	FILE *f;
-	char line[512];
-	bool in = false, found = false;
-
-	mc_require_smaps();
-	f = fopen("/proc/self/smaps", "r");
-	ATF_REQUIRE_MSG(f != NULL, "fopen(/proc/self/smaps): %s",
-	    strerror(errno));
-	while (fgets(line, sizeof(line), f) != NULL) {
-		uintptr_t s, e;
-
-		/* Header lines start "start-end "; field lines "Key:". */
-		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &s, &e) == 2) {
-			in = (uintptr_t)addr >= s && (uintptr_t)addr < e;
-			continue;
-		}
-		if (in && strncmp(line, "VmFlags:", 8) == 0) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(buf, len, "%s ", line + 8);
-			found = true;
-			break;
-		}
-	}
-	fclose(f);
-	if (!found)
-		atf_tc_skip("/proc/self/smaps has no VmFlags line for %p "
-		    "(Linux 3.8+)", addr);
-}
-
-static bool
-has_vmflag(const char *flags, const char *flag)
-{
-	char pat[8];
-
-	snprintf(pat, sizeof(pat), " %s ", flag);
-	return strstr(flags, pat) != NULL;
-}
-
-/* A "Key:   N kB" field of /proc/self/status; -1 when absent. */
-static long
-status_kb(const char *key)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	size_t klen = strlen(key);
-	long v = -1;
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
-			v = strtol(line + klen + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
 
 static size_t
 pages_present(const void *addr, size_t pages)
@@ -162,46 +41,6 @@ pages_present(const void *addr, size_t pages)
 		    MC_PM_PRESENT)
 			n++;
 	return n;
-}
-
-/* A flag bit that no MAP_* constant known to this build uses. */
-static int
-unknown_map_flag(void)
-{
-	unsigned long known = MAP_SHARED | MAP_PRIVATE | MAP_FIXED |
-	    MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE |
-	    MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK |
-	    MAP_STACK | MAP_HUGETLB | MAP_UNINITIALIZED | 0xffUL;
-#ifdef MAP_SYNC
-	known |= MAP_SYNC;
-#endif
-#ifdef MAP_FIXED_NOREPLACE
-	known |= MAP_FIXED_NOREPLACE;
-#endif
-	for (int bit = 25; bit >= 8; bit--)
-		if (!(known & (1UL << bit)))
-			return 1 << bit;
-	ATF_REQUIRE_MSG(false, "no unused MAP_* bit below bit 26");
-	return 0;
-}
-
-/* Skip when the kernel predates MAP_SHARED_VALIDATE (4.15). */
-static void
-require_shared_validate(int fd)
-{
-#ifndef MAP_SHARED_VALIDATE
-	(void)fd;
-	atf_tc_skip("MAP_SHARED_VALIDATE not defined by the C library");
-#else
-	size_t ps = mc_pagesize();
-	void *p = mmap(NULL, ps, PROT_READ, MAP_SHARED_VALIDATE, fd, 0);
-
-	if (p == MAP_FAILED && errno == EINVAL)
-		atf_tc_skip("mmap(MAP_SHARED_VALIDATE) fails with EINVAL: the "
-		    "kernel predates MAP_SHARED_VALIDATE (4.15)");
-	require_mmap_ok(p, "probe: mmap(MAP_SHARED_VALIDATE, PROT_READ)");
-	ATF_REQUIRE(munmap(p, ps) == 0);
-#endif
 }
 
 /* ---- MAP_FIXED ---------------------------------------------------------- */
@@ -219,9 +58,9 @@ MC_TC(fixed_discards_old_contents_in_range, "MMAPFLAG-1",
 	memset(p, 'a', ps);
 	memset(p + ps, 'b', ps);
 	memset(p + 2 * ps, 'c', ps);
-	r = require_mmap_ok(mmap(p + ps, ps, RW, MAP_PRIVATE | MAP_ANONYMOUS |
-	    MAP_FIXED, -1, 0), "mmap(MAP_FIXED, anonymous, over the middle "
-	    "page)");
+	r = mc_require_mmap_ok(mmap(p + ps, ps, RW,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0),
+	    "mmap(MAP_FIXED, anonymous, over the middle page)");
 	ATF_REQUIRE_EQ_MSG(r, p + ps, "MAP_FIXED at %p returned %p",
 	    (void *)(p + ps), (void *)r);
 	ATF_REQUIRE_MSG(mc_all_bytes(p + ps, ps, 0), "after MAP_FIXED "
@@ -230,8 +69,8 @@ MC_TC(fixed_discards_old_contents_in_range, "MMAPFLAG-1",
 	ATF_REQUIRE_MSG(mc_all_bytes(p, ps, 'a') &&
 	    mc_all_bytes(p + 2 * ps, ps, 'c'), "MAP_FIXED over the middle page "
 	    "changed the pages around it");
-	r = require_mmap_ok(mmap(p, ps, PROT_READ, MAP_SHARED | MAP_FIXED, fd,
-	    0), "mmap(MAP_FIXED, file, over the first page)");
+	r = mc_require_mmap_ok(mmap(p, ps, PROT_READ, MAP_SHARED | MAP_FIXED,
+	    fd, 0), "mmap(MAP_FIXED, file, over the first page)");
 	ATF_REQUIRE_EQ(r, p);
 	ATF_REQUIRE_MSG(mc_all_bytes(p, ps, mc_pattern(0)), "after MAP_FIXED "
 	    "(file) over the first page: expected the file's '%c', first byte "
@@ -301,8 +140,9 @@ MC_TC(fixed_replaces_atomically_no_gap, "MMAPFLAG-2",
 	size_t iters = 0;
 
 	memset(p, 's', 4 * ps);
-	require_mmap_ok(mmap(p + ps, 2 * ps, RW, MAP_PRIVATE | MAP_ANONYMOUS |
-	    MAP_FIXED, -1, 0), "mmap(MAP_FIXED, pages 1-2 of 4)");
+	mc_require_mmap_ok(mmap(p + ps, 2 * ps, RW,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0),
+	    "mmap(MAP_FIXED, pages 1-2 of 4)");
 	ATF_REQUIRE_MSG(mc_maps_range(p + ps, &s, &e), "no mapping at %p "
 	    "right after MAP_FIXED", (void *)(p + ps));
 	ATF_REQUIRE_MSG(s == (uintptr_t)(p + ps) && e == (uintptr_t)(p + 3 *
@@ -365,13 +205,13 @@ MC_TC(fixed_noreplace_in_hole_maps_at_addr, "MMAPFLAG-3",
 	atf_tc_skip("MAP_FIXED_NOREPLACE not defined by the C library");
 #else
 	size_t ps = mc_pagesize();
-	unsigned char *h = free_hole(4);
+	unsigned char *h = mc_free_hole(4);
 	unsigned char *want = h + ps;
 	unsigned char *a, *r;
 
-	r = require_mmap_ok(mmap(want, 2 * ps, RW, MAP_PRIVATE | MAP_ANONYMOUS |
-	    MAP_FIXED_NOREPLACE, -1, 0), "mmap(MAP_FIXED_NOREPLACE, free "
-	    "range)");
+	r = mc_require_mmap_ok(mmap(want, 2 * ps, RW,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0),
+	    "mmap(MAP_FIXED_NOREPLACE, free range)");
 	ATF_REQUIRE_EQ_MSG(r, want, "MAP_FIXED_NOREPLACE at the free range "
 	    "%p: got %p", (void *)want, (void *)r);
 	/* Whether the kernel honours the flag at all: over a mapping. */
@@ -402,7 +242,7 @@ MC_TC(populate_anon_resident_after_mmap, "MMAPFLAG-4",
 	const int types[] = { MAP_PRIVATE, MAP_SHARED };
 
 	for (size_t i = 0; i < 2; i++) {
-		unsigned char *p = require_mmap_ok(mmap(NULL, n * ps, RW,
+		unsigned char *p = mc_require_mmap_ok(mmap(NULL, n * ps, RW,
 		    types[i] | MAP_ANONYMOUS | MAP_POPULATE, -1, 0),
 		    "mmap(MAP_ANONYMOUS|MAP_POPULATE)");
 		size_t res = mc_mincore_count(p, n * ps);
@@ -431,13 +271,13 @@ MC_TC(populate_file_ptes_present_after_mmap, "MMAPFLAG-5",
 	unsigned char *c, *p;
 	size_t res;
 
-	c = require_mmap_ok(mmap(NULL, n * ps, PROT_READ, MAP_SHARED, fd, 0),
+	c = mc_require_mmap_ok(mmap(NULL, n * ps, PROT_READ, MAP_SHARED, fd, 0),
 	    "mmap(MAP_SHARED, file) control");
 	res = pages_present(c, n);
 	ATF_REQUIRE_MSG(res == 0, "control: a file mapping without "
 	    "MAP_POPULATE has %zu of %zu pages present before any access",
 	    res, n);
-	p = require_mmap_ok(mmap(NULL, n * ps, PROT_READ, MAP_SHARED |
+	p = mc_require_mmap_ok(mmap(NULL, n * ps, PROT_READ, MAP_SHARED |
 	    MAP_POPULATE, fd, 0), "mmap(MAP_SHARED|MAP_POPULATE, file)");
 	res = pages_present(p, n);
 	ATF_REQUIRE_MSG(res == n, "MAP_SHARED|MAP_POPULATE of a %zu-page file: "
@@ -456,8 +296,8 @@ MC_TC(populate_with_nonblock_does_nothing, "MMAPFLAG-6",
 {
 	size_t ps = mc_pagesize();
 	const size_t n = 8;
-	unsigned char *p = require_mmap_ok(mmap(NULL, n * ps, RW, MAP_PRIVATE |
-	    MAP_ANONYMOUS | MAP_POPULATE | MAP_NONBLOCK, -1, 0),
+	unsigned char *p = mc_require_mmap_ok(mmap(NULL, n * ps, RW,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | MAP_NONBLOCK, -1, 0),
 	    "mmap(MAP_POPULATE|MAP_NONBLOCK)");
 	size_t res = mc_mincore_count(p, n * ps);
 
@@ -478,32 +318,26 @@ MC_TC(noreserve_sets_nr_vmflag, "MMAPFLAG-7",
     "the flag is ignored: no 'nr')")
 {
 	size_t ps = mc_pagesize();
-	FILE *f = fopen("/proc/sys/vm/overcommit_memory", "r");
-	int mode = -1;
+	int mode = mc_overcommit_mode();
 	unsigned char *p, *q;
 	char fl[512], fq[512];
 
-	if (f != NULL) {
-		if (fscanf(f, "%d", &mode) != 1)
-			mode = -1;
-		fclose(f);
-	}
 	if (mode < 0)
 		atf_tc_skip("/proc/sys/vm/overcommit_memory not readable: "
 		    "whether MAP_NORESERVE applies is unknown");
 	p = mc_map_anon(4 * ps, RW, MAP_PRIVATE | MAP_NORESERVE);
 	q = mc_map_anon(4 * ps, PROT_READ, MAP_PRIVATE); /* never merges */
-	vmflags(p, fl, sizeof(fl));
-	vmflags(q, fq, sizeof(fq));
+	mc_smaps_vmflags(p, fl, sizeof(fl));
+	mc_smaps_vmflags(q, fq, sizeof(fq));
 	p[0] = 1;
 	if (mode == 2)
-		ATF_REQUIRE_MSG(!has_vmflag(fl, "nr"), "overcommit_memory 2: "
-		    "MAP_NORESERVE should be ignored, VmFlags:%s", fl);
+		ATF_REQUIRE_MSG(!mc_has_vmflag(fl, "nr"), "overcommit_memory "
+		    "2: MAP_NORESERVE should be ignored, VmFlags:%s", fl);
 	else
-		ATF_REQUIRE_MSG(has_vmflag(fl, "nr"), "MAP_NORESERVE "
+		ATF_REQUIRE_MSG(mc_has_vmflag(fl, "nr"), "MAP_NORESERVE "
 		    "(overcommit_memory %d): expected 'nr' in VmFlags, got:%s",
 		    mode, fl);
-	ATF_REQUIRE_MSG(!has_vmflag(fq, "nr"), "a mapping without "
+	ATF_REQUIRE_MSG(!mc_has_vmflag(fq, "nr"), "a mapping without "
 	    "MAP_NORESERVE has 'nr' in VmFlags:%s", fq);
 	ATF_REQUIRE(munmap(p, 4 * ps) == 0);
 	ATF_REQUIRE(munmap(q, 4 * ps) == 0);
@@ -518,34 +352,32 @@ MC_TC(locked_resident_and_counted_in_vmlck, "MMAPFLAG-8",
 {
 	size_t ps = mc_pagesize();
 	const size_t n = 4;
-	long before = status_kb("VmLck"), after;
+	long before = mc_vmlck_kb(), after;
 	unsigned char *p;
 	char fl[512];
 
-	if (before < 0)
-		atf_tc_skip("/proc/self/status has no VmLck line");
 	p = mmap(NULL, n * ps, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED,
 	    -1, 0);
 	if (p == MAP_FAILED && (errno == EAGAIN || errno == EPERM))
 		atf_tc_skip("mmap(MAP_LOCKED, %zu bytes) refused (%s): "
 		    "RLIMIT_MEMLOCK too small and no CAP_IPC_LOCK", n * ps,
 		    strerror(errno));
-	require_mmap_ok(p, "mmap(MAP_LOCKED)");
+	mc_require_mmap_ok(p, "mmap(MAP_LOCKED)");
 	ATF_REQUIRE_MSG(mc_mincore_count(p, n * ps) == n, "MAP_LOCKED of %zu "
 	    "pages: only %zu resident right after mmap", n,
 	    mc_mincore_count(p, n * ps));
-	after = status_kb("VmLck");
+	after = mc_vmlck_kb();
 	ATF_REQUIRE_MSG(after - before == (long)(n * ps / 1024), "VmLck went "
 	    "from %ld kB to %ld kB after MAP_LOCKED of %zu kB", before, after,
 	    n * ps / 1024);
 	ATF_REQUIRE_MSG(mc_smaps_kb(p, "Locked") == (long)(n * ps / 1024),
 	    "smaps Locked of the MAP_LOCKED mapping: %ld kB, expected %zu",
 	    mc_smaps_kb(p, "Locked"), n * ps / 1024);
-	vmflags(p, fl, sizeof(fl));
-	ATF_REQUIRE_MSG(has_vmflag(fl, "lo"), "MAP_LOCKED mapping: expected "
+	mc_smaps_vmflags(p, fl, sizeof(fl));
+	ATF_REQUIRE_MSG(mc_has_vmflag(fl, "lo"), "MAP_LOCKED mapping: expected "
 	    "'lo' in VmFlags, got:%s", fl);
 	ATF_REQUIRE(munmap(p, n * ps) == 0);
-	after = status_kb("VmLck");
+	after = mc_vmlck_kb();
 	ATF_REQUIRE_MSG(after == before, "VmLck %ld kB after munmap of the "
 	    "locked mapping, %ld kB before it", after, before);
 }
@@ -557,12 +389,13 @@ MC_TC(growsdown_sets_gd_vmflag, "MMAPFLAG-9",
     "VmFlags shows 'gd'")
 {
 	size_t ps = mc_pagesize();
-	unsigned char *p = require_mmap_ok(mmap(NULL, 2 * ps, RW, MAP_PRIVATE |
-	    MAP_ANONYMOUS | MAP_GROWSDOWN, -1, 0), "mmap(MAP_GROWSDOWN)");
+	unsigned char *p = mc_require_mmap_ok(mmap(NULL, 2 * ps, RW,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN, -1, 0),
+	    "mmap(MAP_GROWSDOWN)");
 	char fl[512];
 
-	vmflags(p + ps, fl, sizeof(fl));
-	ATF_REQUIRE_MSG(has_vmflag(fl, "gd"), "MAP_GROWSDOWN mapping: "
+	mc_smaps_vmflags(p + ps, fl, sizeof(fl));
+	ATF_REQUIRE_MSG(mc_has_vmflag(fl, "gd"), "MAP_GROWSDOWN mapping: "
 	    "expected 'gd' in VmFlags, got:%s", fl);
 	MC_REQUIRE_NO_FAULT(p + 2 * ps - 1, MC_WRITE);
 	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
@@ -584,11 +417,11 @@ MC_TC(growsdown_grows_on_access_below, "MMAPFLAG-10",
 	uintptr_t s, e;
 
 	/* Reserve, then free all but the top 2 pages; map there. */
-	r = require_mmap_ok(mmap(NULL, total * ps, PROT_NONE, MAP_PRIVATE |
+	r = mc_require_mmap_ok(mmap(NULL, total * ps, PROT_NONE, MAP_PRIVATE |
 	    MAP_ANONYMOUS | MAP_NORESERVE, -1, 0), "mmap(reservation)");
 	ATF_REQUIRE(munmap(r, GROWSDOWN_HOLE_PAGES * ps) == 0);
 	p = r + GROWSDOWN_HOLE_PAGES * ps;
-	require_mmap_ok(mmap(p, 2 * ps, RW, MAP_PRIVATE | MAP_ANONYMOUS |
+	mc_require_mmap_ok(mmap(p, 2 * ps, RW, MAP_PRIVATE | MAP_ANONYMOUS |
 	    MAP_GROWSDOWN | MAP_FIXED, -1, 0), "mmap(MAP_GROWSDOWN|MAP_FIXED "
 	    "above a free range)");
 	ATF_REQUIRE_MSG(mc_maps_range(p, &s, &e) && s == (uintptr_t)p,
@@ -615,8 +448,8 @@ MC_TC(stack_flag_accepted, "MMAPFLAG-11",
     "zero-filled readable and writable memory")
 {
 	size_t ps = mc_pagesize();
-	unsigned char *p = require_mmap_ok(mmap(NULL, 4 * ps, RW, MAP_PRIVATE |
-	    MAP_ANONYMOUS | MAP_STACK, -1, 0), "mmap(MAP_STACK)");
+	unsigned char *p = mc_require_mmap_ok(mmap(NULL, 4 * ps, RW,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0), "mmap(MAP_STACK)");
 
 	ATF_REQUIRE_MSG(mc_all_bytes(p, 4 * ps, 0), "MAP_STACK mapping is not "
 	    "zero-filled");
@@ -637,16 +470,16 @@ MC_TC(shared_validate_known_flags_like_shared, "MMAPFLAG-12",
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 2);
 	unsigned char *p, b;
-	char line[1024], perms[8];
+	struct mc_maps_ent m;
 
-	require_shared_validate(fd);
-	p = require_mmap_ok(mmap(NULL, 2 * ps, RW, MAP_SHARED_VALIDATE |
+	mc_require_shared_validate(fd);
+	p = mc_require_mmap_ok(mmap(NULL, 2 * ps, RW, MAP_SHARED_VALIDATE |
 	    MAP_POPULATE | MAP_NORESERVE, fd, 0), "mmap(MAP_SHARED_VALIDATE|"
 	    "MAP_POPULATE|MAP_NORESERVE, file)");
-	ATF_REQUIRE(mc_maps_line(p, line, sizeof(line)));
-	ATF_REQUIRE_MSG(sscanf(line, "%*[0-9a-f]-%*[0-9a-f] %7s", perms) == 1 &&
-	    perms[3] == 's', "MAP_SHARED_VALIDATE mapping: expected 's' in the "
-	    "permissions, /proc/self/maps says '%s'", line);
+	mc_maps_get(p, &m);
+	ATF_REQUIRE_MSG(m.perms[3] == 's', "MAP_SHARED_VALIDATE mapping: "
+	    "expected 's' in the permissions, /proc/self/maps says '%s'",
+	    m.line);
 	p[ps + 9] = 'k';
 	mc_pread_all(fd, &b, 1, (off_t)ps + 9);
 	ATF_REQUIRE_MSG(b == 'k', "a write through MAP_SHARED_VALIDATE did not "
@@ -662,13 +495,14 @@ MC_TC(shared_ignores_unknown_flags, "MMAPFLAG-13",
 {
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 1);
-	int unk = unknown_map_flag();
+	int unk = mc_unknown_map_flag();
 	unsigned char *p, b;
 	char what[80];
 
 	snprintf(what, sizeof(what), "mmap(MAP_SHARED|%#x (unknown flag), "
 	    "file)", unk);
-	p = require_mmap_ok(mmap(NULL, ps, RW, MAP_SHARED | unk, fd, 0), what);
+	p = mc_require_mmap_ok(mmap(NULL, ps, RW, MAP_SHARED | unk, fd, 0),
+	    what);
 	p[3] = 'i';
 	mc_pread_all(fd, &b, 1, 3);
 	ATF_REQUIRE_MSG(b == 'i', "%s: a write did not reach the file (pread "
@@ -693,10 +527,10 @@ MC_TC(sync_with_validate_off_dax_eopnotsupp, "MMAPFLAG-14",
 	int mfd = memfd_create("mmapconf-sync", 0);
 	struct statx stx;
 
-	require_shared_validate(fd);
+	mc_require_shared_validate(fd);
 	if (mfd >= 0) {
 		ATF_REQUIRE(ftruncate(mfd, (off_t)ps) == 0);
-		require_mmap_fails(mmap(NULL, ps, RW, MAP_SHARED_VALIDATE |
+		mc_require_mmap_fails(mmap(NULL, ps, RW, MAP_SHARED_VALIDATE |
 		    MAP_SYNC, mfd, 0), ps, EOPNOTSUPP,
 		    "mmap(MAP_SHARED_VALIDATE|MAP_SYNC, memfd)");
 		close(mfd);
@@ -714,7 +548,7 @@ MC_TC(sync_with_validate_off_dax_eopnotsupp, "MMAPFLAG-14",
 #else
 	(void)stx;
 #endif
-	require_mmap_fails(mmap(NULL, ps, RW, MAP_SHARED_VALIDATE | MAP_SYNC,
+	mc_require_mmap_fails(mmap(NULL, ps, RW, MAP_SHARED_VALIDATE | MAP_SYNC,
 	    fd, 0), ps, EOPNOTSUPP, "mmap(MAP_SHARED_VALIDATE|MAP_SYNC, "
 	    "non-DAX file of the work directory)");
 	close(fd);
@@ -736,8 +570,8 @@ MC_TC(sync_without_validate_ignored_on_tmpfs, "MMAPFLAG-15",
 		atf_tc_skip("memfd_create not supported (ENOSYS)");
 	ATF_REQUIRE_MSG(mfd >= 0, "memfd_create: %s", strerror(errno));
 	ATF_REQUIRE(ftruncate(mfd, (off_t)ps) == 0);
-	p = require_mmap_ok(mmap(NULL, ps, RW, MAP_SHARED | MAP_SYNC, mfd, 0),
-	    "mmap(MAP_SHARED|MAP_SYNC, memfd)");
+	p = mc_require_mmap_ok(mmap(NULL, ps, RW, MAP_SHARED | MAP_SYNC, mfd,
+	    0), "mmap(MAP_SHARED|MAP_SYNC, memfd)");
 	p[1] = 'y';
 	ATF_REQUIRE(pread(mfd, &b, 1, 1) == 1);
 	ATF_REQUIRE_MSG(b == 'y', "MAP_SHARED|MAP_SYNC memfd mapping is not "
@@ -763,7 +597,7 @@ MC_TC(uninitialized_ignored_memory_zeroed, "MMAPFLAG-16",
 
 		memset(d, 0xEE, n * ps);
 		ATF_REQUIRE(munmap(d, n * ps) == 0);
-		p = require_mmap_ok(mmap(NULL, n * ps, RW, MAP_PRIVATE |
+		p = mc_require_mmap_ok(mmap(NULL, n * ps, RW, MAP_PRIVATE |
 		    MAP_ANONYMOUS | MAP_UNINITIALIZED, -1, 0),
 		    "mmap(MAP_ANONYMOUS|MAP_UNINITIALIZED)");
 		mc_nohuge(p, n * ps);
@@ -790,13 +624,14 @@ MC_TC(map_32bit_below_2gib, "MMAPFLAG-17",
 	int fd = mc_make_file("f", 2);
 	unsigned char *p;
 
-	p = require_mmap_ok(mmap(NULL, 4 * ps, RW, MAP_PRIVATE | MAP_ANONYMOUS |
-	    MAP_32BIT, -1, 0), "mmap(MAP_32BIT, anonymous)");
+	p = mc_require_mmap_ok(mmap(NULL, 4 * ps, RW,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0),
+	    "mmap(MAP_32BIT, anonymous)");
 	ATF_REQUIRE_MSG((uintptr_t)p + 4 * ps <= TWO_GIB, "MAP_32BIT anonymous "
 	    "mapping at %p: expected it to end below 2 GiB", (void *)p);
 	MC_REQUIRE_NO_FAULT(p, MC_WRITE);
 	ATF_REQUIRE(munmap(p, 4 * ps) == 0);
-	p = require_mmap_ok(mmap(NULL, 2 * ps, PROT_READ, MAP_SHARED |
+	p = mc_require_mmap_ok(mmap(NULL, 2 * ps, PROT_READ, MAP_SHARED |
 	    MAP_32BIT, fd, 0), "mmap(MAP_32BIT, file)");
 	ATF_REQUIRE_MSG((uintptr_t)p + 2 * ps <= TWO_GIB, "MAP_32BIT file "
 	    "mapping at %p: expected it to end below 2 GiB", (void *)p);
@@ -815,13 +650,13 @@ MC_TC(map_32bit_ignored_with_fixed, "MMAPFLAG-18",
 	atf_tc_skip("MAP_32BIT exists only on x86-64 (64-bit programs)");
 #else
 	size_t ps = mc_pagesize();
-	unsigned char *h = free_hole(2);
+	unsigned char *h = mc_free_hole(2);
 	unsigned char *p;
 
 	if ((uintptr_t)h < TWO_GIB)
 		atf_tc_skip("the kernel placed a normal mapping below 2 GiB "
 		    "(%p): no high address to test with", (void *)h);
-	p = require_mmap_ok(mmap(h, 2 * ps, RW, MAP_PRIVATE | MAP_ANONYMOUS |
+	p = mc_require_mmap_ok(mmap(h, 2 * ps, RW, MAP_PRIVATE | MAP_ANONYMOUS |
 	    MAP_FIXED | MAP_32BIT, -1, 0), "mmap(MAP_FIXED|MAP_32BIT, address "
 	    "above 2 GiB)");
 	ATF_REQUIRE_EQ_MSG(p, h, "MAP_FIXED|MAP_32BIT at %p returned %p",
@@ -842,12 +677,12 @@ MC_TC(denywrite_ignored_file_stays_writable, "MMAPFLAG-19",
 	unsigned char *p, c = 'w';
 	int wfd;
 
-	p = require_mmap_ok(mmap(NULL, ps, PROT_READ, MAP_PRIVATE |
+	p = mc_require_mmap_ok(mmap(NULL, ps, PROT_READ, MAP_PRIVATE |
 	    MAP_DENYWRITE, fd, 0), "mmap(MAP_PRIVATE|MAP_DENYWRITE, file open "
 	    "O_RDWR)");
 	wfd = open("f", O_WRONLY);
 	ATF_REQUIRE_MSG(wfd >= 0, "open(f, O_WRONLY) while mapped with "
-	    "MAP_DENYWRITE: %s (%s)", strerror(errno), errname(errno));
+	    "MAP_DENYWRITE: %s (%s)", strerror(errno), mc_errname(errno));
 	ATF_REQUIRE_MSG(pwrite(wfd, &c, 1, 0) == 1, "pwrite while mapped with "
 	    "MAP_DENYWRITE: %s", strerror(errno));
 	close(wfd);
@@ -863,7 +698,7 @@ MC_TC(executable_and_file_flags_ignored, "MMAPFLAG-20",
 	int fd = mc_make_file("f", 1);
 	unsigned char *p, b;
 
-	p = require_mmap_ok(mmap(NULL, ps, RW, MAP_SHARED | MAP_EXECUTABLE |
+	p = mc_require_mmap_ok(mmap(NULL, ps, RW, MAP_SHARED | MAP_EXECUTABLE |
 	    MAP_FILE, fd, 0), "mmap(MAP_SHARED|MAP_EXECUTABLE|MAP_FILE)");
 	ATF_REQUIRE_MSG(p[0] == mc_pattern(0), "the mapping does not show the "
 	    "file");
@@ -872,7 +707,7 @@ MC_TC(executable_and_file_flags_ignored, "MMAPFLAG-20",
 	ATF_REQUIRE_MSG(b == 'x', "a write did not reach the file (pread %#x)",
 	    b);
 	ATF_REQUIRE(munmap(p, ps) == 0);
-	p = require_mmap_ok(mmap(NULL, ps, RW, MAP_PRIVATE | MAP_ANONYMOUS |
+	p = mc_require_mmap_ok(mmap(NULL, ps, RW, MAP_PRIVATE | MAP_ANONYMOUS |
 	    MAP_EXECUTABLE, -1, 0), "mmap(MAP_ANONYMOUS|MAP_EXECUTABLE)");
 	ATF_REQUIRE_MSG(mc_all_bytes(p, ps, 0), "anonymous mapping with "
 	    "MAP_EXECUTABLE is not zero-filled");

@@ -22,34 +22,6 @@
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
 #endif
 
-/* One parsed line of /proc/self/maps. */
-struct maps_ent {
-	uintptr_t start, end;
-	char perms[5];
-	unsigned long long offset;
-	unsigned int major, minor;
-	unsigned long long inode;
-	char path[PATH_MAX + 16]; /* "" for none */
-	char line[PATH_MAX + 128];
-};
-
-static void
-maps_get(const void *addr, struct maps_ent *e)
-{
-	int pos = 0;
-
-	memset(e, 0, sizeof(*e));
-	ATF_REQUIRE_MSG(mc_maps_line(addr, e->line, sizeof(e->line)), "no "
-	    "mapping holds %p in /proc/self/maps", addr);
-	ATF_REQUIRE_MSG(sscanf(e->line, "%" SCNxPTR "-%" SCNxPTR " %4s %llx "
-	    "%x:%x %llu%n", &e->start, &e->end, e->perms, &e->offset,
-	    &e->major, &e->minor, &e->inode, &pos) == 7, "unparsable "
-	    "/proc/self/maps line \"%s\"", e->line);
-	while (e->line[pos] == ' ')
-		pos++;
-	snprintf(e->path, sizeof(e->path), "%s", e->line + pos);
-}
-
 static void *
 map_or_skip_exec(size_t len, int prot, int flags, int fd)
 {
@@ -72,7 +44,7 @@ MC_TC(perms_letters_follow_prot, "MAPS-1",
 	size_t ps = mc_pagesize();
 
 	for (int prot = 0; prot < 8; prot++) {
-		struct maps_ent e;
+		struct mc_maps_ent e;
 		char want[5];
 		void *p;
 
@@ -81,7 +53,7 @@ MC_TC(perms_letters_follow_prot, "MAPS-1",
 		    prot & PROT_EXEC ? 'x' : '-');
 		p = map_or_skip_exec(ps, prot, MAP_PRIVATE | MAP_ANONYMOUS,
 		    -1);
-		maps_get(p, &e);
+		mc_maps_get(p, &e);
 		ATF_REQUIRE_MSG(strcmp(e.perms, want) == 0, "prot %#x: "
 		    "expected perms %s, /proc/self/maps says \"%s\"", prot,
 		    want, e.line);
@@ -117,13 +89,13 @@ MC_TC(perms_shared_private_letter, "MAPS-2",
 
 	ATF_REQUIRE_MSG(ro >= 0, "open(f, O_RDONLY): %s", strerror(errno));
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct maps_ent e;
+		struct mc_maps_ent e;
 		void *p = mmap(NULL, ps, cases[i].prot, cases[i].flags,
 		    cases[i].fd, 0);
 
 		ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap(%s): %s", cases[i].what,
 		    strerror(errno));
-		maps_get(p, &e);
+		mc_maps_get(p, &e);
 		ATF_REQUIRE_MSG(e.perms[3] == cases[i].letter, "%s mapping: "
 		    "expected '%c' as fourth perms letter, /proc/self/maps "
 		    "says \"%s\"", cases[i].what, cases[i].letter, e.line);
@@ -149,16 +121,16 @@ MC_TC(perms_follow_mprotect, "MAPS-3",
 		{ PROT_WRITE, "-w-s" },
 		{ PROT_READ | PROT_WRITE, "rw-s" },
 	};
-	struct maps_ent e;
+	struct mc_maps_ent e;
 
 	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap: %s", strerror(errno));
-	maps_get(p, &e);
+	mc_maps_get(p, &e);
 	ATF_REQUIRE_MSG(strcmp(e.perms, "rw-s") == 0, "initial perms: "
 	    "expected rw-s, maps says \"%s\"", e.line);
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		ATF_REQUIRE_MSG(mprotect(p, ps, steps[i].prot) == 0,
 		    "mprotect(%#x): %s", steps[i].prot, strerror(errno));
-		maps_get(p, &e);
+		mc_maps_get(p, &e);
 		ATF_REQUIRE_MSG(strcmp(e.perms, steps[i].want) == 0,
 		    "after mprotect(%#x): expected %s, maps says \"%s\"",
 		    steps[i].prot, steps[i].want, e.line);
@@ -174,7 +146,7 @@ MC_TC(file_mapping_offset_dev_inode_path, "MAPS-4",
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 4);
 	char path[PATH_MAX];
-	struct maps_ent e;
+	struct mc_maps_ent e;
 	struct statfs sfs;
 	struct stat st;
 	void *p;
@@ -185,7 +157,7 @@ MC_TC(file_mapping_offset_dev_inode_path, "MAPS-4",
 	p = mmap(NULL, ps, PROT_READ, MAP_SHARED, fd, (off_t)(2 * ps));
 	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap at offset 2 pages: %s",
 	    strerror(errno));
-	maps_get(p, &e);
+	mc_maps_get(p, &e);
 	ATF_REQUIRE_MSG(e.offset == 2 * ps, "offset field: expected %#zx, "
 	    "maps says \"%s\"", 2 * ps, e.line);
 	ATF_REQUIRE_MSG(strcmp(e.path, path) == 0, "pathname: expected "
@@ -209,11 +181,11 @@ MC_TC(anon_mapping_no_inode_no_path, "MAPS-5",
 	size_t ps = mc_pagesize();
 	/* PROT_NONE neighbours keep it from merging with anything else */
 	unsigned char *g = mc_map_anon(3 * ps, PROT_NONE, MAP_PRIVATE);
-	struct maps_ent e;
+	struct mc_maps_ent e;
 
 	ATF_REQUIRE(mprotect(g + ps, ps, PROT_READ | PROT_WRITE) == 0);
 	g[ps] = 1;
-	maps_get(g + ps, &e);
+	mc_maps_get(g + ps, &e);
 	ATF_REQUIRE_MSG(e.offset == 0 && e.major == 0 && e.minor == 0 &&
 	    e.inode == 0 && e.path[0] == '\0', "expected \"... 00000000 "
 	    "00:00 0\" and no pathname, maps says \"%s\"", e.line);
@@ -227,7 +199,7 @@ MC_TC(deleted_file_mapping_marked_deleted, "MAPS-6",
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 1);
 	char path[PATH_MAX], want[PATH_MAX + 16];
-	struct maps_ent e;
+	struct mc_maps_ent e;
 	void *p;
 
 	ATF_REQUIRE_MSG(realpath("f", path) != NULL, "realpath(f): %s",
@@ -235,12 +207,12 @@ MC_TC(deleted_file_mapping_marked_deleted, "MAPS-6",
 	p = mmap(NULL, ps, PROT_READ, MAP_PRIVATE, fd, 0);
 	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap: %s", strerror(errno));
 	close(fd);
-	maps_get(p, &e);
+	mc_maps_get(p, &e);
 	ATF_REQUIRE_MSG(strcmp(e.path, path) == 0, "before unlink: expected "
 	    "\"%s\", maps says \"%s\"", path, e.line);
 	ATF_REQUIRE(unlink("f") == 0);
 	snprintf(want, sizeof(want), "%s (deleted)", path);
-	maps_get(p, &e);
+	mc_maps_get(p, &e);
 	ATF_REQUIRE_MSG(strcmp(e.path, want) == 0, "after unlink: expected "
 	    "\"%s\", maps says \"%s\"", want, e.line);
 	ATF_REQUIRE(munmap(p, ps) == 0);
@@ -254,12 +226,12 @@ MC_TC(split_file_mapping_pieces_keep_offsets, "MAPS-7",
 	int fd = mc_make_file("f", 5);
 	unsigned char *p = mmap(NULL, 3 * ps, PROT_READ | PROT_WRITE,
 	    MAP_SHARED, fd, (off_t)ps);
-	struct maps_ent e;
+	struct mc_maps_ent e;
 
 	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap: %s", strerror(errno));
 	ATF_REQUIRE(mprotect(p + ps, ps, PROT_READ) == 0);
 	for (size_t i = 0; i < 3; i++) {
-		maps_get(p + i * ps, &e);
+		mc_maps_get(p + i * ps, &e);
 		ATF_REQUIRE_MSG(e.start == (uintptr_t)(p + i * ps) &&
 		    e.offset == (i + 1) * ps, "piece %zu: expected start %p "
 		    "offset %#zx, maps says \"%s\"", i, (void *)(p + i * ps),

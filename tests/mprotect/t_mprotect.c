@@ -9,11 +9,12 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "mc.h"
+#include "mc_code.h"
+#include "mc_err.h"
 
 static void
 mprotect_ok(void *addr, size_t len, int prot)
@@ -26,59 +27,12 @@ static void
 require_mprotect_errno(void *addr, size_t len, int prot, int want,
     const char *what)
 {
-	int r, e;
+	long r;
 
 	errno = 0;
 	r = mprotect(addr, len, prot);
-	e = errno;
-	ATF_REQUIRE_MSG(r == -1 && e == want, "mprotect(%p, %zu, %#x) %s: "
-	    "expected -1/%s, got %d/%s", addr, len, prot, what,
-	    strerror(want), r, r == -1 ? strerror(e) : "-");
-}
-
-static void *
-map_file(int fd, size_t len, int prot, int flags)
-{
-	void *p = mmap(NULL, len, prot, flags, fd, 0);
-
-	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap(file, %zu bytes, prot %#x, "
-	    "flags %#x): %s", len, prot, flags, strerror(errno));
-	return p;
-}
-
-/*
- * 'n' pages of private anonymous memory between two PROT_NONE guard pages,
- * so that no neighbouring mapping can merge with it. Returns the first
- * usable page; the whole reservation is n + 2 pages from result - ps.
- */
-static unsigned char *
-map_guarded(size_t n, int prot)
-{
-	size_t ps = mc_pagesize();
-	unsigned char *g = mc_map_anon((n + 2) * ps, PROT_NONE, MAP_PRIVATE);
-
-	mprotect_ok(g + ps, n * ps, prot);
-	return g + ps;
-}
-
-static void
-unmap_guarded(unsigned char *p, size_t n)
-{
-	size_t ps = mc_pagesize();
-
-	ATF_REQUIRE(munmap(p - ps, (n + 2) * ps) == 0);
-}
-
-/* Start, end and permission letters of the mapping holding addr. */
-static void
-maps_entry(const void *addr, uintptr_t *start, uintptr_t *end, char perms[5])
-{
-	char line[1024];
-
-	ATF_REQUIRE_MSG(mc_maps_line(addr, line, sizeof(line)), "no mapping "
-	    "holds %p in /proc/self/maps", addr);
-	ATF_REQUIRE_MSG(sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %4s", start,
-	    end, perms) == 3, "unparsable /proc/self/maps line \"%s\"", line);
+	mc_require_err(r, errno, want, "mprotect(%p, %zu, %#x) %s", addr, len,
+	    prot, what);
 }
 
 MC_TC(anon_downgrade_rw_to_read, "MPROT-1",
@@ -144,8 +98,8 @@ MC_TC(shared_file_downgrade_then_upgrade, "MPROT-4",
 {
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 2);
-	unsigned char *p = map_file(fd, 2 * ps, PROT_READ | PROT_WRITE,
-	    MAP_SHARED);
+	unsigned char *p = mc_map_fd(fd, 2 * ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, 0);
 	unsigned char c;
 
 	p[0] = 'x';
@@ -175,7 +129,7 @@ MC_TC(private_rdonly_fd_may_add_write, "MPROT-5",
 	unsigned char *p, c;
 
 	ATF_REQUIRE_MSG(fd >= 0, "open(f, O_RDONLY): %s", strerror(errno));
-	p = map_file(fd, ps, PROT_READ, MAP_PRIVATE);
+	p = mc_map_fd(fd, ps, PROT_READ, MAP_PRIVATE, 0);
 	mprotect_ok(p, ps, PROT_READ | PROT_WRITE);
 	p[0] = 'p';
 	mc_pread_all(rw, &c, 1, 0);
@@ -198,7 +152,7 @@ MC_TC(shared_rdonly_fd_add_write_eacces, "MPROT-6",
 	unsigned char *p, c;
 
 	ATF_REQUIRE_MSG(fd >= 0, "open(f, O_RDONLY): %s", strerror(errno));
-	p = map_file(fd, ps, PROT_READ, MAP_SHARED);
+	p = mc_map_fd(fd, ps, PROT_READ, MAP_SHARED, 0);
 	require_mprotect_errno(p, ps, PROT_READ | PROT_WRITE, EACCES,
 	    "on a MAP_SHARED mapping of an O_RDONLY fd");
 	require_mprotect_errno(p, ps, PROT_WRITE, EACCES,
@@ -287,7 +241,8 @@ MC_TC(length_rounds_up_to_whole_pages, "MPROT-11",
     "one byte) covers every page it touches, and no more")
 {
 	size_t ps = mc_pagesize();
-	unsigned char *p = map_guarded(3, PROT_READ | PROT_WRITE);
+	unsigned char *p = mc_map_guarded(3, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 
 	mprotect_ok(p, 1, PROT_READ);
 	MC_REQUIRE_FAULT(p + ps - 1, MC_WRITE, SIGSEGV, SEGV_ACCERR);
@@ -295,7 +250,7 @@ MC_TC(length_rounds_up_to_whole_pages, "MPROT-11",
 	mprotect_ok(p + ps, ps + 1, PROT_READ);
 	MC_REQUIRE_FAULT(p + ps, MC_WRITE, SIGSEGV, SEGV_ACCERR);
 	MC_REQUIRE_FAULT(p + 3 * ps - 1, MC_WRITE, SIGSEGV, SEGV_ACCERR);
-	unmap_guarded(p, 3);
+	mc_unmap_guarded(p, 3);
 }
 
 MC_TC(middle_page_mprotect_splits_mapping, "MPROT-12",
@@ -303,53 +258,33 @@ MC_TC(middle_page_mprotect_splits_mapping, "MPROT-12",
     "splits the mapping into three in /proc/self/maps")
 {
 	size_t ps = mc_pagesize();
-	unsigned char *p = map_guarded(3, PROT_READ | PROT_WRITE);
+	unsigned char *p = mc_map_guarded(3, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	const char *want[3] = { "rw-p", "r--p", "rw-p" };
-	uintptr_t s, e;
-	char perms[5];
+	struct mc_maps_ent m;
 
 	memset(p, 'm', 3 * ps);
-	maps_entry(p + ps, &s, &e, perms);
-	ATF_REQUIRE_MSG(s == (uintptr_t)p && e == (uintptr_t)(p + 3 * ps),
-	    "before: expected one mapping %p-%p, maps says %#jx-%#jx",
-	    (void *)p, (void *)(p + 3 * ps), (uintmax_t)s, (uintmax_t)e);
+	mc_maps_get(p + ps, &m);
+	ATF_REQUIRE_MSG(m.start == (uintptr_t)p &&
+	    m.end == (uintptr_t)(p + 3 * ps), "before: expected one mapping "
+	    "%p-%p, maps says %#jx-%#jx", (void *)p, (void *)(p + 3 * ps),
+	    (uintmax_t)m.start, (uintmax_t)m.end);
 	mprotect_ok(p + ps, ps, PROT_READ);
 	MC_REQUIRE_NO_FAULT(p + ps - 1, MC_WRITE);
 	MC_REQUIRE_FAULT(p + ps, MC_WRITE, SIGSEGV, SEGV_ACCERR);
 	MC_REQUIRE_FAULT(p + 2 * ps - 1, MC_WRITE, SIGSEGV, SEGV_ACCERR);
 	MC_REQUIRE_NO_FAULT(p + 2 * ps, MC_WRITE);
 	for (size_t i = 0; i < 3; i++) {
-		maps_entry(p + i * ps, &s, &e, perms);
-		ATF_REQUIRE_MSG(s == (uintptr_t)(p + i * ps) &&
-		    e == (uintptr_t)(p + (i + 1) * ps) &&
-		    strcmp(perms, want[i]) == 0, "piece %zu: expected "
+		mc_maps_get(p + i * ps, &m);
+		ATF_REQUIRE_MSG(m.start == (uintptr_t)(p + i * ps) &&
+		    m.end == (uintptr_t)(p + (i + 1) * ps) &&
+		    strcmp(m.perms, want[i]) == 0, "piece %zu: expected "
 		    "%p-%p %s, /proc/self/maps says %#jx-%#jx %s", i,
 		    (void *)(p + i * ps), (void *)(p + (i + 1) * ps), want[i],
-		    (uintmax_t)s, (uintmax_t)e, perms);
+		    (uintmax_t)m.start, (uintmax_t)m.end, m.perms);
 	}
 	ATF_REQUIRE_MSG(p[ps + 1] == 'm', "middle page contents changed");
-	unmap_guarded(p, 3);
-}
-
-/* A function that just returns, as machine code for this CPU. */
-static size_t
-return_insn(unsigned char *buf)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	buf[0] = 0xc3; /* ret */
-	return 1;
-#elif defined(__aarch64__)
-	const uint32_t ret = 0xd65f03c0; /* ret */
-	memcpy(buf, &ret, sizeof(ret));
-	return sizeof(ret);
-#elif defined(__powerpc64__) && defined(_CALL_ELF) && _CALL_ELF == 2
-	const uint32_t blr = 0x4e800020; /* blr */
-	memcpy(buf, &blr, sizeof(blr));
-	return sizeof(blr);
-#else
-	(void)buf;
-	return 0;
-#endif
+	mc_unmap_guarded(p, 3);
 }
 
 MC_TC(add_exec_runs_code_remove_exec_faults, "MPROT-13",
@@ -361,18 +296,10 @@ MC_TC(add_exec_runs_code_remove_exec_faults, "MPROT-13",
 	unsigned char *p = mc_map_anon(ps, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE);
 
-	n = return_insn(p);
+	n = mc_place_code42(p);
 	if (n == 0)
-		atf_tc_skip("no return instruction known for this CPU");
-	__builtin___clear_cache((char *)p, (char *)p + n);
-	if (mprotect(p, ps, PROT_READ | PROT_EXEC) != 0) {
-		if (errno == EACCES || errno == EPERM)
-			atf_tc_skip("a W^X policy (SELinux execmem, "
-			    "PR_SET_MDWE) forbids making written memory "
-			    "executable: %s", strerror(errno));
-		ATF_REQUIRE_MSG(false, "mprotect(PROT_READ|PROT_EXEC): %s",
-		    strerror(errno));
-	}
+		atf_tc_skip(MC_NO_CODE42_REASON);
+	mc_mprotect_exec_or_skip(p, ps);
 	MC_REQUIRE_NO_FAULT(p, MC_EXEC);
 	mprotect_ok(p, ps, PROT_READ);
 	MC_REQUIRE_FAULT(p, MC_EXEC, SIGSEGV, SEGV_ACCERR);

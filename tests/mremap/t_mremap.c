@@ -14,25 +14,14 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "mc.h"
+#include "mc_err.h"
+#include "mc_proc.h"
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static size_t
-count_not(const void *p, size_t len, unsigned char c)
-{
-	const volatile unsigned char *q = p;
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i++)
-		n += q[i] != c;
-	return n;
-}
 
 /*
  * n pages of private anonymous memory, page i filled with mc_pattern(i),
@@ -76,22 +65,12 @@ require_patterns(const unsigned char *p, size_t n, size_t first,
 	size_t ps = mc_pagesize();
 
 	for (size_t i = 0; i < n; i++) {
-		size_t bad = count_not(p + i * ps, ps, mc_pattern(first + i));
+		size_t bad = mc_count_not(p + i * ps, ps,
+		    mc_pattern(first + i));
 		ATF_REQUIRE_MSG(bad == 0, "%s: page %zu should hold %#x, %zu "
 		    "bytes differ", what, i, mc_pattern(first + i), bad);
 	}
 }
-
-#define REQUIRE_MREMAP_ERR(call, want, what)                               \
-	do {                                                               \
-		errno = 0;                                                 \
-		void *r_ = (call);                                         \
-		int e_ = errno;                                            \
-		ATF_REQUIRE_MSG(r_ == MAP_FAILED && e_ == (want), "%s: "   \
-		    "expected MAP_FAILED/errno %d (%s), got %p/errno %d "  \
-		    "(%s)", (what), (want), strerror(want), r_, e_,        \
-		    strerror(e_));                                         \
-	} while (0)
 
 /* MREMAP_DONTUNMAP (5.7+) on a private anonymous mapping, or skip. */
 static void *
@@ -132,8 +111,8 @@ MC_TC(grow_in_place_when_room, "MREMAP-1",
 	    (void *)p, (void *)q);
 	require_patterns(q, 2, 0, "old pages after growing");
 	for (size_t i = 2; i < 4; i++) {
-		ATF_REQUIRE_EQ_MSG(count_not(q + i * ps, ps, 0), 0, "new page "
-		    "%zu: expected zeros", i);
+		ATF_REQUIRE_EQ_MSG(mc_count_not(q + i * ps, ps, 0), 0,
+		    "new page %zu: expected zeros", i);
 		MC_REQUIRE_NO_FAULT(q + i * ps, MC_WRITE);
 	}
 	ATF_REQUIRE(mc_maps_range(q, &s, &e));
@@ -171,18 +150,15 @@ MC_TC(maymove_moves_when_blocked, "MREMAP-3",
 	uint64_t pfn[2];
 	unsigned char *q;
 
-	for (size_t i = 0; i < 2; i++) {
-		uint64_t e = 0;
-		(void)mc_pagemap_try(p + i * ps, &e);
-		pfn[i] = e & MC_PM_PFN_MASK;
-	}
+	for (size_t i = 0; i < 2; i++)
+		pfn[i] = mc_pfn_try(p + i * ps);
 	q = mremap(p, 2 * ps, 4 * ps, MREMAP_MAYMOVE);
 	ATF_REQUIRE_MSG(q != MAP_FAILED, "mremap(2 -> 4 pages, MAYMOVE) with "
 	    "a guard after the mapping: %s", strerror(errno));
 	ATF_REQUIRE_MSG(q != p, "the mapping grew in place over its guard "
 	    "page at %p", (void *)(p + 2 * ps));
 	require_patterns(q, 2, 0, "moved pages");
-	ATF_REQUIRE_EQ_MSG(count_not(q + 2 * ps, 2 * ps, 0), 0, "the new "
+	ATF_REQUIRE_EQ_MSG(mc_count_not(q + 2 * ps, 2 * ps, 0), 0, "the new "
 	    "pages are not zero-filled");
 	MC_REQUIRE_FAULT(p, MC_READ, SIGSEGV, SEGV_MAPERR);
 	MC_REQUIRE_FAULT(p + ps, MC_READ, SIGSEGV, SEGV_MAPERR);
@@ -207,7 +183,7 @@ MC_TC(grow_blocked_without_maymove_enomem, "MREMAP-4",
 	unsigned char *p = map_filled(2, 1);
 	uintptr_t s, e;
 
-	REQUIRE_MREMAP_ERR(mremap(p, 2 * ps, 4 * ps, 0), ENOMEM,
+	MC_REQUIRE_PTR_ERR(mremap(p, 2 * ps, 4 * ps, 0), ENOMEM,
 	    "mremap(2 -> 4 pages, no flags) with a guard after the mapping");
 	require_patterns(p, 2, 0, "after the failed mremap");
 	ATF_REQUIRE(mc_maps_range(p, &s, &e));
@@ -236,7 +212,7 @@ MC_TC(fixed_moves_to_address_replacing, "MREMAP-5",
 	ATF_REQUIRE_EQ_MSG(q, dst, "MREMAP_FIXED: expected %p, got %p",
 	    (void *)dst, (void *)q);
 	require_patterns(dst, 2, 0, "moved pages at the target");
-	ATF_REQUIRE_EQ_MSG(count_not(dst + 2 * ps, ps, 'D'), 0, "the target "
+	ATF_REQUIRE_EQ_MSG(mc_count_not(dst + 2 * ps, ps, 'D'), 0, "the target "
 	    "page after the moved range lost its data");
 	MC_REQUIRE_FAULT(src, MC_READ, SIGSEGV, SEGV_MAPERR);
 	ATF_REQUIRE(munmap(dst, 3 * ps) == 0);
@@ -253,9 +229,9 @@ MC_TC(dontunmap_keeps_old_range_zeroed, "MREMAP-6",
 	ATF_REQUIRE_MSG(q != p, "MREMAP_DONTUNMAP returned the old address");
 	require_patterns(q, 2, 0, "pages at the new address");
 	MC_REQUIRE_NO_FAULT(p, MC_READ);
-	ATF_REQUIRE_EQ_MSG(count_not(p, 2 * ps, 0), 0, "old range after "
+	ATF_REQUIRE_EQ_MSG(mc_count_not(p, 2 * ps, 0), 0, "old range after "
 	    "MREMAP_DONTUNMAP: expected zeros, %zu bytes are not zero",
-	    count_not(p, 2 * ps, 0));
+	    mc_count_not(p, 2 * ps, 0));
 	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
 	ATF_REQUIRE(munmap(q, 2 * ps) == 0);
 }
@@ -269,10 +245,10 @@ MC_TC(dontunmap_size_change_einval, "MREMAP-7",
 	unsigned char *p = map_filled(2, 0);
 	unsigned char *q = dontunmap_or_skip(probe, ps);
 
-	REQUIRE_MREMAP_ERR(mremap(p, 2 * ps, 4 * ps,
+	MC_REQUIRE_PTR_ERR(mremap(p, 2 * ps, 4 * ps,
 	    MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL), EINVAL,
 	    "mremap(2 -> 4 pages, MAYMOVE|DONTUNMAP)");
-	REQUIRE_MREMAP_ERR(mremap(p, 2 * ps, ps,
+	MC_REQUIRE_PTR_ERR(mremap(p, 2 * ps, ps,
 	    MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL), EINVAL,
 	    "mremap(2 -> 1 page, MAYMOVE|DONTUNMAP)");
 	require_patterns(p, 2, 0, "after the failed calls");
@@ -317,7 +293,7 @@ cow_move_child(struct mc_child *self, void *arg)
 	e = 0;
 	(void)mc_pagemap_try(a->dst, &e);
 	mc_child_send_u64(self, e);
-	mc_child_send_u64(self, count_not(a->dst, ps, 'C'));
+	mc_child_send_u64(self, mc_count_not(a->dst, ps, 'C'));
 	return 0;
 }
 
@@ -333,11 +309,10 @@ MC_TC(moved_cow_pages_stay_private, "MREMAP-8",
 	struct cow_arg a = { p, dst };
 	struct mc_child ch;
 	uint64_t ok, b, e_moved, e_written, bad;
-	uint64_t pfn = 0;
+	uint64_t pfn;
 
 	memset(p, 'P', ps);
-	(void)mc_pagemap_try(p, &pfn);
-	pfn &= MC_PM_PFN_MASK;
+	pfn = mc_pfn_try(p);
 	mc_spawn(&ch, cow_move_child, &a);
 	mc_expect(&ch, &ok, sizeof(ok), "move status");
 	mc_expect(&ch, &b, sizeof(b), ok ? "errno" : "byte read");
@@ -352,7 +327,7 @@ MC_TC(moved_cow_pages_stay_private, "MREMAP-8",
 	ATF_REQUIRE_EQ_MSG(bad, 0, "child: its write did not stick");
 	ATF_REQUIRE_MSG(mc_all_bytes(p, ps, 'P'), "the parent's page "
 	    "changed after the child moved and wrote its copy (%zu bytes not "
-	    "'P')", count_not(p, ps, 'P'));
+	    "'P')", mc_count_not(p, ps, 'P'));
 	mc_require_pfns();
 	ATF_REQUIRE_EQ_MSG(mc_pagemap(p) & MC_PM_PFN_MASK, pfn, "the "
 	    "parent's PFN changed");
@@ -377,7 +352,7 @@ MC_TC(unaligned_old_address_einval, "MREMAP-9",
 	size_t ps = mc_pagesize();
 	unsigned char *p = map_filled(2, 0);
 
-	REQUIRE_MREMAP_ERR(mremap(p + 1, ps, 2 * ps, MREMAP_MAYMOVE), EINVAL,
+	MC_REQUIRE_PTR_ERR(mremap(p + 1, ps, 2 * ps, MREMAP_MAYMOVE), EINVAL,
 	    "mremap(addr + 1)");
 	require_patterns(p, 2, 0, "after the failed mremap");
 	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
@@ -390,7 +365,7 @@ MC_TC(fixed_without_maymove_einval, "MREMAP-10",
 	unsigned char *p = map_filled(1, 0);
 	unsigned char *dst = mc_map_anon(ps, PROT_NONE, MAP_PRIVATE);
 
-	REQUIRE_MREMAP_ERR(mremap(p, ps, ps, MREMAP_FIXED, dst), EINVAL,
+	MC_REQUIRE_PTR_ERR(mremap(p, ps, ps, MREMAP_FIXED, dst), EINVAL,
 	    "mremap(MREMAP_FIXED alone)");
 	require_patterns(p, 1, 0, "after the failed mremap");
 	ATF_REQUIRE(munmap(p, ps) == 0);
@@ -404,9 +379,9 @@ MC_TC(unknown_flags_einval, "MREMAP-11",
 	size_t ps = mc_pagesize();
 	unsigned char *p = map_filled(1, 0);
 
-	REQUIRE_MREMAP_ERR(mremap(p, ps, 2 * ps, MREMAP_MAYMOVE | 0x80),
+	MC_REQUIRE_PTR_ERR(mremap(p, ps, 2 * ps, MREMAP_MAYMOVE | 0x80),
 	    EINVAL, "mremap(MAYMOVE | 0x80)");
-	REQUIRE_MREMAP_ERR(mremap(p, ps, 2 * ps, 0x40000000), EINVAL,
+	MC_REQUIRE_PTR_ERR(mremap(p, ps, 2 * ps, 0x40000000), EINVAL,
 	    "mremap(flags 0x40000000)");
 	require_patterns(p, 1, 0, "after the failed mremap");
 	ATF_REQUIRE(munmap(p, ps) == 0);
@@ -418,7 +393,7 @@ MC_TC(zero_new_size_einval, "MREMAP-12",
 	size_t ps = mc_pagesize();
 	unsigned char *p = map_filled(1, 0);
 
-	REQUIRE_MREMAP_ERR(mremap(p, ps, 0, MREMAP_MAYMOVE), EINVAL,
+	MC_REQUIRE_PTR_ERR(mremap(p, ps, 0, MREMAP_MAYMOVE), EINVAL,
 	    "mremap(new_size 0)");
 	require_patterns(p, 1, 0, "after the failed mremap");
 	ATF_REQUIRE(munmap(p, ps) == 0);
@@ -431,9 +406,9 @@ MC_TC(unmapped_old_range_efault, "MREMAP-13",
 	unsigned char *p = mc_map_anon(2 * ps, PROT_NONE, MAP_PRIVATE);
 
 	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
-	REQUIRE_MREMAP_ERR(mremap(p, ps, 2 * ps, MREMAP_MAYMOVE), EFAULT,
+	MC_REQUIRE_PTR_ERR(mremap(p, ps, 2 * ps, MREMAP_MAYMOVE), EFAULT,
 	    "mremap(unmapped range, grow, MAYMOVE)");
-	REQUIRE_MREMAP_ERR(mremap(p, ps, 2 * ps, 0), EFAULT,
+	MC_REQUIRE_PTR_ERR(mremap(p, ps, 2 * ps, 0), EFAULT,
 	    "mremap(unmapped range, grow)");
 	MC_REQUIRE_FAULT(p, MC_READ, SIGSEGV, SEGV_MAPERR);
 }
@@ -445,7 +420,7 @@ MC_TC(fixed_overlapping_ranges_einval, "MREMAP-14",
 	size_t ps = mc_pagesize();
 	unsigned char *p = map_filled(3, 0);
 
-	REQUIRE_MREMAP_ERR(mremap(p, 2 * ps, 2 * ps,
+	MC_REQUIRE_PTR_ERR(mremap(p, 2 * ps, 2 * ps,
 	    MREMAP_MAYMOVE | MREMAP_FIXED, p + ps), EINVAL,
 	    "mremap(FIXED, new range = old range + 1 page)");
 	require_patterns(p, 3, 0, "after the failed mremap");
@@ -472,7 +447,7 @@ MC_TC(zero_old_size_shared_duplicates, "MREMAP-15",
 	    "data");
 	ATF_REQUIRE_MSG(mc_all_bytes(q, ps, 's'), "the duplicate does not "
 	    "show the original's data (%zu bytes not 's')",
-	    count_not(q, ps, 's'));
+	    mc_count_not(q, ps, 's'));
 	q[0] = 'Q';
 	ATF_REQUIRE_EQ_MSG(p[0], 'Q', "a write through the duplicate is not "
 	    "seen through the original");
@@ -491,7 +466,7 @@ MC_TC(zero_old_size_private_einval, "MREMAP-16",
 	size_t ps = mc_pagesize();
 	unsigned char *p = map_filled(1, 0);
 
-	REQUIRE_MREMAP_ERR(mremap(p, 0, ps, MREMAP_MAYMOVE), EINVAL,
+	MC_REQUIRE_PTR_ERR(mremap(p, 0, ps, MREMAP_MAYMOVE), EINVAL,
 	    "mremap(old_size 0, private anonymous, MAYMOVE)");
 	require_patterns(p, 1, 0, "after the failed mremap");
 	ATF_REQUIRE(munmap(p, ps) == 0);
@@ -499,50 +474,23 @@ MC_TC(zero_old_size_private_einval, "MREMAP-16",
 
 /* ---- locks ------------------------------------------------------------ */
 
-/* VmLck of /proc/self/status in kB; -1 when absent. */
-static long
-vmlck_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-
-	ATF_REQUIRE_MSG(f != NULL, "fopen(/proc/self/status): %s",
-	    strerror(errno));
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "VmLck:", 6) == 0) {
-			kb = strtol(line + 6, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return kb;
-}
-
 MC_TC(locked_mapping_stays_locked_when_grown, "MREMAP-17",
     "A locked mapping stays locked when resized and moved: the grown "
     "mapping is resident and fully counted in VmLck")
 {
 	size_t ps = mc_pagesize();
 	unsigned char *p = map_filled(1, 1); /* guard: growth must move */
-	long before = vmlck_kb(), after;
+	long before = mc_vmlck_kb(), after;
 	unsigned char *q;
 
-	if (before < 0)
-		atf_tc_skip("/proc/self/status has no VmLck field");
-	if (mlock(p, ps) != 0) {
-		ATF_REQUIRE_MSG(errno == ENOMEM || errno == EPERM ||
-		    errno == EAGAIN, "mlock(1 page): %s", strerror(errno));
-		atf_tc_skip("cannot lock pages here (mlock: %s; "
-		    "RLIMIT_MEMLOCK too small without CAP_IPC_LOCK)",
-		    strerror(errno));
-	}
+	mc_mlock_or_skip(p, ps);
 	q = mremap(p, ps, 2 * ps, MREMAP_MAYMOVE);
 	if (q == MAP_FAILED && errno == EAGAIN)
 		atf_tc_skip("growing the locked mapping exceeds "
 		    "RLIMIT_MEMLOCK here (EAGAIN)");
 	ATF_REQUIRE_MSG(q != MAP_FAILED, "mremap(locked, 1 -> 2 pages, "
 	    "MAYMOVE): %s", strerror(errno));
-	after = vmlck_kb();
+	after = mc_vmlck_kb();
 	ATF_REQUIRE_EQ_MSG(after - before, (long)(2 * ps / 1024), "VmLck "
 	    "grew by %ld kB, expected %zu kB (two locked pages)",
 	    after - before, 2 * ps / 1024);

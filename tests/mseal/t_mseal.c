@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "mc.h"
+#include "mc_err.h"
 
 #if defined(__NR_mseal)
 #define MC_NR_MSEAL __NR_mseal
@@ -63,75 +64,39 @@ seal_or_skip(void *p, size_t len)
 	    strerror(errno));
 }
 
-static size_t
-count_not(const void *p, size_t len, unsigned char c)
-{
-	const volatile unsigned char *q = p;
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i++)
-		n += q[i] != c;
-	return n;
-}
-
-/* Require call (an int expression) to fail with errno want. */
-#define REQUIRE_ERR(call, want, what)                                      \
-	do {                                                               \
-		errno = 0;                                                 \
-		long r_ = (long)(call);                                    \
-		int e_ = errno;                                            \
-		ATF_REQUIRE_MSG(r_ == -1 && e_ == (want), "%s: expected "  \
-		    "-1/errno %d (%s), got %ld/errno %d (%s)", (what),     \
-		    (want), strerror(want), r_, e_, strerror(e_));         \
-	} while (0)
-
-#define REQUIRE_PTR_ERR(call, want, what)                                  \
-	do {                                                               \
-		errno = 0;                                                 \
-		void *r_ = (call);                                         \
-		int e_ = errno;                                            \
-		ATF_REQUIRE_MSG(r_ == MAP_FAILED && e_ == (want), "%s: "   \
-		    "expected MAP_FAILED/errno %d (%s), got %p/errno %d "  \
-		    "(%s)", (what), (want), strerror(want), r_, e_,        \
-		    strerror(e_));                                         \
-	} while (0)
-
 /* The mapping holding p still spans exactly [p, p+len) with these perms
  * (a 4-letter prefix such as "rw-p") and every byte is c. */
 static void
 require_intact(unsigned char *p, size_t len, const char *perms,
     unsigned char c, const char *after)
 {
-	char line[256], got[5] = "";
-	uintptr_t s, e;
+	struct mc_maps_ent m;
 
-	ATF_REQUIRE_MSG(mc_maps_line(p, line, sizeof(line)), "after %s the "
-	    "sealed mapping at %p is gone", after, (void *)p);
-	ATF_REQUIRE(sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %4s", &s, &e,
-	    got) == 3);
-	ATF_REQUIRE_MSG(s == (uintptr_t)p && e == (uintptr_t)(p + len),
-	    "after %s the sealed mapping should span %p-%p, /proc/self/maps "
-	    "says %s", after, (void *)p, (void *)(p + len), line);
-	ATF_REQUIRE_MSG(strcmp(got, perms) == 0, "after %s the sealed "
+	ATF_REQUIRE_MSG(mc_maps_entry(p, &m), "after %s the sealed mapping at "
+	    "%p is gone", after, (void *)p);
+	ATF_REQUIRE_MSG(m.start == (uintptr_t)p &&
+	    m.end == (uintptr_t)(p + len), "after %s the sealed mapping "
+	    "should span %p-%p, /proc/self/maps says %s", after, (void *)p,
+	    (void *)(p + len), m.line);
+	ATF_REQUIRE_MSG(strcmp(m.perms, perms) == 0, "after %s the sealed "
 	    "mapping should be %s, /proc/self/maps says %s", after, perms,
-	    line);
-	ATF_REQUIRE_MSG(count_not(p, len, c) == 0, "after %s %zu bytes of "
-	    "the sealed mapping are not %#x", after, count_not(p, len, c), c);
+	    m.line);
+	ATF_REQUIRE_MSG(mc_count_not(p, len, c) == 0, "after %s %zu bytes of "
+	    "the sealed mapping are not %#x", after, mc_count_not(p, len, c),
+	    c);
 }
 
-/* A fresh private anonymous mapping of n pages with its own VMA: PROT_NONE
- * guard pages around it keep it from merging with neighbours. */
+/* A fresh private anonymous mapping of n pages filled with 'fill', with
+ * its own VMA (mc_map_guarded), then given protection prot. */
 static unsigned char *
 map_guarded(size_t n, int prot, unsigned char fill)
 {
-	size_t ps = mc_pagesize();
-	unsigned char *r = mc_map_anon((n + 2) * ps, PROT_NONE, MAP_PRIVATE);
-	unsigned char *p = r + ps;
+	unsigned char *p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 
-	ATF_REQUIRE(mprotect(p, n * ps, PROT_READ | PROT_WRITE) == 0);
-	memset(p, fill, n * ps);
+	memset(p, fill, n * mc_pagesize());
 	if (prot != (PROT_READ | PROT_WRITE))
-		ATF_REQUIRE(mprotect(p, n * ps, prot) == 0);
+		ATF_REQUIRE(mprotect(p, n * mc_pagesize(), prot) == 0);
 	return p;
 }
 
@@ -143,8 +108,8 @@ MC_TC(munmap_sealed_eperm, "MSEAL-1",
 	unsigned char *p = map_guarded(2, PROT_READ | PROT_WRITE, 'S');
 
 	seal_or_skip(p, 2 * ps);
-	REQUIRE_ERR(munmap(p, 2 * ps), EPERM, "munmap(sealed mapping)");
-	REQUIRE_ERR(munmap(p + ps, ps), EPERM, "munmap(last sealed page)");
+	MC_REQUIRE_ERR(munmap(p, 2 * ps), EPERM, "munmap(sealed mapping)");
+	MC_REQUIRE_ERR(munmap(p + ps, ps), EPERM, "munmap(last sealed page)");
 	require_intact(p, 2 * ps, "rw-p", 'S', "munmap");
 }
 
@@ -156,9 +121,9 @@ MC_TC(mprotect_sealed_eperm, "MSEAL-2",
 	unsigned char *p = map_guarded(2, PROT_READ | PROT_WRITE, 'S');
 
 	seal_or_skip(p, 2 * ps);
-	REQUIRE_ERR(mprotect(p, 2 * ps, PROT_READ), EPERM,
+	MC_REQUIRE_ERR(mprotect(p, 2 * ps, PROT_READ), EPERM,
 	    "mprotect(sealed, PROT_READ)");
-	REQUIRE_ERR(mprotect(p, ps, PROT_NONE), EPERM,
+	MC_REQUIRE_ERR(mprotect(p, ps, PROT_NONE), EPERM,
 	    "mprotect(first sealed page, PROT_NONE)");
 	require_intact(p, 2 * ps, "rw-p", 'S', "mprotect");
 	MC_REQUIRE_NO_FAULT(p, MC_WRITE);
@@ -173,11 +138,11 @@ MC_TC(mremap_sealed_eperm, "MSEAL-3",
 	unsigned char *dst = mc_map_anon(2 * ps, PROT_NONE, MAP_PRIVATE);
 
 	seal_or_skip(p, 2 * ps);
-	REQUIRE_PTR_ERR(mremap(p, 2 * ps, ps, 0), EPERM,
+	MC_REQUIRE_PTR_ERR(mremap(p, 2 * ps, ps, 0), EPERM,
 	    "mremap(sealed, shrink)");
-	REQUIRE_PTR_ERR(mremap(p, 2 * ps, 4 * ps, MREMAP_MAYMOVE), EPERM,
+	MC_REQUIRE_PTR_ERR(mremap(p, 2 * ps, 4 * ps, MREMAP_MAYMOVE), EPERM,
 	    "mremap(sealed, grow, MAYMOVE)");
-	REQUIRE_PTR_ERR(mremap(p, 2 * ps, 2 * ps,
+	MC_REQUIRE_PTR_ERR(mremap(p, 2 * ps, 2 * ps,
 	    MREMAP_MAYMOVE | MREMAP_FIXED, dst), EPERM,
 	    "mremap(sealed, move to a fixed address)");
 	require_intact(p, 2 * ps, "rw-p", 'S', "mremap");
@@ -195,10 +160,10 @@ MC_TC(map_over_sealed_eperm, "MSEAL-4",
 
 	memset(other, 'o', ps);
 	seal_or_skip(p, 2 * ps);
-	REQUIRE_PTR_ERR(mmap(p, ps, PROT_READ | PROT_WRITE,
+	MC_REQUIRE_PTR_ERR(mmap(p, ps, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0), EPERM,
 	    "mmap(MAP_FIXED over a sealed page)");
-	REQUIRE_PTR_ERR(mremap(other, ps, ps, MREMAP_MAYMOVE | MREMAP_FIXED,
+	MC_REQUIRE_PTR_ERR(mremap(other, ps, ps, MREMAP_MAYMOVE | MREMAP_FIXED,
 	    p + ps), EPERM, "mremap(another mapping onto a sealed page)");
 	require_intact(p, 2 * ps, "rw-p", 'S', "mapping over it");
 }
@@ -225,7 +190,7 @@ MC_TC(discard_ro_anon_sealed_eperm, "MSEAL-5",
 		char what[96];
 		snprintf(what, sizeof(what), "madvise(%s) on a sealed "
 		    "read-only anonymous mapping", adv[i].name);
-		REQUIRE_ERR(madvise(p, 2 * ps, adv[i].advice), EPERM, what);
+		MC_REQUIRE_ERR(madvise(p, 2 * ps, adv[i].advice), EPERM, what);
 	}
 	require_intact(p, 2 * ps, "r--p", 'R', "destructive madvise");
 }
@@ -259,7 +224,7 @@ MC_TC(seal_is_idempotent, "MSEAL-7",
 	    "same range: %s", strerror(errno));
 	ATF_REQUIRE_MSG(sys_mseal(p, ps, 0) == 0, "mseal of part of the "
 	    "sealed range: %s", strerror(errno));
-	REQUIRE_ERR(munmap(p, 2 * ps), EPERM, "munmap after sealing twice");
+	MC_REQUIRE_ERR(munmap(p, 2 * ps), EPERM, "munmap after sealing twice");
 	require_intact(p, 2 * ps, "rw-p", 'S', "sealing twice");
 }
 
@@ -272,8 +237,8 @@ MC_TC(bad_flags_or_unaligned_einval, "MSEAL-8",
 	unsigned char *p = map_guarded(2, PROT_READ | PROT_WRITE, 'S');
 
 	seal_or_skip(probe, ps);
-	REQUIRE_ERR(sys_mseal(p, 2 * ps, 1), EINVAL, "mseal(flags 1)");
-	REQUIRE_ERR(sys_mseal(p + 1, ps, 0), EINVAL, "mseal(addr + 1)");
+	MC_REQUIRE_ERR(sys_mseal(p, 2 * ps, 1), EINVAL, "mseal(flags 1)");
+	MC_REQUIRE_ERR(sys_mseal(p + 1, ps, 0), EINVAL, "mseal(addr + 1)");
 	ATF_REQUIRE_MSG(munmap(p, 2 * ps) == 0, "munmap after the failed "
 	    "mseal calls: %s (the range was sealed anyway)", strerror(errno));
 }
@@ -289,9 +254,9 @@ MC_TC(unmapped_range_enomem, "MSEAL-9",
 
 	seal_or_skip(probe, ps);
 	ATF_REQUIRE(munmap(p + ps, ps) == 0);
-	REQUIRE_ERR(sys_mseal(p, 3 * ps, 0), ENOMEM,
+	MC_REQUIRE_ERR(sys_mseal(p, 3 * ps, 0), ENOMEM,
 	    "mseal over a one-page gap");
-	REQUIRE_ERR(sys_mseal(p + ps, 2 * ps, 0), ENOMEM,
+	MC_REQUIRE_ERR(sys_mseal(p + ps, 2 * ps, 0), ENOMEM,
 	    "mseal starting at an unmapped page");
 	ATF_REQUIRE_MSG(munmap(p, ps) == 0, "munmap of the page before the "
 	    "gap: %s (it was sealed anyway)", strerror(errno));
@@ -307,7 +272,7 @@ MC_TC(munmap_partly_sealed_range_atomic, "MSEAL-10",
 	unsigned char *p = map_guarded(2, PROT_READ | PROT_WRITE, 'S');
 
 	seal_or_skip(p + ps, ps);
-	REQUIRE_ERR(munmap(p, 2 * ps), EPERM,
+	MC_REQUIRE_ERR(munmap(p, 2 * ps), EPERM,
 	    "munmap(unsealed page + sealed page)");
 	MC_REQUIRE_NO_FAULT(p, MC_READ);
 	ATF_REQUIRE_MSG(mc_all_bytes(p, ps, 'S'), "the unsealed page lost its "

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "mc.h"
+#include "mc_err.h"
+#include "mc_proc.h"
 
 #ifndef TMPFS_MAGIC
 #define TMPFS_MAGIC 0x01021994
@@ -20,16 +22,6 @@
 #ifndef RAMFS_MAGIC
 #define RAMFS_MAGIC 0x858458f6
 #endif
-
-static unsigned char *
-map_file(int fd, size_t len, int prot, int flags)
-{
-	void *p = mmap(NULL, len, prot, flags, fd, 0);
-
-	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap(file, %zu bytes, prot %#x, "
-	    "flags %#x): %s", len, prot, flags, strerror(errno));
-	return p;
-}
 
 static void
 msync_ok(void *addr, size_t len, int flags, const char *what)
@@ -42,14 +34,12 @@ static void
 require_msync_errno(void *addr, size_t len, int flags, int want,
     const char *what)
 {
-	int r, e;
+	long r;
 
 	errno = 0;
 	r = msync(addr, len, flags);
-	e = errno;
-	ATF_REQUIRE_MSG(r == -1 && e == want, "msync(%p, %zu, %#x) %s: "
-	    "expected -1/%s, got %d/%s", addr, len, flags, what,
-	    strerror(want), r, r == -1 ? strerror(e) : "-");
+	mc_require_err(r, errno, want, "msync(%p, %zu, %#x) %s", addr, len,
+	    flags, what);
 }
 
 /* Reads one byte of 'name' through a freshly opened descriptor. */
@@ -72,8 +62,8 @@ MC_TC(ms_sync_data_reaches_file, "MSYNC-1",
 {
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 2);
-	unsigned char *p = map_file(fd, 2 * ps, PROT_READ | PROT_WRITE,
-	    MAP_SHARED);
+	unsigned char *p = mc_map_fd(fd, 2 * ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, 0);
 	unsigned char c;
 
 	p[5] = 's';
@@ -116,7 +106,7 @@ MC_TC(ms_sync_cleans_written_pages, "MSYNC-2",
 		atf_tc_skip("the work directory is on tmpfs/ramfs: no backing "
 		    "store, msync has nothing to write back");
 	ATF_REQUIRE_MSG(fsync(fd) == 0, "fsync: %s", strerror(errno));
-	p = map_file(fd, 2 * ps, PROT_READ | PROT_WRITE, MAP_SHARED);
+	p = mc_map_fd(fd, 2 * ps, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
 	p[0] = 'd';
 	p[ps] = 'd';
 	before = dirty_kb(p);
@@ -142,8 +132,8 @@ MC_TC(ms_async_accepted_data_reaches_file, "MSYNC-3",
 {
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 1);
-	unsigned char *p = map_file(fd, ps, PROT_READ | PROT_WRITE,
-	    MAP_SHARED);
+	unsigned char *p = mc_map_fd(fd, ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, 0);
 	unsigned char c;
 
 	p[9] = 'a';
@@ -165,9 +155,9 @@ MC_TC(ms_invalidate_mappings_show_file_data, "MSYNC-4",
 {
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 1);
-	unsigned char *a = map_file(fd, ps, PROT_READ | PROT_WRITE,
-	    MAP_SHARED);
-	unsigned char *b = map_file(fd, ps, PROT_READ, MAP_SHARED);
+	unsigned char *a = mc_map_fd(fd, ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, 0);
+	unsigned char *b = mc_map_fd(fd, ps, PROT_READ, MAP_SHARED, 0);
 	unsigned char c;
 
 	a[0] = 'i';
@@ -194,15 +184,10 @@ MC_TC(ms_invalidate_on_locked_range_ebusy, "MSYNC-5",
 {
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 1);
-	unsigned char *p = map_file(fd, ps, PROT_READ | PROT_WRITE,
-	    MAP_SHARED);
+	unsigned char *p = mc_map_fd(fd, ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, 0);
 
-	if (mlock(p, ps) != 0) {
-		if (errno == EPERM || errno == ENOMEM || errno == EAGAIN)
-			atf_tc_skip("mlock of one page not allowed here "
-			    "(RLIMIT_MEMLOCK/CAP_IPC_LOCK): %s", strerror(errno));
-		ATF_REQUIRE_MSG(false, "mlock: %s", strerror(errno));
-	}
+	mc_mlock_or_skip(p, ps);
 	p[0] = 'l';
 	require_msync_errno(p, ps, MS_SYNC | MS_INVALIDATE, EBUSY,
 	    "with MS_INVALIDATE on an mlocked page");
@@ -221,8 +206,8 @@ MC_TC(sync_and_async_together_einval, "MSYNC-6",
 {
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 1);
-	unsigned char *p = map_file(fd, ps, PROT_READ | PROT_WRITE,
-	    MAP_SHARED);
+	unsigned char *p = mc_map_fd(fd, ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, 0);
 
 	require_msync_errno(p, ps, MS_SYNC | MS_ASYNC, EINVAL,
 	    "with MS_SYNC|MS_ASYNC");
@@ -238,8 +223,8 @@ MC_TC(unknown_flag_einval, "MSYNC-7",
 {
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 1);
-	unsigned char *p = map_file(fd, ps, PROT_READ | PROT_WRITE,
-	    MAP_SHARED);
+	unsigned char *p = mc_map_fd(fd, ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, 0);
 	const int known = MS_ASYNC | MS_SYNC | MS_INVALIDATE;
 	int bit;
 
@@ -259,8 +244,8 @@ MC_TC(unaligned_addr_einval, "MSYNC-8",
 {
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 2);
-	unsigned char *p = map_file(fd, 2 * ps, PROT_READ | PROT_WRITE,
-	    MAP_SHARED);
+	unsigned char *p = mc_map_fd(fd, 2 * ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, 0);
 
 	require_msync_errno(p + 1, ps, MS_SYNC, EINVAL, "at page start + 1");
 	require_msync_errno(p + ps / 2, ps, MS_ASYNC, EINVAL,
@@ -291,8 +276,8 @@ MC_TC(partly_unmapped_range_enomem, "MSYNC-10",
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 4);
 	/* pages: 0 mapped, 1 hole, 2 mapped, 3 hole */
-	unsigned char *p = map_file(fd, 4 * ps, PROT_READ | PROT_WRITE,
-	    MAP_SHARED);
+	unsigned char *p = mc_map_fd(fd, 4 * ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, 0);
 
 	ATF_REQUIRE(munmap(p + ps, ps) == 0);
 	ATF_REQUIRE(munmap(p + 3 * ps, ps) == 0);
@@ -314,8 +299,8 @@ MC_TC(private_mapping_msync_leaves_file, "MSYNC-11",
 {
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 1);
-	unsigned char *p = map_file(fd, ps, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE);
+	unsigned char *p = mc_map_fd(fd, ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE, 0);
 	unsigned char c;
 
 	memset(p, 'v', ps);
@@ -341,8 +326,8 @@ MC_TC(no_sync_flag_accepted_linux, "MSYNC-12",
 {
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 1);
-	unsigned char *p = map_file(fd, ps, PROT_READ | PROT_WRITE,
-	    MAP_SHARED);
+	unsigned char *p = mc_map_fd(fd, ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, 0);
 
 	p[3] = 'z';
 	msync_ok(p, ps, 0, "0");

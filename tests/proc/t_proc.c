@@ -9,7 +9,6 @@
  * spinning on memory. Programs run after exec: /bin/cat, /bin/true.
  */
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -255,27 +254,6 @@ MC_TC(munmap_by_one_thread_applies_to_all, "PROC-4",
 
 /* ---- fork --------------------------------------------------------------- */
 
-/* Child-safe: start, end and the 4 permission letters of the mapping
- * holding addr, from /proc/self/maps; false when none. */
-static bool
-maps_entry(const void *addr, uintptr_t *s, uintptr_t *e, char perms[5])
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[1024];
-	bool found = false;
-
-	if (f == NULL)
-		return false;
-	while (!found && fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %4s", s, e,
-		    perms) == 3 && (uintptr_t)addr >= *s &&
-		    (uintptr_t)addr < *e)
-			found = true;
-	}
-	fclose(f);
-	return found;
-}
-
 /* Child of fork_copies_every_mapping: for each of the two addresses in
  * arg: start, end, perms (as 4 bytes), first byte. */
 static int
@@ -284,15 +262,16 @@ maps_child(struct mc_child *self, void *arg)
 	unsigned char **pp = arg;
 
 	for (int i = 0; i < 2; i++) {
-		uintptr_t s = 0, e = 0;
-		char perms[5] = "----";
+		struct mc_maps_ent m;
 		uint32_t pw;
 
-		if (!maps_entry(pp[i], &s, &e, perms))
-			s = e = 0;
-		memcpy(&pw, perms, 4);
-		mc_child_send_u64(self, s);
-		mc_child_send_u64(self, e);
+		if (!mc_maps_entry_try(pp[i], &m)) {
+			m.start = m.end = 0;
+			memcpy(m.perms, "----", 5);
+		}
+		memcpy(&pw, m.perms, 4);
+		mc_child_send_u64(self, m.start);
+		mc_child_send_u64(self, m.end);
 		mc_child_send_u64(self, pw);
 		mc_child_send_u64(self, pp[i][0]);
 	}
@@ -317,8 +296,8 @@ MC_TC(fork_copies_every_mapping, "PROC-5",
 	mc_spawn(&ch, maps_child, pp);
 	for (int i = 0; i < 2; i++) {
 		uint64_t cs, ce, cp, cb;
-		uintptr_t s, e;
-		char perms[5] = "", cperms[5] = "";
+		struct mc_maps_ent m;
+		char cperms[5] = "";
 
 		mc_expect(&ch, &cs, sizeof(cs), "start");
 		mc_expect(&ch, &ce, sizeof(ce), "end");
@@ -328,11 +307,12 @@ MC_TC(fork_copies_every_mapping, "PROC-5",
 			uint32_t pw = (uint32_t)cp;
 			memcpy(cperms, &pw, 4);
 		}
-		ATF_REQUIRE(maps_entry(pp[i], &s, &e, perms));
-		ATF_REQUIRE_MSG(cs == s && ce == e && strcmp(perms, cperms)
-		    == 0, "mapping %d: parent %#jx-%#jx %s, child %#jx-%#jx "
-		    "%s", i, (uintmax_t)s, (uintmax_t)e, perms, (uintmax_t)cs,
-		    (uintmax_t)ce, cperms);
+		ATF_REQUIRE(mc_maps_entry(pp[i], &m));
+		ATF_REQUIRE_MSG(cs == m.start && ce == m.end &&
+		    strcmp(m.perms, cperms) == 0, "mapping %d: parent "
+		    "%#jx-%#jx %s, child %#jx-%#jx %s", i, (uintmax_t)m.start,
+		    (uintmax_t)m.end, m.perms, (uintmax_t)cs, (uintmax_t)ce,
+		    cperms);
 		ATF_REQUIRE_EQ_MSG(cb, pp[i][0], "mapping %d: the child reads "
 		    "%#jx, the parent %#x", i, (uintmax_t)cb, pp[i][0]);
 	}
@@ -518,10 +498,8 @@ PROC_TC(fork_exec_child_leaves_parent_private_mappings, "PROC-8",
 	    strerror(errno));
 	memset(anon, 'P', 2 * ps);
 	memset(file, 'Q', ps); /* a private copy of the file page */
-	for (int i = 0; i < 3; i++) {
-		(void)mc_pagemap_try(i < 2 ? anon + i * ps : file, &pfn[i]);
-		pfn[i] &= MC_PM_PFN_MASK;
-	}
+	for (int i = 0; i < 3; i++)
+		pfn[i] = mc_pfn_try(i < 2 ? anon + i * ps : file);
 	ATF_REQUIRE(mc_maps_line(anon, before[0], sizeof(before[0])));
 	ATF_REQUIRE(mc_maps_line(file, before[1], sizeof(before[1])));
 	mc_spawn(&ch, write_then_exec_true, pp);
@@ -552,56 +530,16 @@ PROC_TC(fork_exec_child_leaves_parent_private_mappings, "PROC-8",
 
 /* ---- grandchildren --------------------------------------------------- */
 
-/*
- * In a child (no ATF): fork a grandchild that computes fn(arg) and sends it
- * back through a pipe; wait at most MC_WAIT_MS (then kill it), reap it.
- * False when no value arrived or it did not exit 0.
- */
-static bool
-grandchild_u64(uint64_t (*fn)(void *), void *arg, uint64_t *out)
-{
-	int pfd[2], st = 0;
-	bool got;
-	pid_t pid;
-
-	if (pipe2(pfd, O_CLOEXEC) != 0)
-		return false;
-	pid = fork();
-	if (pid < 0)
-		return false;
-	if (pid == 0) {
-		uint64_t v;
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		close(pfd[0]);
-		v = fn(arg);
-		exit(write(pfd[1], &v, sizeof(v)) == (ssize_t)sizeof(v) ?
-		    0 : 1);
-	}
-	close(pfd[1]);
-	{
-		struct mc_child g = { pid, pfd[0], -1 };
-		got = mc_recv(&g, out, sizeof(*out), MC_WAIT_MS);
-	}
-	if (!got)
-		kill(pid, SIGKILL);
-	close(pfd[0]);
-	if (waitpid(pid, &st, 0) != pid)
-		return false;
-	return got && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-}
-
 /* Grandchild: the byte it reads << 56 | its PFN (0 if hidden), then it
  * writes 'C' over the page. */
 static uint64_t
 grand_read_write(void *v)
 {
 	unsigned char *p = v;
-	uint64_t e = 0, b = p[0];
+	uint64_t b = p[0], pfn = mc_pfn_try(p);
 
-	(void)mc_pagemap_try(p, &e);
 	memset(p, 'C', mc_pagesize());
-	return b << 56 | (e & MC_PM_PFN_MASK);
+	return b << 56 | pfn;
 }
 
 /* Child: runs the grandchild, then reports its value (UINT64_MAX when it
@@ -612,7 +550,7 @@ grand_parent_child(struct mc_child *self, void *arg)
 	unsigned char *p = arg;
 	uint64_t v;
 
-	if (!grandchild_u64(grand_read_write, p, &v))
+	if (!mc_grandchild_u64(grand_read_write, p, &v))
 		v = UINT64_MAX;
 	mc_child_send_u64(self, v);
 	mc_child_send_u64(self, p[0]);
@@ -628,11 +566,10 @@ MC_TC(shared_anon_reaches_grandchildren, "PROC-9",
 	unsigned char *p = mc_map_anon(ps, PROT_READ | PROT_WRITE,
 	    MAP_SHARED);
 	struct mc_child ch;
-	uint64_t v, cb, pfn = 0;
+	uint64_t v, cb, pfn;
 
 	memset(p, 'G', ps);
-	(void)mc_pagemap_try(p, &pfn);
-	pfn &= MC_PM_PFN_MASK;
+	pfn = mc_pfn_try(p);
 	mc_spawn(&ch, grand_parent_child, p);
 	mc_expect(&ch, &v, sizeof(v), "grandchild's report");
 	mc_expect(&ch, &cb, sizeof(cb), "child's read");

@@ -1,0 +1,82 @@
+/*
+ * mc_err.c - expecting errors (see mc_err.h).
+ */
+#include "mc_err.h"
+
+#include <sys/mman.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+
+const char *
+mc_errname(int e)
+{
+	switch (e) {
+	case 0: return "no error";
+	case EPERM: return "EPERM";
+	case ENOENT: return "ENOENT";
+	case EBADF: return "EBADF";
+	case EAGAIN: return "EAGAIN";
+	case ENOMEM: return "ENOMEM";
+	case EACCES: return "EACCES";
+	case EFAULT: return "EFAULT";
+	case EBUSY: return "EBUSY";
+	case EEXIST: return "EEXIST";
+	case ENODEV: return "ENODEV";
+	case EINVAL: return "EINVAL";
+	case ETXTBSY: return "ETXTBSY";
+	case ENOSYS: return "ENOSYS";
+	case EOVERFLOW: return "EOVERFLOW";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	default: return "another errno";
+	}
+}
+
+void
+mc_require_err(long r, int e, int want, const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	ATF_REQUIRE_MSG(r == -1 && e == want, MC_ERR_FMT, what, want,
+	    strerror(want), r, e, strerror(e));
+}
+
+void
+mc_require_mmap_fails(void *r, size_t len, int want, const char *what)
+{
+	int e = errno;
+
+	if (r != MAP_FAILED)
+		munmap(r, len == 0 ? mc_pagesize() : len);
+	ATF_REQUIRE_MSG(r == MAP_FAILED, "%s: expected failure with %s, got "
+	    "a mapping at %p", what, mc_errname(want), r);
+	ATF_REQUIRE_MSG(e == want, "%s: expected errno %d (%s), got %d (%s: "
+	    "%s)", what, want, mc_errname(want), e, mc_errname(e),
+	    strerror(e));
+}
+
+void *
+mc_require_mmap_ok(void *r, const char *what)
+{
+	int e = errno;
+
+	ATF_REQUIRE_MSG(r != MAP_FAILED, "%s: expected success, got errno %d "
+	    "(%s: %s)", what, e, mc_errname(e), strerror(e));
+	return r;
+}
+
+int
+mc_mmap_errno(void *addr, size_t len, int prot, int flags, int fd,
+    off_t off)
+{
+	void *p = mmap(addr, len, prot, flags, fd, off);
+
+	if (p == MAP_FAILED)
+		return errno;
+	munmap(p, len);
+	return 0;
+}
