@@ -26,6 +26,10 @@ LIBSRCS := $(sort $(wildcard tests/lib/*.c))
 LIBHDRS := $(wildcard tests/lib/*.h)
 LIBOBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIBSRCS))
 TOOLS := $(BUILD)/harness/envprobe
+# The mutation injector (ptrace, x86_64 registers) builds under -Werror too.
+ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine 2>/dev/null)),)
+TOOLS += $(BUILD)/harness/inject
+endif
 
 LABEL ?= host-$(shell uname -r)
 PARALLELISM ?= 2
@@ -44,6 +48,10 @@ $(BUILD)/tests/%: tests/%.c $(LIBOBJ) $(LIBHDRS)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIBOBJ) $(LDLIBS_ALL)
 
 $(BUILD)/harness/envprobe: harness/envprobe.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(EXTRA_CFLAGS) -o $@ $<
+
+$(BUILD)/harness/inject: harness/mutant/inject.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(EXTRA_CFLAGS) -o $@ $<
 
@@ -72,7 +80,7 @@ matrix: deps all
 # Mutation testing (issue 6): faults injected one at a time.
 export MUTANTS
 mutants: deps all
-	@harness/mutants
+	@harness/mutants --build "$(BUILD)"
 
 stress: deps all
 	@harness/stress
