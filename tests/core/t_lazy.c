@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "mc.h"
+#include "mc_err.h"
 #include "mc_proc.h"
 
 #define NPAGES 16
@@ -95,7 +96,7 @@ require_mincore(void)
 	void *p = mc_map_anon(mc_pagesize(), PROT_READ, MAP_PRIVATE);
 
 	if (mincore(p, mc_pagesize(), &v) != 0 && errno == ENOSYS)
-		atf_tc_skip("mincore(2) is not implemented (ENOSYS)");
+		mc_skip_unsupported("mincore", ENOSYS);
 	ATF_REQUIRE(munmap(p, mc_pagesize()) == 0);
 }
 

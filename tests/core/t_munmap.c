@@ -40,6 +40,9 @@ MC_TC(partial_munmap_splits_mapping, "MUNMAP-2",
 	ATF_REQUIRE_MSG(munmap(p + ps, ps) == 0, "munmap(middle): %s",
 	    strerror(errno));
 	MC_REQUIRE_FAULT(p + ps, MC_READ, SIGSEGV, SEGV_MAPERR);
+	mc_require_readable(p, ps, "the first page after unmapping the middle");
+	mc_require_readable(p + 2 * ps, ps, "the last page after unmapping "
+	    "the middle");
 	ATF_REQUIRE_MSG(mc_all_bytes(p, ps, 'a'), "first page changed");
 	ATF_REQUIRE_MSG(mc_all_bytes(p + 2 * ps, ps, 'c'), "last page changed");
 	ATF_REQUIRE(mc_maps_range(p, &s, &e));
@@ -107,6 +110,7 @@ MC_TC(munmap_unaligned_addr_einval, "MUNMAP-4",
 		    "%d (%s)", (void *)(p + offs[i]), offs[i], EINVAL, r,
 		    r == 0 ? 0 : e, r == 0 ? "none" : strerror(e));
 	}
+	mc_require_readable(p, 2 * ps, "the mapping after failed munmap calls");
 	ATF_REQUIRE_MSG(mc_all_bytes(p, 2 * ps, 'k'), "the mapping changed "
 	    "after failed munmap calls");
 	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
@@ -133,6 +137,7 @@ MC_TC(munmap_zero_length_einval, "MUNMAP-4",
 	    "expected -1/EINVAL (%d), got %d, errno %d (%s)",
 	    (void *)(p + ps), EINVAL, r, r == 0 ? 0 : e,
 	    r == 0 ? "none" : strerror(e));
+	mc_require_readable(p, 2 * ps, "the mapping after munmap(addr, 0)");
 	ATF_REQUIRE_MSG(mc_all_bytes(p, 2 * ps, 'z'), "the mapping changed "
 	    "after munmap(addr, 0)");
 	ATF_REQUIRE(munmap(p, 2 * ps) == 0);

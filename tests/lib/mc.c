@@ -2,6 +2,7 @@
  * mc.c - shared helpers of the mmapconf test programs (see mc.h).
  */
 #include "mc.h"
+#include "mc_err.h"
 
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -151,8 +152,7 @@ mc_require_shared_validate(int fd)
 	void *p = mmap(NULL, ps, PROT_READ, MAP_SHARED_VALIDATE, fd, 0);
 
 	if (p == MAP_FAILED && errno == EINVAL)
-		atf_tc_skip("mmap(MAP_SHARED_VALIDATE) fails with EINVAL: the "
-		    "kernel predates MAP_SHARED_VALIDATE (Linux 4.15)");
+		mc_skip_unsupported("MAP_SHARED_VALIDATE", EINVAL);
 	ATF_REQUIRE_MSG(p != MAP_FAILED, "probe: mmap(MAP_SHARED_VALIDATE, "
 	    "PROT_READ, file): expected success, got errno %d (%s)", errno,
 	    strerror(errno));
@@ -491,6 +491,24 @@ mc_touch(void *addr, enum mc_access how)
 }
 
 void
+mc_require_readable(const void *addr, size_t len, const char *what)
+{
+	size_t ps = mc_pagesize();
+	uintptr_t first = (uintptr_t)addr / ps * ps;
+	uintptr_t end = (uintptr_t)addr + len;
+
+	for (uintptr_t a = first; a < end; a += ps) {
+		void *at = (void *)(a < (uintptr_t)addr ? (uintptr_t)addr : a);
+		struct mc_fault f = mc_touch(at, MC_READ);
+
+		ATF_REQUIRE_MSG(f.signo == 0, "%s: page %ju of the range at %p "
+		    "should be readable, a read at %p raised %s/%s", what,
+		    (uintmax_t)((a - first) / ps), addr, at,
+		    mc_signame(f.signo), mc_codename(f.signo, f.code));
+	}
+}
+
+void
 mc_require_sigbus(void *addr, enum mc_access how, const char *what)
 {
 	struct mc_fault f = mc_touch(addr, how);
@@ -672,6 +690,31 @@ mc_mincore_count(void *addr, size_t len)
 	return count;
 }
 
+bool
+mc_mincore_sees_untouched(void)
+{
+	static int state = -1; /* -1 unknown, 0 all resident, 1 lazy */
+
+	if (state < 0) {
+		size_t ps = mc_pagesize(), n = 4;
+		void *p = mc_map_anon(n * ps, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE);
+
+		state = mc_mincore_count(p, n * ps) == 0;
+		ATF_REQUIRE_MSG(munmap(p, n * ps) == 0, "munmap(mincore "
+		    "probe): %s", strerror(errno));
+	}
+	return state == 1;
+}
+
+void
+mc_require_mincore_sees_untouched(const char *why)
+{
+	if (!mc_mincore_sees_untouched())
+		atf_tc_skip("mincore reports untouched anonymous pages as "
+		    "resident here: %s", why);
+}
+
 void
 mc_require_smaps(void)
 {
@@ -757,7 +800,8 @@ mc_smaps_vmflags(const void *addr, char *buf, size_t len)
 	mc_require_smaps();
 	if (!mc_smaps_vmflags_try(addr, buf, len))
 		atf_tc_skip("/proc/self/smaps has no VmFlags line for %p "
-		    "(Linux 3.8+)", addr);
+		    "(shown since Linux 3.8; not by this kernel or emulator)",
+		    addr);
 }
 
 bool

@@ -76,8 +76,9 @@ void mc_unmap_guarded(void *p, size_t n);
 /* A MAP_* flag bit that no flag known to this build uses (below bit 26). */
 int mc_unknown_map_flag(void);
 /*
- * Skip the case when the kernel predates MAP_SHARED_VALIDATE (4.15) or the
- * C library does not define it: probes with a read-only mapping of fd.
+ * Skip the case when the C library does not define MAP_SHARED_VALIDATE or
+ * the kernel (or emulator) does not know it (Linux 4.15+; EINVAL, then
+ * mc_skip_unsupported): probes with a read-only mapping of fd.
  */
 void mc_require_shared_validate(int fd);
 
@@ -157,6 +158,13 @@ struct mc_fault {
 struct mc_fault mc_touch(void *addr, enum mc_access how);
 const char *mc_signame(int signo);
 const char *mc_codename(int signo, int code);
+/*
+ * Require that every page of [addr, addr+len) can be read without a fault
+ * (mc_touch on each page) before the caller reads it directly: where the
+ * mapping state is what the case tests, a broken mapping then fails the
+ * case with a message naming 'what' and the page instead of crashing it.
+ */
+void mc_require_readable(const void *addr, size_t len, const char *what);
 /* Require that touching addr raises signo with si_code code. */
 #define MC_REQUIRE_FAULT(addr, how, signo_, code_)                         \
 	do {                                                               \
@@ -232,6 +240,19 @@ void mc_require_pfns(void);
 /* Residency. */
 /* Number of resident pages of [addr, addr+len) per mincore(). */
 size_t mc_mincore_count(void *addr, size_t len);
+/*
+ * Whether mincore() tells untouched anonymous pages from resident ones
+ * here: probed once on fresh, never touched private anonymous pages
+ * (gVisor's mincore reports every mapped page resident).
+ */
+bool mc_mincore_sees_untouched(void);
+/*
+ * For cases that use mincore only as a witness of another semantic: skip
+ * when mc_mincore_sees_untouched() is false, with "mincore reports
+ * untouched anonymous pages as resident here: <why>" (why: what cannot be
+ * observed then). Cases about mincore itself must not use this.
+ */
+void mc_require_mincore_sees_untouched(const char *why);
 /* One field (e.g. "Rss") in kB of the smaps entry holding addr; -1 when absent. */
 long mc_smaps_kb(const void *addr, const char *field);
 /* Without ATF (usable in children): -1 also when smaps is unreadable. */

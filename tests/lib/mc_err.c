@@ -2,6 +2,7 @@
  * mc_err.c - expecting errors (see mc_err.h).
  */
 #include "mc_err.h"
+#include "mc_proc.h"
 
 #include <sys/mman.h>
 
@@ -79,4 +80,41 @@ mc_mmap_errno(void *addr, size_t len, int prot, int flags, int fd,
 		return errno;
 	munmap(p, len);
 	return 0;
+}
+
+void
+mc_skip_unsupported(const char *feature, int err)
+{
+	int mode = mc_seccomp_mode();
+	char sc[16];
+
+	if (mode < 0)
+		snprintf(sc, sizeof(sc), "?");
+	else
+		snprintf(sc, sizeof(sc), "%d", mode);
+	switch (err) {
+	case 0:
+		atf_tc_skip("%s: ignored without an error (not known to this "
+		    "kernel or emulator)", feature);
+		break;
+	case ENOSYS:
+		atf_tc_skip("%s: ENOSYS (not in this kernel, or blocked by a "
+		    "seccomp filter: Seccomp=%s)", feature, sc);
+		break;
+	case EINVAL:
+	case EOPNOTSUPP:
+		atf_tc_skip("%s: %s (not known to this kernel or emulator, or "
+		    "refused by a seccomp filter: Seccomp=%s)", feature,
+		    mc_errname(err), sc);
+		break;
+	case EPERM:
+	case EACCES:
+		atf_tc_skip("%s: %s (refused by a security policy or a seccomp "
+		    "filter: Seccomp=%s)", feature, mc_errname(err), sc);
+		break;
+	default:
+		atf_tc_skip("%s: %s (%s; not available here, Seccomp=%s)",
+		    feature, mc_errname(err), strerror(err), sc);
+		break;
+	}
 }

@@ -69,4 +69,17 @@ void *mc_require_mmap_ok(void *r, const char *what);
 int mc_mmap_errno(void *addr, size_t len, int prot, int flags, int fd,
     off_t off);
 
+/*
+ * Skip the case because 'feature' (a system call, flag or advice, e.g.
+ * "mseal", "MADV_POPULATE_READ") is not available here, as the probe saw
+ * it: err is the errno of a valid use of the feature, 0 when the feature
+ * was silently ignored. The reason says what that errno can mean, never a
+ * kernel version: "mseal: ENOSYS (not in this kernel, or blocked by a
+ * seccomp filter: Seccomp=2)". Seccomp=N is the Seccomp field of
+ * /proc/self/status (? when missing). Callers decide by probing which
+ * errno means "unsupported"; any other result must fail the case.
+ */
+__attribute__((noreturn)) void mc_skip_unsupported(const char *feature,
+    int err);
+
 #endif

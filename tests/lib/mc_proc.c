@@ -4,11 +4,13 @@
 #include "mc_proc.h"
 
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #include <linux/capability.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,13 +108,77 @@ mc_cap_is_effective(int cap)
 	return (d[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap)) != 0;
 }
 
+int
+mc_seccomp_mode(void)
+{
+	return (int)key_value("/proc/self/status", "Seccomp");
+}
+
+bool
+mc_mlock_page_must_succeed(void)
+{
+	struct rlimit rl;
+	long vmlck;
+
+	if (mc_cap_is_effective(CAP_IPC_LOCK) == 1)
+		return true;
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) != 0)
+		return false;
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return true;
+	vmlck = mc_status_kb_try("VmLck");
+	if (vmlck < 0)
+		vmlck = 0;
+	return rl.rlim_cur >= (rlim_t)vmlck * 1024 + mc_pagesize();
+}
+
+void
+mc_skip_if_mlock_filtered(int err)
+{
+	int mode = mc_seccomp_mode();
+
+	if (err == EPERM && mode == 2)
+		atf_tc_skip(MC_MLOCK_FILTERED_FMT, mode);
+}
+
+void
+mc_require_mlock_unfiltered(void)
+{
+	size_t ps = mc_pagesize();
+	void *p;
+	int e;
+
+	if (mc_seccomp_mode() != 2 || !mc_mlock_page_must_succeed())
+		return;
+	p = mc_map_anon(ps, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	e = mlock(p, ps) == 0 ? 0 : errno;
+	if (e == 0)
+		(void)munlock(p, ps);
+	ATF_REQUIRE_MSG(munmap(p, ps) == 0, "munmap(mlock probe): %s",
+	    strerror(errno));
+	mc_skip_if_mlock_filtered(e);
+}
+
 void
 mc_mlock_or_skip(void *p, size_t len)
 {
+	struct rlimit rl;
+	int e;
+
 	if (mlock(p, len) == 0)
 		return;
-	ATF_REQUIRE_MSG(errno == ENOMEM || errno == EPERM || errno == EAGAIN,
-	    "mlock(%p, %zu): %s", p, len, strerror(errno));
+	e = errno;
+	ATF_REQUIRE_MSG(e == ENOMEM || e == EPERM || e == EAGAIN,
+	    "mlock(%p, %zu): %s", p, len, strerror(e));
+	if (e == EPERM)
+		mc_require_mlock_unfiltered();
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) != 0)
+		rl.rlim_cur = 0;
+	if (rl.rlim_cur == RLIM_INFINITY)
+		atf_tc_skip("cannot lock %zu bytes here (mlock: %s) although "
+		    "RLIMIT_MEMLOCK is unlimited", len, strerror(e));
 	atf_tc_skip("cannot lock %zu bytes here (mlock: %s): RLIMIT_MEMLOCK "
-	    "too small without CAP_IPC_LOCK", len, strerror(errno));
+	    "(soft %ju bytes, VmLck %ld kB) too small without CAP_IPC_LOCK",
+	    len, strerror(e), (uintmax_t)rl.rlim_cur,
+	    mc_status_kb_try("VmLck"));
 }

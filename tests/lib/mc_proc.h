@@ -37,9 +37,44 @@ int mc_cap_drop(int cap);
 int mc_cap_is_effective(int cap);
 
 /*
+ * The Seccomp field of /proc/self/status: 0 none, 1 strict, 2 a filter
+ * (seccomp(2)); -1 when the file or the field is missing. No ATF.
+ */
+int mc_seccomp_mode(void);
+
+/*
+ * Whether mlock of one more page must succeed in this process per
+ * mlock(2): CAP_IPC_LOCK is effective, or the soft RLIMIT_MEMLOCK leaves
+ * room for a page beyond what is locked already (VmLck).
+ */
+bool mc_mlock_page_must_succeed(void);
+/*
+ * The skip reason of an environment whose seccomp filter refuses the mlock
+ * family with EPERM before the kernel sees the call (systemd-nspawn without
+ * CAP_IPC_LOCK): "a seccomp filter refuses mlock (EPERM) before the kernel
+ * checks arguments (Seccomp: 2)".
+ */
+#define MC_MLOCK_FILTERED_FMT "a seccomp filter refuses mlock (EPERM) "     \
+	"before the kernel checks arguments (Seccomp: %d)"
+/*
+ * err is the errno of a lock call that had to succeed (or fail with
+ * another errno than EPERM): when it is EPERM and a seccomp filter is
+ * active, skip with MC_MLOCK_FILTERED_FMT; otherwise return.
+ */
+void mc_skip_if_mlock_filtered(int err);
+/*
+ * Probe: mlock of one fresh page where it must succeed
+ * (mc_mlock_page_must_succeed); when it fails with EPERM under a seccomp
+ * filter, skip with MC_MLOCK_FILTERED_FMT. Returns otherwise (the page is
+ * unlocked and unmapped; a probe that proves nothing just returns).
+ */
+void mc_require_mlock_unfiltered(void);
+
+/*
  * mlock(p, len), or skip the case when this process may not lock that
- * much (ENOMEM, EPERM, EAGAIN: RLIMIT_MEMLOCK too small without
- * CAP_IPC_LOCK); any other error fails it.
+ * much (ENOMEM, EAGAIN: RLIMIT_MEMLOCK too small without CAP_IPC_LOCK;
+ * EPERM: RLIMIT_MEMLOCK 0, or a seccomp filter, which the skip reason
+ * then names); any other error fails it.
  */
 void mc_mlock_or_skip(void *p, size_t len);
 

@@ -28,19 +28,17 @@
 /* ---- helpers ------------------------------------------------------------ */
 
 /*
- * Apply advice that may be missing from the kernel to a private anonymous
- * mapping (where every kernel that knows the advice accepts it): EINVAL
- * means the kernel does not know it, and the case is skipped.
+ * Apply advice that may be missing here to a private anonymous mapping
+ * (where every kernel that knows the advice accepts it): EINVAL means the
+ * kernel (or an emulator) does not know it, and the case is skipped.
  */
 static void
-advise_or_skip(void *p, size_t len, int advice, const char *name,
-    const char *since)
+advise_or_skip(void *p, size_t len, int advice, const char *name)
 {
 	if (madvise(p, len, advice) == 0)
 		return;
-	if (errno == EINVAL)
-		atf_tc_skip("%s not supported by this kernel (EINVAL on a "
-		    "private anonymous mapping; Linux %s+)", name, since);
+	if (errno == EINVAL || errno == ENOSYS)
+		mc_skip_unsupported(name, errno);
 	ATF_REQUIRE_MSG(false, "madvise(%p, %zu, %s) on a private anonymous "
 	    "mapping: expected success, got errno %d (%s)", p, len, name,
 	    errno, strerror(errno));
@@ -55,7 +53,7 @@ make_memfd(size_t pages)
 	int fd = memfd_create("mmapconf-madvise", MFD_CLOEXEC);
 
 	if (fd < 0 && errno == ENOSYS)
-		atf_tc_skip("memfd_create not supported: ENOSYS");
+		mc_skip_unsupported("memfd_create", ENOSYS);
 	ATF_REQUIRE_MSG(fd >= 0, "memfd_create: %s", strerror(errno));
 	ATF_REQUIRE(buf != NULL);
 	for (size_t i = 0; i < pages; i++) {
@@ -137,6 +135,7 @@ MC_TC(dontneed_private_anon_zero_fills, "MADV-1",
 	memset(p, 'x', 3 * ps);
 	ATF_REQUIRE_MSG(madvise(p, 2 * ps, MADV_DONTNEED) == 0,
 	    "madvise(MADV_DONTNEED): %s", strerror(errno));
+	mc_require_readable(p, 2 * ps, "the range after MADV_DONTNEED");
 	ATF_REQUIRE_EQ_MSG(mc_count_not(p, 2 * ps, 0), 0, "pages 0-1 after "
 	    "MADV_DONTNEED: expected zeros, %zu bytes are not zero",
 	    mc_count_not(p, 2 * ps, 0));
@@ -163,6 +162,7 @@ MC_TC(dontneed_private_file_rereads_file, "MADV-2",
 	    "page 1 changed when the file was written");
 	ATF_REQUIRE_MSG(madvise(p, 2 * ps, MADV_DONTNEED) == 0,
 	    "madvise(MADV_DONTNEED): %s", strerror(errno));
+	mc_require_readable(p, 2 * ps, "the range after MADV_DONTNEED");
 	ATF_REQUIRE_MSG(mc_all_bytes(p, ps, mc_pattern(0)), "page 0 after "
 	    "MADV_DONTNEED: expected the file's bytes %#x, %zu bytes differ",
 	    mc_pattern(0), mc_count_not(p, ps, mc_pattern(0)));
@@ -191,6 +191,7 @@ MC_TC(dontneed_shared_file_keeps_data, "MADV-3",
 	memset(p, 'w', ps);
 	ATF_REQUIRE_MSG(madvise(p, 2 * ps, MADV_DONTNEED) == 0,
 	    "madvise(MADV_DONTNEED): %s", strerror(errno));
+	mc_require_readable(p, 2 * ps, "the range after MADV_DONTNEED");
 	ATF_REQUIRE_MSG(mc_all_bytes(p, ps, 'w'), "page 0 after "
 	    "MADV_DONTNEED: expected the written 'w', %zu bytes differ",
 	    mc_count_not(p, ps, 'w'));
@@ -221,6 +222,7 @@ MC_TC(dontneed_shared_anon_keeps_data, "MADV-4",
 	mc_expect(&ch, &st, sizeof(st), "first touch");
 	ATF_REQUIRE_MSG(madvise(p, 2 * ps, MADV_DONTNEED) == 0,
 	    "madvise(MADV_DONTNEED): %s", strerror(errno));
+	mc_require_readable(p, 2 * ps, "the range after MADV_DONTNEED");
 	ATF_REQUIRE_MSG(mc_all_bytes(p, 2 * ps, 's'), "after MADV_DONTNEED "
 	    "the caller reads %zu bytes that are not 's'",
 	    mc_count_not(p, 2 * ps, 's'));
@@ -250,6 +252,7 @@ MC_TC(dontneed_after_fork_affects_only_caller, "MADV-5",
 	    "faulted (signal %ju)", (uintmax_t)(st >> 32));
 	ATF_REQUIRE_MSG(madvise(p, 2 * ps, MADV_DONTNEED) == 0,
 	    "madvise(MADV_DONTNEED): %s", strerror(errno));
+	mc_require_readable(p, 2 * ps, "the range after MADV_DONTNEED");
 	ATF_REQUIRE_EQ_MSG(mc_count_not(p, 2 * ps, 0), 0, "the caller reads "
 	    "%zu non-zero bytes after MADV_DONTNEED",
 	    mc_count_not(p, 2 * ps, 0));
@@ -356,7 +359,7 @@ MC_TC(wipeonfork_child_reads_zeros, "MADV-9",
 	uint64_t st;
 
 	memset(p, 'W', 2 * ps);
-	advise_or_skip(p, 2 * ps, MADV_WIPEONFORK, "MADV_WIPEONFORK", "4.14");
+	advise_or_skip(p, 2 * ps, MADV_WIPEONFORK, "MADV_WIPEONFORK");
 	mc_spawn(&ch, reader_child, &ra);
 	mc_expect(&ch, &st, sizeof(st), "first touch");
 	ATF_REQUIRE_MSG(st == 0, "child reading the wiped range: expected no "
@@ -387,7 +390,7 @@ MC_TC(wipeonfork_shared_or_file_einval, "MADV-10",
 	unsigned char *pf = mc_map_fd(fd, ps, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE, 0);
 
-	advise_or_skip(probe, ps, MADV_WIPEONFORK, "MADV_WIPEONFORK", "4.14");
+	advise_or_skip(probe, ps, MADV_WIPEONFORK, "MADV_WIPEONFORK");
 	MC_REQUIRE_ERR(madvise(sh, ps, MADV_WIPEONFORK), EINVAL,
 	    "madvise(MADV_WIPEONFORK) on a shared anonymous mapping");
 	MC_REQUIRE_ERR(madvise(pf, ps, MADV_WIPEONFORK), EINVAL,
@@ -436,7 +439,7 @@ MC_TC(wipeonfork_setting_stays_in_child, "MADV-11",
 	uint64_t grand, own;
 
 	memset(p, 'W', ps);
-	advise_or_skip(p, ps, MADV_WIPEONFORK, "MADV_WIPEONFORK", "4.14");
+	advise_or_skip(p, ps, MADV_WIPEONFORK, "MADV_WIPEONFORK");
 	mc_spawn(&ch, wipe_grand_child, p);
 	mc_expect(&ch, &grand, sizeof(grand), "grandchild's count");
 	mc_expect(&ch, &own, sizeof(own), "child's count");
@@ -461,7 +464,7 @@ MC_TC(keeponfork_undoes_wipeonfork, "MADV-12",
 	uint64_t st;
 
 	memset(p, 'K', ps);
-	advise_or_skip(p, ps, MADV_WIPEONFORK, "MADV_WIPEONFORK", "4.14");
+	advise_or_skip(p, ps, MADV_WIPEONFORK, "MADV_WIPEONFORK");
 	ATF_REQUIRE_MSG(madvise(p, ps, MADV_KEEPONFORK) == 0,
 	    "madvise(MADV_KEEPONFORK): %s", strerror(errno));
 	mc_spawn(&ch, reader_child, &ra);
@@ -503,8 +506,9 @@ MC_TC(free_pages_read_old_data_or_zeros, "MADV-13",
 
 	for (size_t i = 0; i < n; i++)
 		memset(p + i * ps, mc_pattern(i), ps);
-	advise_or_skip(p, n * ps, MADV_FREE, "MADV_FREE", "4.5");
+	advise_or_skip(p, n * ps, MADV_FREE, "MADV_FREE");
 	try_pageout(p, n * ps);
+	mc_require_readable(p, n * ps, "the range after MADV_FREE");
 	for (size_t i = 0; i < n; i++) {
 		size_t old = mc_count_not(p + i * ps, ps, mc_pattern(i));
 		size_t nz = mc_count_not(p + i * ps, ps, 0);
@@ -525,9 +529,12 @@ MC_TC(free_then_write_keeps_data, "MADV-14",
 	    MAP_PRIVATE);
 
 	memset(p, 'o', n * ps);
-	advise_or_skip(p, n * ps, MADV_FREE, "MADV_FREE", "4.5");
+	advise_or_skip(p, n * ps, MADV_FREE, "MADV_FREE");
+	for (size_t i = 0; i < n; i++)
+		MC_REQUIRE_NO_FAULT(p + i * ps, MC_WRITE);
 	memset(p, 'n', n * ps);
 	try_pageout(p, n * ps);
+	mc_require_readable(p, n * ps, "the range written after MADV_FREE");
 	ATF_REQUIRE_MSG(mc_all_bytes(p, n * ps, 'n'), "data written after "
 	    "MADV_FREE was lost: %zu bytes are not 'n'",
 	    mc_count_not(p, n * ps, 'n'));
@@ -546,7 +553,7 @@ MC_TC(free_shared_or_file_einval, "MADV-15",
 	unsigned char *pf = mc_map_fd(fd, ps, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE, 0);
 
-	advise_or_skip(probe, ps, MADV_FREE, "MADV_FREE", "4.5");
+	advise_or_skip(probe, ps, MADV_FREE, "MADV_FREE");
 	sh[0] = 1;
 	pf[0] = 1;
 	MC_REQUIRE_ERR(madvise(sh, ps, MADV_FREE), EINVAL,
@@ -580,6 +587,7 @@ MC_TC(remove_shared_file_punches_hole, "MADV-16",
 	ATF_REQUIRE_MSG(madvise(p + ps, ps, MADV_REMOVE) == 0,
 	    "madvise(MADV_REMOVE) on a shared memfd mapping: %s",
 	    strerror(errno));
+	mc_require_readable(p + ps, ps, "the range after MADV_REMOVE");
 	ATF_REQUIRE_EQ_MSG(mc_count_not(p + ps, ps, 0), 0, "page 1 after "
 	    "MADV_REMOVE: %zu bytes are not zero", mc_count_not(p + ps, ps, 0));
 	mc_pread_all(fd, buf, ps, (off_t)ps);
@@ -619,6 +627,7 @@ MC_TC(remove_shared_anon_zeroes_for_all, "MADV-17",
 	ATF_REQUIRE_MSG(madvise(p, ps, MADV_REMOVE) == 0,
 	    "madvise(MADV_REMOVE) on a shared anonymous mapping: %s",
 	    strerror(errno));
+	mc_require_readable(p, ps, "the range after MADV_REMOVE");
 	ATF_REQUIRE_EQ_MSG(mc_count_not(p, ps, 0), 0, "caller after "
 	    "MADV_REMOVE: %zu bytes are not zero", mc_count_not(p, ps, 0));
 	st = reader_ask(&ch, 0);
@@ -665,9 +674,11 @@ MC_TC(willneed_accepted_contents_unchanged, "MADV-19",
 	memset(pa, 'a', n * ps);
 	ATF_REQUIRE_MSG(madvise(pf, n * ps, MADV_WILLNEED) == 0,
 	    "madvise(MADV_WILLNEED) on a file mapping: %s", strerror(errno));
+	mc_require_readable(pf, n * ps, "the range after MADV_WILLNEED");
 	ATF_REQUIRE_MSG(madvise(pa, n * ps, MADV_WILLNEED) == 0,
 	    "madvise(MADV_WILLNEED) on an anonymous mapping: %s",
 	    strerror(errno));
+	mc_require_readable(pa, n * ps, "the range after MADV_WILLNEED");
 	for (size_t i = 0; i < n; i++)
 		ATF_REQUIRE_MSG(mc_all_bytes(pf + i * ps, ps, mc_pattern(i)),
 		    "file page %zu does not read the file's bytes after "
@@ -688,15 +699,13 @@ MC_TC(populate_read_prefaults_readable, "MADV-20",
 	size_t ps = mc_pagesize(), n = 4;
 	unsigned char *p = mc_map_anon(n * ps, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE);
-	size_t before = mc_mincore_count(p, n * ps);
+	size_t before;
 
-	if (before == n)
-		atf_tc_skip("mincore reports untouched anonymous pages as "
-		    "resident here: prefaulting cannot be observed");
+	mc_require_mincore_sees_untouched("prefaulting cannot be observed");
+	before = mc_mincore_count(p, n * ps);
 	ATF_REQUIRE_EQ_MSG(before, 0, "untouched mapping: expected 0 "
 	    "resident pages, mincore says %zu", before);
-	advise_or_skip(p, n * ps, MADV_POPULATE_READ, "MADV_POPULATE_READ",
-	    "5.14");
+	advise_or_skip(p, n * ps, MADV_POPULATE_READ, "MADV_POPULATE_READ");
 	ATF_REQUIRE_EQ_MSG(mc_mincore_count(p, n * ps), n, "after "
 	    "MADV_POPULATE_READ: expected %zu resident pages, mincore says "
 	    "%zu", n, mc_mincore_count(p, n * ps));
@@ -717,8 +726,7 @@ MC_TC(populate_write_allocates_private_pages, "MADV-21",
 	long rss;
 
 	mc_require_smaps();
-	advise_or_skip(p, n * ps, MADV_POPULATE_WRITE, "MADV_POPULATE_WRITE",
-	    "5.14");
+	advise_or_skip(p, n * ps, MADV_POPULATE_WRITE, "MADV_POPULATE_WRITE");
 	ATF_REQUIRE_EQ_MSG(mc_mincore_count(p, n * ps), n, "after "
 	    "MADV_POPULATE_WRITE: expected %zu resident pages, mincore says "
 	    "%zu", n, mc_mincore_count(p, n * ps));
@@ -754,10 +762,8 @@ MC_TC(populate_without_permission_einval, "MADV-22",
 	unsigned char *none = mc_map_anon(ps, PROT_NONE, MAP_PRIVATE);
 	unsigned char *ro = mc_map_anon(ps, PROT_READ, MAP_PRIVATE);
 
-	advise_or_skip(probe, ps, MADV_POPULATE_READ, "MADV_POPULATE_READ",
-	    "5.14");
-	advise_or_skip(probe, ps, MADV_POPULATE_WRITE, "MADV_POPULATE_WRITE",
-	    "5.14");
+	advise_or_skip(probe, ps, MADV_POPULATE_READ, "MADV_POPULATE_READ");
+	advise_or_skip(probe, ps, MADV_POPULATE_WRITE, "MADV_POPULATE_WRITE");
 	MC_REQUIRE_ERR(madvise(none, ps, MADV_POPULATE_READ), EINVAL,
 	    "madvise(MADV_POPULATE_READ) on a PROT_NONE mapping");
 	MC_REQUIRE_ERR(madvise(ro, ps, MADV_POPULATE_WRITE), EINVAL,
@@ -777,8 +783,7 @@ MC_TC(populate_read_beyond_eof_efault, "MADV-23",
 	int fd = mc_make_file("eof.dat", 1);
 	unsigned char *p = mc_map_fd(fd, 2 * ps, PROT_READ, MAP_SHARED, 0);
 
-	advise_or_skip(probe, ps, MADV_POPULATE_READ, "MADV_POPULATE_READ",
-	    "5.14");
+	advise_or_skip(probe, ps, MADV_POPULATE_READ, "MADV_POPULATE_READ");
 	/* A SIGBUS here would end the case as broken: that is a failure. */
 	MC_REQUIRE_ERR(madvise(p, 2 * ps, MADV_POPULATE_READ), EFAULT,
 	    "madvise(MADV_POPULATE_READ) over a page beyond EOF");
@@ -805,6 +810,7 @@ MC_TC(unknown_advice_einval, "MADV-24",
 	p[0] = 'u';
 	MC_REQUIRE_ERR(madvise(p, ps, 12345), EINVAL, "madvise(advice 12345)");
 	MC_REQUIRE_ERR(madvise(p, ps, -1), EINVAL, "madvise(advice -1)");
+	mc_require_readable(p, ps, "the page after the failed madvise calls");
 	ATF_REQUIRE_EQ(p[0], 'u');
 	ATF_REQUIRE(munmap(p, ps) == 0);
 }
@@ -821,6 +827,8 @@ MC_TC(unaligned_addr_einval, "MADV-25",
 	    "madvise(addr + 1, MADV_DONTNEED)");
 	MC_REQUIRE_ERR(madvise(p + ps / 2, ps, MADV_NORMAL), EINVAL,
 	    "madvise(addr + page/2, MADV_NORMAL)");
+	mc_require_readable(p, 2 * ps, "the range after the failed madvise "
+	    "calls");
 	ATF_REQUIRE_MSG(mc_all_bytes(p, 2 * ps, 'a'), "the failed "
 	    "MADV_DONTNEED changed the data");
 	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
@@ -838,6 +846,8 @@ MC_TC(unmapped_range_enomem_rest_advised, "MADV-26",
 	ATF_REQUIRE(munmap(p + ps, ps) == 0);
 	MC_REQUIRE_ERR(madvise(p, 3 * ps, MADV_DONTNEED), ENOMEM,
 	    "madvise(MADV_DONTNEED) over a hole");
+	mc_require_readable(p, ps, "page 0 (before the hole)");
+	mc_require_readable(p + 2 * ps, ps, "page 2 (after the hole)");
 	ATF_REQUIRE_EQ_MSG(mc_count_not(p, ps, 0), 0, "page 0 (before the "
 	    "hole): expected zeros, %zu bytes are not zero",
 	    mc_count_not(p, ps, 0));
@@ -861,6 +871,7 @@ MC_TC(zero_length_succeeds, "MADV-27",
 	ATF_REQUIRE_MSG(madvise(p, 0, MADV_DONTNEED) == 0, "madvise(len 0, "
 	    "MADV_DONTNEED): expected 0, got errno %d (%s)", errno,
 	    strerror(errno));
+	mc_require_readable(p, ps, "the page after madvise(len 0)");
 	ATF_REQUIRE_MSG(mc_all_bytes(p, ps, 'z'), "madvise(len 0) changed "
 	    "the page");
 	ATF_REQUIRE(munmap(p, ps) == 0);

@@ -104,7 +104,7 @@ map_huge_noreserve(size_t len, int extra)
 	    MAP_HUGETLB | MAP_NORESERVE | extra, -1, 0);
 
 	if (p == MAP_FAILED && (errno == ENOSYS || errno == EOPNOTSUPP))
-		atf_tc_skip("MAP_HUGETLB not supported: %s", strerror(errno));
+		mc_skip_unsupported("MAP_HUGETLB", errno);
 	return mc_require_mmap_ok(p, "mmap(MAP_HUGETLB|MAP_NORESERVE)");
 }
 
@@ -348,8 +348,7 @@ MC_TC(hugetlbfs_offset_must_be_huge_aligned, "HUGETLB-7",
 
 	if (fd < 0 && (errno == EINVAL || errno == ENOSYS ||
 	    errno == ENOENT || errno == EOPNOTSUPP))
-		atf_tc_skip("memfd_create(MFD_HUGETLB) not supported: %s",
-		    strerror(errno));
+		mc_skip_unsupported("memfd_create(MFD_HUGETLB)", errno);
 	ATF_REQUIRE_MSG(fd >= 0, "memfd_create(MFD_HUGETLB): %s",
 	    strerror(errno));
 	ATF_REQUIRE_MSG(ftruncate(fd, (off_t)(2 * hs)) == 0, "ftruncate(%zu): "

@@ -199,7 +199,7 @@ MC_TC(fixed_replaces_atomically_no_gap, "MMAPFLAG-2",
 
 MC_TC(fixed_noreplace_in_hole_maps_at_addr, "MMAPFLAG-3",
     "MAP_FIXED_NOREPLACE at a free range maps exactly at addr (Linux 4.17+; "
-    "older kernels take it as a hint)")
+    "a kernel that does not know the flag takes addr as a hint)")
 {
 #ifndef MAP_FIXED_NOREPLACE
 	atf_tc_skip("MAP_FIXED_NOREPLACE not defined by the C library");
@@ -220,9 +220,10 @@ MC_TC(fixed_noreplace_in_hole_maps_at_addr, "MMAPFLAG-3",
 	if (a != MAP_FAILED) {
 		munmap(a, ps);
 		munmap(r, 2 * ps);
-		atf_tc_skip("MAP_FIXED_NOREPLACE is taken as a hint (kernel "
-		    "before 4.17): a free range is used as any free hint is");
+		mc_skip_unsupported("MAP_FIXED_NOREPLACE over a mapping (taken "
+		    "as a hint; a free range is used as any free hint is)", 0);
 	}
+	mc_require_readable(r, 2 * ps, "the MAP_FIXED_NOREPLACE mapping");
 	ATF_REQUIRE_MSG(mc_all_bytes(r, 2 * ps, 0), "new mapping is not "
 	    "zero-filled");
 	MC_REQUIRE_NO_FAULT(r + 2 * ps - 1, MC_WRITE);
@@ -299,12 +300,16 @@ MC_TC(populate_with_nonblock_does_nothing, "MMAPFLAG-6",
 	unsigned char *p = mc_require_mmap_ok(mmap(NULL, n * ps, RW,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | MAP_NONBLOCK, -1, 0),
 	    "mmap(MAP_POPULATE|MAP_NONBLOCK)");
-	size_t res = mc_mincore_count(p, n * ps);
+	size_t res;
 
+	/* Residency is the witness of "populated": needs a lazy mincore. */
+	mc_require_mincore_sees_untouched("whether MAP_POPULATE|MAP_NONBLOCK "
+	    "populated the mapping cannot be observed");
+	res = mc_mincore_count(p, n * ps);
 	ATF_REQUIRE_MSG(res == 0, "MAP_POPULATE|MAP_NONBLOCK of %zu anonymous "
 	    "pages: mincore says %zu resident right after mmap, expected 0",
 	    n, res);
-	p[0] = 1;
+	MC_REQUIRE_NO_FAULT(p, MC_WRITE);
 	ATF_REQUIRE_MSG(mc_mincore_count(p, n * ps) >= 1, "a touched page is "
 	    "not resident: mincore cannot tell residency here");
 	ATF_REQUIRE(munmap(p, n * ps) == 0);
@@ -567,11 +572,12 @@ MC_TC(sync_without_validate_ignored_on_tmpfs, "MMAPFLAG-15",
 	unsigned char *p, b;
 
 	if (mfd < 0 && errno == ENOSYS)
-		atf_tc_skip("memfd_create not supported (ENOSYS)");
+		mc_skip_unsupported("memfd_create", ENOSYS);
 	ATF_REQUIRE_MSG(mfd >= 0, "memfd_create: %s", strerror(errno));
 	ATF_REQUIRE(ftruncate(mfd, (off_t)ps) == 0);
 	p = mc_require_mmap_ok(mmap(NULL, ps, RW, MAP_SHARED | MAP_SYNC, mfd,
 	    0), "mmap(MAP_SHARED|MAP_SYNC, memfd)");
+	MC_REQUIRE_NO_FAULT(p + 1, MC_WRITE);
 	p[1] = 'y';
 	ATF_REQUIRE(pread(mfd, &b, 1, 1) == 1);
 	ATF_REQUIRE_MSG(b == 'y', "MAP_SHARED|MAP_SYNC memfd mapping is not "

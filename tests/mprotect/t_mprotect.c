@@ -46,6 +46,7 @@ MC_TC(anon_downgrade_rw_to_read, "MPROT-1",
 
 	memset(p, 'd', 2 * ps);
 	mprotect_ok(p, 2 * ps, PROT_READ);
+	mc_require_readable(p, 2 * ps, "the mapping after mprotect(PROT_READ)");
 	ATF_REQUIRE_MSG(mc_all_bytes(p, 2 * ps, 'd'), "contents changed by "
 	    "mprotect(PROT_READ)");
 	MC_REQUIRE_FAULT(p, MC_WRITE, SIGSEGV, SEGV_ACCERR);
@@ -86,6 +87,7 @@ MC_TC(prot_none_roundtrip_keeps_contents, "MPROT-3",
 	MC_REQUIRE_FAULT(p, MC_READ, SIGSEGV, SEGV_ACCERR);
 	MC_REQUIRE_FAULT(p + ps, MC_WRITE, SIGSEGV, SEGV_ACCERR);
 	mprotect_ok(p, 2 * ps, PROT_READ | PROT_WRITE);
+	mc_require_readable(p, 2 * ps, "the mapping restored to read-write");
 	ATF_REQUIRE_MSG(mc_all_bytes(p, 2 * ps, 'n'), "contents lost across "
 	    "PROT_NONE and back");
 	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
@@ -108,9 +110,11 @@ MC_TC(shared_file_downgrade_then_upgrade, "MPROT-4",
 	mc_pread_all(fd, &c, 1, (off_t)ps);
 	ATF_REQUIRE_MSG(c == mc_pattern(1), "the faulting write reached the "
 	    "file: %#x", c);
+	mc_require_readable(p, ps, "the shared mapping made read-only");
 	ATF_REQUIRE_MSG(p[0] == 'x', "read-only mapping lost the earlier "
 	    "write: %#x", p[0]);
 	mprotect_ok(p, 2 * ps, PROT_READ | PROT_WRITE);
+	MC_REQUIRE_NO_FAULT(p + ps, MC_WRITE);
 	p[ps] = 'y';
 	mc_pread_all(fd, &c, 1, (off_t)ps);
 	ATF_REQUIRE_MSG(c == 'y', "after raising back to PROT_WRITE the "
@@ -131,6 +135,7 @@ MC_TC(private_rdonly_fd_may_add_write, "MPROT-5",
 	ATF_REQUIRE_MSG(fd >= 0, "open(f, O_RDONLY): %s", strerror(errno));
 	p = mc_map_fd(fd, ps, PROT_READ, MAP_PRIVATE, 0);
 	mprotect_ok(p, ps, PROT_READ | PROT_WRITE);
+	MC_REQUIRE_NO_FAULT(p, MC_WRITE);
 	p[0] = 'p';
 	mc_pread_all(rw, &c, 1, 0);
 	ATF_REQUIRE_MSG(c == mc_pattern(0), "a private write reached the "
@@ -157,6 +162,7 @@ MC_TC(shared_rdonly_fd_add_write_eacces, "MPROT-6",
 	    "on a MAP_SHARED mapping of an O_RDONLY fd");
 	require_mprotect_errno(p, ps, PROT_WRITE, EACCES,
 	    "(PROT_WRITE alone) on a MAP_SHARED mapping of an O_RDONLY fd");
+	mc_require_readable(p, ps, "the mapping after the failed mprotect");
 	ATF_REQUIRE_MSG(p[0] == mc_pattern(0), "mapping unreadable after the "
 	    "failed mprotect");
 	MC_REQUIRE_FAULT(p, MC_WRITE, SIGSEGV, SEGV_ACCERR);
@@ -283,6 +289,7 @@ MC_TC(middle_page_mprotect_splits_mapping, "MPROT-12",
 		    (void *)(p + i * ps), (void *)(p + (i + 1) * ps), want[i],
 		    (uintmax_t)m.start, (uintmax_t)m.end, m.perms);
 	}
+	mc_require_readable(p + ps, ps, "the middle page made read-only");
 	ATF_REQUIRE_MSG(p[ps + 1] == 'm', "middle page contents changed");
 	mc_unmap_guarded(p, 3);
 }
@@ -317,7 +324,7 @@ MC_TC(prot_growsdown_extends_to_mapping_start, "MPROT-14",
 	unsigned char *q;
 
 	if (p == MAP_FAILED && (errno == EINVAL || errno == ENOTSUP))
-		atf_tc_skip("MAP_GROWSDOWN not supported: %s", strerror(errno));
+		mc_skip_unsupported("MAP_GROWSDOWN", errno);
 	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap(MAP_GROWSDOWN): %s",
 	    strerror(errno));
 	mprotect_ok(p + 2 * ps, ps, PROT_READ | PROT_GROWSDOWN);

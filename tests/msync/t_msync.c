@@ -102,7 +102,9 @@ MC_TC(ms_sync_cleans_written_pages, "MSYNC-2",
 
 	mc_require_smaps();
 	ATF_REQUIRE(fstatfs(fd, &sfs) == 0);
-	if (sfs.f_type == TMPFS_MAGIC || sfs.f_type == RAMFS_MAGIC)
+	/* f_type is int on i386, long elsewhere: compare the 32-bit magic. */
+	if ((uint32_t)sfs.f_type == (uint32_t)TMPFS_MAGIC ||
+	    (uint32_t)sfs.f_type == (uint32_t)RAMFS_MAGIC)
 		atf_tc_skip("the work directory is on tmpfs/ramfs: no backing "
 		    "store, msync has nothing to write back");
 	ATF_REQUIRE_MSG(fsync(fd) == 0, "fsync: %s", strerror(errno));
