@@ -598,6 +598,31 @@ MC_TC(unaligned_offset_einval, "OFF-1",
 	close(fd);
 }
 
+MC_TC(unaligned_offset_einval_from_kernel, "OFF-1",
+    "The kernel itself (mmap called without libc, whose wrapper checks the "
+    "offset first) rejects an offset that is not a multiple of the page "
+    "size with EINVAL")
+{
+	size_t ps = mc_pagesize();
+	int fd = mc_make_file("f", 3);
+	const off_t offs[] = { 1, (off_t)ps / 2, (off_t)ps - 1,
+	    (off_t)ps + 1 };
+
+	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		char what[96];
+
+		snprintf(what, sizeof(what), "syscall(SYS_mmap, MAP_PRIVATE, "
+		    "offset %jd, page size %zu)", (intmax_t)offs[i], ps);
+		mc_require_mmap_fails(mc_sys_mmap(NULL, ps, PROT_READ,
+		    MAP_PRIVATE, fd, offs[i]), ps, EINVAL, what);
+		snprintf(what, sizeof(what), "syscall(SYS_mmap, MAP_SHARED, "
+		    "offset %jd, page size %zu)", (intmax_t)offs[i], ps);
+		mc_require_mmap_fails(mc_sys_mmap(NULL, ps, RW, MAP_SHARED, fd,
+		    offs[i]), ps, EINVAL, what);
+	}
+	close(fd);
+}
+
 static void
 check_offsets(int shared)
 {
@@ -675,6 +700,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, fd_minus_one_without_anonymous_ebadf);
 	ATF_TP_ADD_TC(tp, fd_access_mode_checked);
 	ATF_TP_ADD_TC(tp, unaligned_offset_einval);
+	ATF_TP_ADD_TC(tp, unaligned_offset_einval_from_kernel);
 	ATF_TP_ADD_TC(tp, offset_selects_file_page_private);
 	ATF_TP_ADD_TC(tp, offset_selects_file_page_shared);
 	return atf_no_error();

@@ -5,6 +5,11 @@
 #include "mc_proc.h"
 
 #include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <unistd.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -117,4 +122,24 @@ mc_skip_unsupported(const char *feature, int err)
 		    feature, mc_errname(err), strerror(err), sc);
 		break;
 	}
+}
+
+void *
+mc_sys_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+#if defined(SYS_mmap) && UINTPTR_MAX > 0xffffffffu
+	return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+#else
+	(void)addr; (void)len; (void)prot; (void)flags; (void)fd; (void)off;
+	atf_tc_skip("no mmap syscall with a byte offset on this ABI (mmap2 "
+	    "counts pages): the kernel's own offset check cannot be reached");
+#endif
+}
+
+void *
+mc_sys_mremap(void *old, size_t old_len, size_t new_len, int flags,
+    void *new_addr)
+{
+	return (void *)syscall(SYS_mremap, old, old_len, new_len, flags,
+	    new_addr);
 }

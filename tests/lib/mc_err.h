@@ -82,4 +82,16 @@ int mc_mmap_errno(void *addr, size_t len, int prot, int flags, int fd,
 __attribute__((noreturn)) void mc_skip_unsupported(const char *feature,
     int err);
 
+/*
+ * The kernel's own mmap, bypassing libc: glibc rejects some bad arguments
+ * (an unaligned offset) before any syscall, so a test of the kernel's
+ * check must call it directly. Skips where the ABI has no mmap syscall
+ * that takes a byte offset (32-bit: mmap2 counts pages).
+ */
+void *mc_sys_mmap(void *addr, size_t len, int prot, int flags, int fd,
+    off_t off);
+/* The kernel's own mremap (glibc checks the flags itself). */
+void *mc_sys_mremap(void *old, size_t old_len, size_t new_len, int flags,
+    void *new_addr);
+
 #endif

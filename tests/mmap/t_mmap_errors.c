@@ -545,6 +545,35 @@ MC_TC(fixed_unaligned_offset_einval_keeps_mapping, "MMAPERR-12",
 	close(fd);
 }
 
+MC_TC(fixed_unaligned_offset_einval_from_kernel, "MMAPERR-12",
+    "The kernel itself (mmap called without libc, whose wrapper checks the "
+    "offset first) rejects an unaligned file offset with MAP_FIXED, and "
+    "leaves the mapping at addr in place")
+{
+	size_t ps = mc_pagesize();
+	int fd = mc_make_file("f", 3);
+	unsigned char *a = mc_map_anon(2 * ps, RW, MAP_PRIVATE);
+	const off_t offs[] = { 1, (off_t)ps / 2, (off_t)ps + 1 };
+
+	memset(a, 'o', 2 * ps);
+	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		char what[96];
+
+		snprintf(what, sizeof(what), "syscall(SYS_mmap, MAP_FIXED over "
+		    "a mapping, file offset %jd)", (intmax_t)offs[i]);
+		mc_require_mmap_fails(mc_sys_mmap(a, ps, PROT_READ,
+		    MAP_PRIVATE | MAP_FIXED, fd, offs[i]), ps, EINVAL, what);
+		mc_require_mmap_fails(mc_sys_mmap(a, ps, RW,
+		    MAP_SHARED | MAP_FIXED, fd, offs[i]), ps, EINVAL, what);
+	}
+	mc_require_readable(a, 2 * ps, "the mapping after the failed "
+	    "MAP_FIXED calls");
+	ATF_REQUIRE_MSG(mc_all_bytes(a, 2 * ps, 'o'), "a failed MAP_FIXED "
+	    "(bad offset, direct syscall) replaced the mapping at addr");
+	ATF_REQUIRE(munmap(a, 2 * ps) == 0);
+	close(fd);
+}
+
 MC_TC(zero_length_einval_every_kind, "MMAPERR-13",
     "Length 0 fails with EINVAL for private and shared, anonymous and file "
     "mappings, and with MAP_FIXED (the mapping at addr stays)")
@@ -1342,6 +1371,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, fixed_noreplace_partial_overlap_eexist);
 	ATF_TP_ADD_TC(tp, fixed_unaligned_addr_einval);
 	ATF_TP_ADD_TC(tp, fixed_unaligned_offset_einval_keeps_mapping);
+	ATF_TP_ADD_TC(tp, fixed_unaligned_offset_einval_from_kernel);
 	ATF_TP_ADD_TC(tp, zero_length_einval_every_kind);
 	ATF_TP_ADD_TC(tp, no_mapping_type_einval);
 	ATF_TP_ADD_TC(tp, shared_and_private_is_shared_validate);

@@ -398,6 +398,22 @@ MC_TC(unknown_flags_einval, "MREMAP-11",
 	ATF_REQUIRE(munmap(p, ps) == 0);
 }
 
+MC_TC(unknown_flags_einval_from_kernel, "MREMAP-11",
+    "The kernel itself (mremap called without libc, whose wrapper checks "
+    "the flags first) rejects unknown flag bits with EINVAL and leaves the "
+    "mapping as it was")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = map_filled(1, 0);
+
+	MC_REQUIRE_PTR_ERR(mc_sys_mremap(p, ps, 2 * ps, MREMAP_MAYMOVE | 0x80,
+	    NULL), EINVAL, "syscall(SYS_mremap, MAYMOVE | 0x80)");
+	MC_REQUIRE_PTR_ERR(mc_sys_mremap(p, ps, 2 * ps, 0x40000000, NULL),
+	    EINVAL, "syscall(SYS_mremap, flags 0x40000000)");
+	require_patterns(p, 1, 0, "after the failed mremap");
+	ATF_REQUIRE(munmap(p, ps) == 0);
+}
+
 MC_TC(zero_new_size_einval, "MREMAP-12",
     "new_size 0 fails with EINVAL")
 {
@@ -533,6 +549,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, unaligned_old_address_einval);
 	ATF_TP_ADD_TC(tp, fixed_without_maymove_einval);
 	ATF_TP_ADD_TC(tp, unknown_flags_einval);
+	ATF_TP_ADD_TC(tp, unknown_flags_einval_from_kernel);
 	ATF_TP_ADD_TC(tp, zero_new_size_einval);
 	ATF_TP_ADD_TC(tp, unmapped_old_range_efault);
 	ATF_TP_ADD_TC(tp, fixed_overlapping_ranges_einval);
