@@ -82,10 +82,16 @@ export MUTANTS
 mutants: deps all
 	@harness/mutants --build "$(BUILD)"
 
+# Kernel mm/ coverage with gcov (issue 7): KERNEL=6.12 or 6.1; the gcov
+# kernel is built once (about 5 min idle, cached) and boots under qemu.
+KERNEL ?= 6.12
+kernel-coverage: deps all
+	@harness/kernel-coverage --build "$(BUILD)" "$(KERNEL)"
+
 stress: deps all
 	@harness/stress
 
 clean:
 	rm -rf build build-cov
 
-.PHONY: all deps check coverage selftest bench matrix mutants stress clean
+.PHONY: all deps check coverage selftest bench matrix mutants kernel-coverage stress clean
