@@ -88,10 +88,20 @@ KERNEL ?= 6.12
 kernel-coverage: deps all
 	@harness/kernel-coverage --build "$(BUILD)" "$(KERNEL)"
 
+# Fleet scale on LAVA (issue 9): one LAVA job per kernel, run folders in reports/.
+export LAVA_URL LAVA_TOKEN LAVA_TOKEN_FILE LAVA_DEVICE_TYPE LAVA_BOOT LAVA_WAIT \
+	LAVA_ARTIFACTS_DIR LAVA_ARTIFACTS_URL LAVA_SERVE LAVA_TEST_MINUTES LAVA_BOOT_MINUTES
+lava-run: deps all
+	@harness/lava-run
+lava-submit: deps all
+	@harness/lava-submit
+lava-server-check: deps all
+	@harness/lava-server-check
+
 stress: deps all
 	@harness/stress
 
 clean:
 	rm -rf build build-cov
 
-.PHONY: all deps check coverage selftest bench matrix mutants kernel-coverage stress clean
+.PHONY: all deps check coverage selftest bench matrix mutants kernel-coverage lava-run lava-submit lava-server-check stress clean
