@@ -187,6 +187,30 @@ mc_make_file(const char *name, size_t pages)
 }
 
 void
+mc_fill_patterns(unsigned char *p, size_t n, size_t first)
+{
+	size_t ps = mc_pagesize();
+
+	for (size_t i = 0; i < n; i++)
+		memset(p + i * ps, mc_pattern(first + i), ps);
+}
+
+void
+mc_require_patterns(const unsigned char *p, size_t n, size_t first,
+    const char *what)
+{
+	size_t ps = mc_pagesize();
+
+	mc_require_readable(p, n * ps, what);
+	for (size_t i = 0; i < n; i++) {
+		size_t bad = mc_count_not(p + i * ps, ps,
+		    mc_pattern(first + i));
+		ATF_REQUIRE_MSG(bad == 0, "%s: page %zu should hold %#x, %zu "
+		    "bytes differ", what, i, mc_pattern(first + i), bad);
+	}
+}
+
+void
 mc_pread_all(int fd, void *buf, size_t len, off_t off)
 {
 	ssize_t n = pread(fd, buf, len, off);
@@ -538,6 +562,8 @@ mc_codename(int signo, int code)
 		return "SEGV_MAPERR";
 	if (signo == SIGSEGV && code == SEGV_ACCERR)
 		return "SEGV_ACCERR";
+	if (signo == SIGSEGV && code == MC_SEGV_PKUERR)
+		return "SEGV_PKUERR";
 	if (signo == SIGBUS && code == BUS_ADRERR)
 		return "BUS_ADRERR";
 	if (signo == SIGBUS && code == BUS_ADRALN)

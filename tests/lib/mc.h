@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <sys/types.h>
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -88,6 +89,16 @@ void mc_require_shared_validate(int fd);
  */
 int mc_make_file(const char *name, size_t pages);
 unsigned char mc_pattern(size_t page);
+/* Fill page i of [p, p + n pages) with mc_pattern(first + i). */
+void mc_fill_patterns(unsigned char *p, size_t n, size_t first);
+/*
+ * Require page i of [p, p + n pages) to read mc_pattern(first + i) for
+ * i < n; what names the pages in the failure message. The pages are probed
+ * with mc_touch first (mc_require_readable): where the mapping state is
+ * what a case tests, a broken one fails the case instead of crashing it.
+ */
+void mc_require_patterns(const unsigned char *p, size_t n, size_t first,
+    const char *what);
 /* Reads 'len' bytes of the file at 'off' with pread(); ATF_REQUIRE on error. */
 void mc_pread_all(int fd, void *buf, size_t len, off_t off);
 /* True when every byte of buf is c. */
@@ -156,6 +167,16 @@ struct mc_fault {
 	void *addr; /* si_addr */
 };
 struct mc_fault mc_touch(void *addr, enum mc_access how);
+/*
+ * si_code of a SIGSEGV raised by a protection-key check (pkeys(7)), for C
+ * libraries that do not define SEGV_PKUERR (include/uapi/asm-generic/
+ * siginfo.h).
+ */
+#ifdef SEGV_PKUERR
+#define MC_SEGV_PKUERR SEGV_PKUERR
+#else
+#define MC_SEGV_PKUERR 4
+#endif
 const char *mc_signame(int signo);
 const char *mc_codename(int signo, int code);
 /*

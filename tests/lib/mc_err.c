@@ -29,6 +29,7 @@ mc_errname(int e)
 	case EBUSY: return "EBUSY";
 	case EEXIST: return "EEXIST";
 	case ENODEV: return "ENODEV";
+	case ENOSPC: return "ENOSPC";
 	case EINVAL: return "EINVAL";
 	case ETXTBSY: return "ETXTBSY";
 	case ENOSYS: return "ENOSYS";

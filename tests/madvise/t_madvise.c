@@ -2,10 +2,12 @@
  * t_madvise: madvise(2) semantics: what each advice does to the contents of
  * the range (MADV_DONTNEED, MADV_FREE, MADV_REMOVE), to children
  * (MADV_DONTFORK, MADV_DOFORK, MADV_WIPEONFORK, MADV_KEEPONFORK), to
- * residency (MADV_WILLNEED, MADV_POPULATE_READ/WRITE), and its errors.
+ * residency (MADV_WILLNEED, MADV_POPULATE_READ/WRITE, MADV_COLD,
+ * MADV_PAGEOUT), and its errors.
  *
  * Advice a kernel may lack (MADV_FREE before 4.5, MADV_WIPEONFORK before
- * 4.14, MADV_POPULATE_* before 5.14) is probed on a mapping it must accept
+ * 4.14, MADV_COLD and MADV_PAGEOUT before 5.4, MADV_POPULATE_* before
+ * 5.14) is probed on a mapping it must accept
  * (a private anonymous one): EINVAL there means "not supported" and the case
  * is skipped with that reason.
  */
@@ -14,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +27,14 @@
 #include "mc.h"
 #include "mc_err.h"
 #include "mc_proc.h"
+
+/* include/uapi/asm-generic/mman-common.h, for C libraries without them. */
+#ifndef MADV_COLD
+#define MADV_COLD 20
+#endif
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -488,12 +499,7 @@ MC_TC(keeponfork_undoes_wipeonfork, "MADV-12",
 static void
 try_pageout(void *p, size_t len)
 {
-#ifdef MADV_PAGEOUT
 	(void)madvise(p, len, MADV_PAGEOUT);
-#else
-	(void)p;
-	(void)len;
-#endif
 }
 
 MC_TC(free_pages_read_old_data_or_zeros, "MADV-13",
@@ -798,6 +804,171 @@ MC_TC(populate_read_beyond_eof_efault, "MADV-23",
 	close(fd);
 }
 
+/* ---- MADV_COLD / MADV_PAGEOUT ------------------------------------------ */
+
+/*
+ * MADV_COLD and MADV_PAGEOUT (Linux 5.4+) are hints about reclaim: neither
+ * may change what a page reads. Only MADV_PAGEOUT of clean file pages has
+ * an effect that every kernel with the advice must show (MADV-30): without
+ * swap an anonymous page cannot be paged out at all, so for anonymous
+ * memory the cases assert only that nothing is lost.
+ */
+
+MC_TC(cold_keeps_contents, "MADV-28",
+    "MADV_COLD is accepted on private anonymous, shared anonymous and "
+    "shared file mappings and changes no contents")
+{
+	size_t ps = mc_pagesize(), n = 4;
+	unsigned char *pa = mc_map_anon(n * ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+	unsigned char *sa = mc_map_anon(n * ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED);
+	int fd = mc_make_file("cold.dat", n);
+	unsigned char *sf = mc_map_fd(fd, n * ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, 0);
+
+	mc_fill_patterns(pa, n, 0);
+	mc_fill_patterns(sa, n, 5);
+	memset(sf, 'w', ps); /* a dirty page beside clean ones */
+	advise_or_skip(pa, n * ps, MADV_COLD, "MADV_COLD");
+	mc_require_patterns(pa, n, 0, "private anonymous pages after "
+	    "MADV_COLD");
+	ATF_REQUIRE_MSG(madvise(sa, n * ps, MADV_COLD) == 0, "madvise("
+	    "MADV_COLD) on a shared anonymous mapping: %s", strerror(errno));
+	mc_require_patterns(sa, n, 5, "shared anonymous pages after MADV_COLD");
+	ATF_REQUIRE_MSG(madvise(sf, n * ps, MADV_COLD) == 0, "madvise("
+	    "MADV_COLD) on a shared file mapping: %s", strerror(errno));
+	mc_require_readable(sf, n * ps, "shared file pages after MADV_COLD");
+	ATF_REQUIRE_MSG(mc_all_bytes(sf, ps, 'w'), "the written file page "
+	    "after MADV_COLD: %zu bytes are not 'w'", mc_count_not(sf, ps,
+	    'w'));
+	mc_require_patterns(sf + ps, n - 1, 1, "clean shared file pages after "
+	    "MADV_COLD");
+	ATF_REQUIRE(munmap(pa, n * ps) == 0);
+	ATF_REQUIRE(munmap(sa, n * ps) == 0);
+	ATF_REQUIRE(munmap(sf, n * ps) == 0);
+	close(fd);
+}
+
+MC_TC(pageout_anon_keeps_contents, "MADV-29",
+    "MADV_PAGEOUT on private and shared anonymous mappings loses nothing: "
+    "every page reads its contents afterwards, paged out or not")
+{
+	size_t ps = mc_pagesize(), n = 4;
+	unsigned char *pa = mc_map_anon(n * ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+	unsigned char *sa = mc_map_anon(n * ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED);
+
+	mc_fill_patterns(pa, n, 0);
+	mc_fill_patterns(sa, n, 7);
+	advise_or_skip(pa, n * ps, MADV_PAGEOUT, "MADV_PAGEOUT");
+	mc_require_patterns(pa, n, 0, "private anonymous pages after "
+	    "MADV_PAGEOUT");
+	ATF_REQUIRE_MSG(madvise(sa, n * ps, MADV_PAGEOUT) == 0, "madvise("
+	    "MADV_PAGEOUT) on a shared anonymous mapping: %s",
+	    strerror(errno));
+	mc_require_patterns(sa, n, 7, "shared anonymous pages after "
+	    "MADV_PAGEOUT");
+	ATF_REQUIRE(munmap(pa, n * ps) == 0);
+	ATF_REQUIRE(munmap(sa, n * ps) == 0);
+}
+
+/*
+ * Keep this thread on the CPU it runs on. Pages just read from a file wait
+ * in a per-CPU batch before they join the LRU lists, and MADV_PAGEOUT
+ * drains only the batch of the CPU it runs on: a page still waiting on
+ * another CPU would be skipped.
+ */
+static void
+pin_to_current_cpu(void)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+
+	ATF_REQUIRE_MSG(cpu >= 0, "sched_getcpu: %s", strerror(errno));
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	ATF_REQUIRE_MSG(sched_setaffinity(0, sizeof(set), &set) == 0,
+	    "sched_setaffinity(CPU %d, the current one): %s", cpu,
+	    strerror(errno));
+}
+
+MC_TC(pageout_private_file_reclaims_clean_pages, "MADV-30",
+    "MADV_PAGEOUT on a private mapping of clean pages of a disk-backed file "
+    "reclaims them: mincore reports none resident, and the next read gets "
+    "the file's data")
+{
+	size_t ps = mc_pagesize(), n = 4, res;
+	unsigned char *probe = mc_map_anon(ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+	unsigned char *p;
+	int fd, e;
+
+	probe[0] = 1;
+	advise_or_skip(probe, ps, MADV_PAGEOUT, "MADV_PAGEOUT");
+	mc_require_mincore_sees_untouched("reclaim cannot be observed");
+	pin_to_current_cpu();
+	fd = mc_make_file("pageout.dat", n);
+	ATF_REQUIRE_MSG(fsync(fd) == 0, "fsync: %s", strerror(errno));
+	/*
+	 * Whether clean pages of this file system can leave memory at all:
+	 * tmpfs and ramfs keep them (tmpfs can only swap them out).
+	 */
+	e = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	ATF_REQUIRE_MSG(e == 0, "posix_fadvise(POSIX_FADV_DONTNEED): %s",
+	    strerror(e));
+	p = mc_map_fd(fd, n * ps, PROT_READ, MAP_PRIVATE, 0);
+	res = mc_mincore_count(p, n * ps);
+	if (res != 0)
+		atf_tc_skip("the work directory's file system keeps clean file "
+		    "pages in memory (%zu of %zu pages still resident after "
+		    "fsync and POSIX_FADV_DONTNEED, as on tmpfs or ramfs): "
+		    "reclaim of file pages cannot be observed", res, n);
+	mc_require_patterns(p, n, 0, "file pages before MADV_PAGEOUT");
+	res = mc_mincore_count(p, n * ps);
+	ATF_REQUIRE_EQ_MSG(res, n, "after reading every page: expected %zu "
+	    "resident pages, mincore says %zu", n, res);
+	ATF_REQUIRE_MSG(madvise(p, n * ps, MADV_PAGEOUT) == 0, "madvise("
+	    "MADV_PAGEOUT) on a private file mapping: %s", strerror(errno));
+	res = mc_mincore_count(p, n * ps);
+	ATF_REQUIRE_EQ_MSG(res, 0, "after MADV_PAGEOUT of %zu clean file "
+	    "pages mapped by this process only: expected none resident, "
+	    "mincore says %zu", n, res);
+	mc_require_patterns(p, n, 0, "file pages read again after "
+	    "MADV_PAGEOUT");
+	ATF_REQUIRE(munmap(p, n * ps) == 0);
+	ATF_REQUIRE(munmap(probe, ps) == 0);
+	close(fd);
+}
+
+MC_TC(cold_pageout_locked_pages_einval, "MADV-31",
+    "MADV_COLD and MADV_PAGEOUT on locked pages fail with EINVAL and the "
+    "data stays")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *probe = mc_map_anon(ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+	unsigned char *p = mc_map_anon(ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+
+	probe[0] = 1;
+	advise_or_skip(probe, ps, MADV_COLD, "MADV_COLD");
+	advise_or_skip(probe, ps, MADV_PAGEOUT, "MADV_PAGEOUT");
+	memset(p, 'L', ps);
+	mc_mlock_or_skip(p, ps);
+	MC_REQUIRE_ERR(madvise(p, ps, MADV_COLD), EINVAL,
+	    "madvise(MADV_COLD) on a locked page");
+	MC_REQUIRE_ERR(madvise(p, ps, MADV_PAGEOUT), EINVAL,
+	    "madvise(MADV_PAGEOUT) on a locked page");
+	mc_require_readable(p, ps, "the locked page after the failed calls");
+	ATF_REQUIRE_MSG(mc_all_bytes(p, ps, 'L'), "the locked page lost its "
+	    "data: %zu bytes are not 'L'", mc_count_not(p, ps, 'L'));
+	ATF_REQUIRE(munlock(p, ps) == 0);
+	ATF_REQUIRE(munmap(p, ps) == 0);
+	ATF_REQUIRE(munmap(probe, ps) == 0);
+}
+
 /* ---- errors and Linux notes ------------------------------------------- */
 
 MC_TC(unknown_advice_einval, "MADV-24",
@@ -902,6 +1073,10 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, populate_write_allocates_private_pages);
 	ATF_TP_ADD_TC(tp, populate_without_permission_einval);
 	ATF_TP_ADD_TC(tp, populate_read_beyond_eof_efault);
+	ATF_TP_ADD_TC(tp, cold_keeps_contents);
+	ATF_TP_ADD_TC(tp, pageout_anon_keeps_contents);
+	ATF_TP_ADD_TC(tp, pageout_private_file_reclaims_clean_pages);
+	ATF_TP_ADD_TC(tp, cold_pageout_locked_pages_einval);
 	ATF_TP_ADD_TC(tp, unknown_advice_einval);
 	ATF_TP_ADD_TC(tp, unaligned_addr_einval);
 	ATF_TP_ADD_TC(tp, unmapped_range_enomem_rest_advised);

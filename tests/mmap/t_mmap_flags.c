@@ -446,6 +446,41 @@ MC_TC(growsdown_grows_on_access_below, "MMAPFLAG-10",
 	ATF_REQUIRE(munmap(p - ps, 3 * ps) == 0);
 }
 
+MC_TC(growsdown_no_growth_next_to_lower_mapping, "MMAPFLAG-21",
+    "A MAP_GROWSDOWN mapping that is within a page of the next lower "
+    "(accessible) mapping does not grow: touching the guard page between "
+    "them raises SIGSEGV/SEGV_MAPERR and the mapping keeps its bounds")
+{
+	size_t ps = mc_pagesize();
+	/* [lower: PROT_READ][guard page: free][MAP_GROWSDOWN: 2 pages] */
+	unsigned char *low = mc_require_mmap_ok(mmap(NULL, 4 * ps, PROT_READ,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), "mmap(4 pages PROT_READ)");
+	unsigned char *guard = low + ps, *p = low + 2 * ps;
+	uintptr_t s, e;
+
+	ATF_REQUIRE_MSG(munmap(guard, ps) == 0, "munmap(guard page): %s",
+	    strerror(errno));
+	mc_require_mmap_ok(mmap(p, 2 * ps, RW, MAP_PRIVATE | MAP_ANONYMOUS |
+	    MAP_GROWSDOWN | MAP_FIXED, -1, 0), "mmap(MAP_GROWSDOWN|MAP_FIXED "
+	    "one page above a PROT_READ mapping)");
+	ATF_REQUIRE_MSG(mc_maps_range(low, &s, &e) && s == (uintptr_t)low &&
+	    e == (uintptr_t)guard, "the lower mapping should be [%p, %p)",
+	    (void *)low, (void *)guard);
+	ATF_REQUIRE_MSG(!mc_maps_range(guard, &s, &e), "the guard page %p is "
+	    "mapped before any access", (void *)guard);
+	MC_REQUIRE_FAULT(guard, MC_WRITE, SIGSEGV, SEGV_MAPERR);
+	ATF_REQUIRE_MSG(!mc_maps_range(guard, &s, &e), "after the refused "
+	    "access the guard page is mapped: [%#jx, %#jx)", (uintmax_t)s,
+	    (uintmax_t)e);
+	ATF_REQUIRE_MSG(mc_maps_range(p, &s, &e) && s == (uintptr_t)p &&
+	    e == (uintptr_t)(p + 2 * ps), "the MAP_GROWSDOWN mapping should "
+	    "still be [%p, %p), /proc/self/maps shows [%#jx, %#jx)",
+	    (void *)p, (void *)(p + 2 * ps), (uintmax_t)s, (uintmax_t)e);
+	MC_REQUIRE_NO_FAULT(p, MC_WRITE);
+	MC_REQUIRE_NO_FAULT(low, MC_READ);
+	ATF_REQUIRE(munmap(low, 4 * ps) == 0);
+}
+
 /* ---- MAP_STACK ---------------------------------------------------------- */
 
 MC_TC(stack_flag_accepted, "MMAPFLAG-11",
@@ -733,6 +768,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, locked_resident_and_counted_in_vmlck);
 	ATF_TP_ADD_TC(tp, growsdown_sets_gd_vmflag);
 	ATF_TP_ADD_TC(tp, growsdown_grows_on_access_below);
+	ATF_TP_ADD_TC(tp, growsdown_no_growth_next_to_lower_mapping);
 	ATF_TP_ADD_TC(tp, stack_flag_accepted);
 	ATF_TP_ADD_TC(tp, shared_validate_known_flags_like_shared);
 	ATF_TP_ADD_TC(tp, shared_ignores_unknown_flags);

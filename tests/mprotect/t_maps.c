@@ -1,8 +1,12 @@
 /*
  * t_maps: what /proc/self/maps (proc(5)) says about mappings: permission
- * letters, the shared/private letter, file offset, device, inode and path.
+ * letters, the shared/private letter, file offset, device, inode and path,
+ * and the names given to anonymous mappings with prctl(PR_SET_VMA,
+ * PR_SET_VMA_ANON_NAME) (Linux 5.17+, CONFIG_ANON_VMA_NAME: probed on a
+ * private anonymous mapping, EINVAL there skips).
  */
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
@@ -17,6 +21,16 @@
 #include <unistd.h>
 
 #include "mc.h"
+#include "mc_err.h"
+#include "mc_proc.h"
+
+/* include/uapi/linux/prctl.h, for C libraries without them. */
+#ifndef PR_SET_VMA
+#define PR_SET_VMA 0x53564d41
+#endif
+#ifndef PR_SET_VMA_ANON_NAME
+#define PR_SET_VMA_ANON_NAME 0
+#endif
 
 #ifndef OVERLAYFS_SUPER_MAGIC
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
@@ -241,6 +255,205 @@ MC_TC(split_file_mapping_pieces_keep_offsets, "MAPS-7",
 	close(fd);
 }
 
+/* ---- names of anonymous mappings (PR_SET_VMA_ANON_NAME) ---------------- */
+
+static long
+set_anon_name(void *addr, size_t len, const char *name)
+{
+	return prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)addr,
+	    (unsigned long)len, (unsigned long)name);
+}
+
+/*
+ * Probe: name a fresh private anonymous page. EINVAL there means the kernel
+ * has no anonymous VMA names (too old, or built without
+ * CONFIG_ANON_VMA_NAME): skip. Other failures fail the case.
+ */
+static void
+require_anon_names(void)
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mc_map_anon(ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE);
+
+	if (set_anon_name(p, ps, "mmapconf-probe") != 0) {
+		int e = errno;
+
+		if (e == EINVAL)
+			atf_tc_skip("prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME) "
+			    "of a private anonymous page: EINVAL (this kernel "
+			    "has no anonymous mapping names: not known to it "
+			    "or built without CONFIG_ANON_VMA_NAME; or a "
+			    "seccomp filter: Seccomp=%d)", mc_seccomp_mode());
+		if (e == ENOSYS || e == EPERM)
+			mc_skip_unsupported("prctl(PR_SET_VMA)", e);
+		ATF_REQUIRE_MSG(false, "prctl(PR_SET_VMA_ANON_NAME) of a "
+		    "private anonymous page: expected success, got errno %d "
+		    "(%s: %s)", e, mc_errname(e), strerror(e));
+	}
+	ATF_REQUIRE(munmap(p, ps) == 0);
+}
+
+/* Require that the mapping holding addr is [start, end) with path want. */
+static void
+require_maps_entry(const void *addr, const void *start, const void *end,
+    const char *want, const char *what)
+{
+	struct mc_maps_ent e;
+
+	mc_maps_get(addr, &e);
+	ATF_REQUIRE_MSG(e.start == (uintptr_t)start && e.end ==
+	    (uintptr_t)end && strcmp(e.path, want) == 0, "%s: expected "
+	    "[%p, %p) with pathname \"%s\", maps says \"%s\"", what, start,
+	    end, want, e.line);
+}
+
+#define ANON_NAME "mmapconf name-1 (test)"
+
+MC_TC(anon_name_shown_in_maps, "MAPS-8",
+    "PR_SET_VMA_ANON_NAME names part of a private anonymous mapping: that "
+    "range becomes a mapping of its own shown as [anon:NAME]; the rest has "
+    "no name and the contents stay")
+{
+	size_t ps = mc_pagesize();
+	/* PROT_NONE guards keep the 3 pages from merging with anything */
+	unsigned char *g = mc_map_anon(5 * ps, PROT_NONE, MAP_PRIVATE);
+	unsigned char *p = g + ps;
+
+	ATF_REQUIRE(mprotect(p, 3 * ps, PROT_READ | PROT_WRITE) == 0);
+	memset(p, 'n', 3 * ps);
+	require_anon_names();
+	ATF_REQUIRE_MSG(set_anon_name(p + ps, ps, ANON_NAME) == 0,
+	    "prctl(PR_SET_VMA_ANON_NAME, \"%s\") of the middle page: %s",
+	    ANON_NAME, strerror(errno));
+	require_maps_entry(p + ps, p + ps, p + 2 * ps, "[anon:" ANON_NAME "]",
+	    "the named middle page");
+	require_maps_entry(p, p, p + ps, "", "the page before it");
+	require_maps_entry(p + 2 * ps, p + 2 * ps, p + 3 * ps, "",
+	    "the page after it");
+	mc_require_readable(p, 3 * ps, "the pages after naming");
+	ATF_REQUIRE_MSG(mc_all_bytes(p, 3 * ps, 'n'), "naming changed the "
+	    "contents: %zu bytes are not 'n'", mc_count_not(p, 3 * ps, 'n'));
+	ATF_REQUIRE(munmap(g, 5 * ps) == 0);
+}
+
+MC_TC(anon_name_null_removes_name, "MAPS-9",
+    "PR_SET_VMA_ANON_NAME with a NULL name removes the name: the range is "
+    "shown without a pathname again")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *g = mc_map_anon(3 * ps, PROT_NONE, MAP_PRIVATE);
+	unsigned char *p = g + ps;
+
+	ATF_REQUIRE(mprotect(p, ps, PROT_READ | PROT_WRITE) == 0);
+	require_anon_names();
+	ATF_REQUIRE_MSG(set_anon_name(p, ps, ANON_NAME) == 0,
+	    "prctl(PR_SET_VMA_ANON_NAME, \"%s\"): %s", ANON_NAME,
+	    strerror(errno));
+	require_maps_entry(p, p, p + ps, "[anon:" ANON_NAME "]",
+	    "the page after naming");
+	ATF_REQUIRE_MSG(set_anon_name(p, ps, NULL) == 0,
+	    "prctl(PR_SET_VMA_ANON_NAME, NULL): %s", strerror(errno));
+	require_maps_entry(p, p, p + ps, "", "the page after removing the "
+	    "name");
+	ATF_REQUIRE(munmap(g, 3 * ps) == 0);
+}
+
+MC_TC(anon_name_bad_names_einval, "MAPS-10",
+    "A name of more than 79 characters (80 bytes with the null byte), or "
+    "with a character that is not printable ASCII or is one of [ ] \\ $ `, "
+    "fails with EINVAL and names nothing; 79 characters are accepted")
+{
+	static const char bad[] = { '[', ']', '\\', '$', '`', '\n', '\x7f' };
+	size_t ps = mc_pagesize();
+	unsigned char *g = mc_map_anon(3 * ps, PROT_NONE, MAP_PRIVATE);
+	unsigned char *p = g + ps;
+	char name[96], want[128];
+
+	ATF_REQUIRE(mprotect(p, ps, PROT_READ | PROT_WRITE) == 0);
+	require_anon_names();
+	for (size_t i = 0; i < sizeof(bad); i++) {
+		snprintf(name, sizeof(name), "bad%cname", bad[i]);
+		MC_REQUIRE_ERR(set_anon_name(p, ps, name), EINVAL,
+		    "prctl(PR_SET_VMA_ANON_NAME) with a forbidden character");
+		require_maps_entry(p, p, p + ps, "", "after a rejected name");
+	}
+	memset(name, 'x', 80);
+	name[80] = '\0';
+	MC_REQUIRE_ERR(set_anon_name(p, ps, name), EINVAL,
+	    "prctl(PR_SET_VMA_ANON_NAME) with an 80-character name");
+	require_maps_entry(p, p, p + ps, "", "after the 80-character name");
+	name[79] = '\0';
+	ATF_REQUIRE_MSG(set_anon_name(p, ps, name) == 0, "prctl("
+	    "PR_SET_VMA_ANON_NAME) with a 79-character name: expected "
+	    "success, got %s", strerror(errno));
+	snprintf(want, sizeof(want), "[anon:%s]", name);
+	require_maps_entry(p, p, p + ps, want, "after the 79-character name");
+	ATF_REQUIRE(munmap(g, 3 * ps) == 0);
+}
+
+MC_TC(anon_name_file_mapping_refused, "MAPS-11",
+    "PR_SET_VMA_ANON_NAME of a file mapping fails (EBADF on Linux; EINVAL "
+    "accepted) and its line keeps the file's path")
+{
+	size_t ps = mc_pagesize();
+	int fd = mc_make_file("f", 1);
+	char path[PATH_MAX];
+	unsigned char *p;
+	struct mc_maps_ent e;
+	long r;
+	int err;
+
+	ATF_REQUIRE_MSG(realpath("f", path) != NULL, "realpath(f): %s",
+	    strerror(errno));
+	require_anon_names();
+	p = mc_map_fd(fd, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE, 0);
+	p[0] = 'w'; /* a private copy: the mapping is still a file mapping */
+	errno = 0;
+	r = set_anon_name(p, ps, ANON_NAME);
+	err = errno;
+	ATF_REQUIRE_MSG(r == -1 && (err == EBADF || err == EINVAL),
+	    "prctl(PR_SET_VMA_ANON_NAME) of a private file mapping: expected "
+	    "-1 with EBADF (or EINVAL), got %ld/errno %d (%s)", r, err,
+	    mc_errname(err));
+	mc_maps_get(p, &e);
+	ATF_REQUIRE_MSG(strcmp(e.path, path) == 0, "after the refused name: "
+	    "expected the pathname \"%s\", maps says \"%s\"", path, e.line);
+	ATF_REQUIRE(munmap(p, ps) == 0);
+	close(fd);
+}
+
+MC_TC(anon_name_shared_anon_shown_as_anon_shmem, "MAPS-12",
+    "A shared anonymous mapping can be named too (Linux 6.2+): its line "
+    "shows [anon_shmem:NAME]")
+{
+	size_t ps = mc_pagesize();
+	unsigned char *p = mc_map_anon(ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED);
+	struct mc_maps_ent e;
+
+	require_anon_names();
+	p[0] = 's';
+	if (set_anon_name(p, ps, ANON_NAME) != 0) {
+		int err = errno;
+
+		if (err == EBADF)
+			atf_tc_skip("prctl(PR_SET_VMA_ANON_NAME) of a shared "
+			    "anonymous mapping: EBADF (this kernel names only "
+			    "private anonymous mappings)");
+		ATF_REQUIRE_MSG(false, "prctl(PR_SET_VMA_ANON_NAME) of a "
+		    "shared anonymous mapping: expected success, got errno "
+		    "%d (%s: %s)", err, mc_errname(err), strerror(err));
+	}
+	mc_maps_get(p, &e);
+	ATF_REQUIRE_MSG(strcmp(e.path, "[anon_shmem:" ANON_NAME "]") == 0,
+	    "expected the pathname \"[anon_shmem:%s]\", maps says \"%s\"",
+	    ANON_NAME, e.line);
+	ATF_REQUIRE_MSG(e.perms[3] == 's', "the named mapping should still be "
+	    "shared, maps says \"%s\"", e.line);
+	ATF_REQUIRE(munmap(p, ps) == 0);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, perms_letters_follow_prot);
@@ -250,5 +463,10 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, anon_mapping_no_inode_no_path);
 	ATF_TP_ADD_TC(tp, deleted_file_mapping_marked_deleted);
 	ATF_TP_ADD_TC(tp, split_file_mapping_pieces_keep_offsets);
+	ATF_TP_ADD_TC(tp, anon_name_shown_in_maps);
+	ATF_TP_ADD_TC(tp, anon_name_null_removes_name);
+	ATF_TP_ADD_TC(tp, anon_name_bad_names_einval);
+	ATF_TP_ADD_TC(tp, anon_name_file_mapping_refused);
+	ATF_TP_ADD_TC(tp, anon_name_shared_anon_shown_as_anon_shmem);
 	return atf_no_error();
 }

@@ -57,26 +57,6 @@ map_with_room(size_t n, size_t room)
 	return p;
 }
 
-/*
- * Require page i of p to hold mc_pattern(first + i) for i < n. The pages
- * are probed with mc_touch first: the mapping state is what the cases
- * test, and a broken one must fail the case with a message, not crash it.
- */
-static void
-require_patterns(const unsigned char *p, size_t n, size_t first,
-    const char *what)
-{
-	size_t ps = mc_pagesize();
-
-	mc_require_readable(p, n * ps, what);
-	for (size_t i = 0; i < n; i++) {
-		size_t bad = mc_count_not(p + i * ps, ps,
-		    mc_pattern(first + i));
-		ATF_REQUIRE_MSG(bad == 0, "%s: page %zu should hold %#x, %zu "
-		    "bytes differ", what, i, mc_pattern(first + i), bad);
-	}
-}
-
 /* MREMAP_DONTUNMAP (5.7+) on a private anonymous mapping, or skip. */
 static void *
 dontunmap_or_skip(void *old, size_t len)
@@ -113,7 +93,7 @@ MC_TC(grow_in_place_when_room, "MREMAP-1",
 	    "with 2 free pages after the mapping: %s", strerror(errno));
 	ATF_REQUIRE_EQ_MSG(q, p, "grown in place: expected %p, got %p",
 	    (void *)p, (void *)q);
-	require_patterns(q, 2, 0, "old pages after growing");
+	mc_require_patterns(q, 2, 0, "old pages after growing");
 	mc_require_readable(q + 2 * ps, 2 * ps, "new pages after growing");
 	for (size_t i = 2; i < 4; i++) {
 		ATF_REQUIRE_EQ_MSG(mc_count_not(q + i * ps, ps, 0), 0,
@@ -140,7 +120,7 @@ MC_TC(shrink_unmaps_tail, "MREMAP-2",
 	    strerror(errno));
 	ATF_REQUIRE_EQ_MSG(q, p, "shrunk mapping moved: expected %p, got %p",
 	    (void *)p, (void *)q);
-	require_patterns(q, 2, 0, "head after shrinking");
+	mc_require_patterns(q, 2, 0, "head after shrinking");
 	MC_REQUIRE_FAULT(p + 2 * ps, MC_READ, SIGSEGV, SEGV_MAPERR);
 	MC_REQUIRE_FAULT(p + 3 * ps, MC_READ, SIGSEGV, SEGV_MAPERR);
 	ATF_REQUIRE(munmap(q, 2 * ps) == 0);
@@ -162,7 +142,7 @@ MC_TC(maymove_moves_when_blocked, "MREMAP-3",
 	    "a guard after the mapping: %s", strerror(errno));
 	ATF_REQUIRE_MSG(q != p, "the mapping grew in place over its guard "
 	    "page at %p", (void *)(p + 2 * ps));
-	require_patterns(q, 2, 0, "moved pages");
+	mc_require_patterns(q, 2, 0, "moved pages");
 	mc_require_readable(q + 2 * ps, 2 * ps, "new pages of the moved "
 	    "mapping");
 	ATF_REQUIRE_EQ_MSG(mc_count_not(q + 2 * ps, 2 * ps, 0), 0, "the new "
@@ -192,7 +172,7 @@ MC_TC(grow_blocked_without_maymove_enomem, "MREMAP-4",
 
 	MC_REQUIRE_PTR_ERR(mremap(p, 2 * ps, 4 * ps, 0), ENOMEM,
 	    "mremap(2 -> 4 pages, no flags) with a guard after the mapping");
-	require_patterns(p, 2, 0, "after the failed mremap");
+	mc_require_patterns(p, 2, 0, "after the failed mremap");
 	ATF_REQUIRE(mc_maps_range(p, &s, &e));
 	ATF_REQUIRE_EQ_MSG(e, (uintptr_t)(p + 2 * ps), "the mapping should "
 	    "still end at %p, /proc/self/maps says %#jx",
@@ -218,7 +198,7 @@ MC_TC(fixed_moves_to_address_replacing, "MREMAP-5",
 	    strerror(errno));
 	ATF_REQUIRE_EQ_MSG(q, dst, "MREMAP_FIXED: expected %p, got %p",
 	    (void *)dst, (void *)q);
-	require_patterns(dst, 2, 0, "moved pages at the target");
+	mc_require_patterns(dst, 2, 0, "moved pages at the target");
 	mc_require_readable(dst + 2 * ps, ps, "the target page after the "
 	    "moved range");
 	ATF_REQUIRE_EQ_MSG(mc_count_not(dst + 2 * ps, ps, 'D'), 0, "the target "
@@ -236,7 +216,7 @@ MC_TC(dontunmap_keeps_old_range_zeroed, "MREMAP-6",
 	unsigned char *q = dontunmap_or_skip(p, 2 * ps);
 
 	ATF_REQUIRE_MSG(q != p, "MREMAP_DONTUNMAP returned the old address");
-	require_patterns(q, 2, 0, "pages at the new address");
+	mc_require_patterns(q, 2, 0, "pages at the new address");
 	mc_require_readable(p, 2 * ps, "the old range after MREMAP_DONTUNMAP");
 	ATF_REQUIRE_EQ_MSG(mc_count_not(p, 2 * ps, 0), 0, "old range after "
 	    "MREMAP_DONTUNMAP: expected zeros, %zu bytes are not zero",
@@ -260,10 +240,98 @@ MC_TC(dontunmap_size_change_einval, "MREMAP-7",
 	MC_REQUIRE_PTR_ERR(mremap(p, 2 * ps, ps,
 	    MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL), EINVAL,
 	    "mremap(2 -> 1 page, MAYMOVE|DONTUNMAP)");
-	require_patterns(p, 2, 0, "after the failed calls");
+	mc_require_patterns(p, 2, 0, "after the failed calls");
 	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
 	ATF_REQUIRE(munmap(probe, ps) == 0);
 	ATF_REQUIRE(munmap(q, ps) == 0);
+}
+
+/* ---- moving whole page-table units ------------------------------------ */
+
+/* At most this many pages of the large range are written and checked. */
+#define PMD_MOVE_SAMPLES 64
+
+/*
+ * len bytes of fresh address space aligned to align, inside a PROT_NONE
+ * reservation that was never touched (so no page table lies below it);
+ * *res and *res_len: the reservation, to unmap at the end.
+ */
+static unsigned char *
+reserve_aligned(size_t len, size_t align, unsigned char **res,
+    size_t *res_len)
+{
+	uintptr_t a;
+
+	*res_len = len + align;
+	*res = mc_map_anon(*res_len, PROT_NONE, MAP_PRIVATE | MAP_NORESERVE);
+	a = ((uintptr_t)*res + align - 1) & ~(uintptr_t)(align - 1);
+	return (unsigned char *)a;
+}
+
+MC_TC(pmd_aligned_large_move_keeps_pages, "MREMAP-18",
+    "Moving two THP-sized, PMD-aligned ranges of small pages with "
+    "MREMAP_MAYMOVE|MREMAP_FIXED to another PMD-aligned address keeps "
+    "every page: same contents and physical pages; the old range unmapped")
+{
+	size_t ps = mc_pagesize(), thp = mc_thp_size();
+	size_t len, npages, stride, nsamples = 0, res_a_len, res_b_len;
+	size_t idx[PMD_MOVE_SAMPLES + 1];
+	uint64_t pfn[PMD_MOVE_SAMPLES + 1];
+	unsigned char *res_a, *res_b, *src, *dst, *q;
+
+	if (thp == 0)
+		atf_tc_skip("no THP (PMD) size in /sys/kernel/mm/"
+		    "transparent_hugepage/hpage_pmd_size: PMD-sized units "
+		    "cannot be chosen");
+	len = 2 * thp;
+	npages = len / ps;
+	stride = npages / PMD_MOVE_SAMPLES > 0 ? npages / PMD_MOVE_SAMPLES : 1;
+	src = reserve_aligned(len, thp, &res_a, &res_a_len);
+	dst = reserve_aligned(len, thp, &res_b, &res_b_len);
+	/*
+	 * Small pages only (the reservation is MADV_NOHUGEPAGE): the move
+	 * takes whole page tables, not huge pages.
+	 */
+	ATF_REQUIRE_MSG(mprotect(src, len, PROT_READ | PROT_WRITE) == 0,
+	    "mprotect(%zu bytes at %p, PROT_READ|PROT_WRITE): %s", len,
+	    (void *)src, strerror(errno));
+	for (size_t i = 0; i < npages; i += stride)
+		idx[nsamples++] = i;
+	if (idx[nsamples - 1] != npages - 1)
+		idx[nsamples++] = npages - 1;
+	for (size_t j = 0; j < nsamples; j++) {
+		memset(src + idx[j] * ps, mc_pattern(idx[j]), ps);
+		pfn[j] = mc_pfn_try(src + idx[j] * ps);
+	}
+	q = mremap(src, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	ATF_REQUIRE_MSG(q != MAP_FAILED, "mremap(%zu bytes, MAYMOVE|FIXED, "
+	    "%p -> %p): %s", len, (void *)src, (void *)dst, strerror(errno));
+	ATF_REQUIRE_EQ_MSG(q, dst, "MREMAP_FIXED: expected %p, got %p",
+	    (void *)dst, (void *)q);
+	for (size_t j = 0; j < nsamples; j++) {
+		unsigned char *at = dst + idx[j] * ps;
+		size_t bad;
+
+		mc_require_readable(at, ps, "a moved page");
+		bad = mc_count_not(at, ps, mc_pattern(idx[j]));
+		ATF_REQUIRE_MSG(bad == 0, "moved page %zu of %zu: expected "
+		    "bytes %#x, %zu bytes differ", idx[j], npages,
+		    mc_pattern(idx[j]), bad);
+	}
+	MC_REQUIRE_FAULT(src, MC_READ, SIGSEGV, SEGV_MAPERR);
+	MC_REQUIRE_FAULT(src + len - ps, MC_READ, SIGSEGV, SEGV_MAPERR);
+	mc_require_pfns();
+	for (size_t j = 0; j < nsamples; j++) {
+		uint64_t now = mc_pagemap(dst + idx[j] * ps);
+
+		ATF_REQUIRE_MSG(now & MC_PM_PRESENT, "moved page %zu is not "
+		    "present (entry %#jx)", idx[j], (uintmax_t)now);
+		ATF_REQUIRE_EQ_MSG(now & MC_PM_PFN_MASK, pfn[j], "moved page "
+		    "%zu: expected PFN %#jx (unchanged), got %#jx", idx[j],
+		    (uintmax_t)pfn[j], (uintmax_t)(now & MC_PM_PFN_MASK));
+	}
+	ATF_REQUIRE(munmap(res_a, res_a_len) == 0);
+	ATF_REQUIRE(munmap(res_b, res_b_len) == 0);
 }
 
 /* ---- copy-on-write across a move ------------------------------------- */
@@ -365,7 +433,7 @@ MC_TC(unaligned_old_address_einval, "MREMAP-9",
 
 	MC_REQUIRE_PTR_ERR(mremap(p + 1, ps, 2 * ps, MREMAP_MAYMOVE), EINVAL,
 	    "mremap(addr + 1)");
-	require_patterns(p, 2, 0, "after the failed mremap");
+	mc_require_patterns(p, 2, 0, "after the failed mremap");
 	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
 }
 
@@ -378,7 +446,7 @@ MC_TC(fixed_without_maymove_einval, "MREMAP-10",
 
 	MC_REQUIRE_PTR_ERR(mremap(p, ps, ps, MREMAP_FIXED, dst), EINVAL,
 	    "mremap(MREMAP_FIXED alone)");
-	require_patterns(p, 1, 0, "after the failed mremap");
+	mc_require_patterns(p, 1, 0, "after the failed mremap");
 	ATF_REQUIRE(munmap(p, ps) == 0);
 	ATF_REQUIRE(munmap(dst, ps) == 0);
 }
@@ -394,7 +462,7 @@ MC_TC(unknown_flags_einval, "MREMAP-11",
 	    EINVAL, "mremap(MAYMOVE | 0x80)");
 	MC_REQUIRE_PTR_ERR(mremap(p, ps, 2 * ps, 0x40000000), EINVAL,
 	    "mremap(flags 0x40000000)");
-	require_patterns(p, 1, 0, "after the failed mremap");
+	mc_require_patterns(p, 1, 0, "after the failed mremap");
 	ATF_REQUIRE(munmap(p, ps) == 0);
 }
 
@@ -410,7 +478,7 @@ MC_TC(unknown_flags_einval_from_kernel, "MREMAP-11",
 	    NULL), EINVAL, "syscall(SYS_mremap, MAYMOVE | 0x80)");
 	MC_REQUIRE_PTR_ERR(mc_sys_mremap(p, ps, 2 * ps, 0x40000000, NULL),
 	    EINVAL, "syscall(SYS_mremap, flags 0x40000000)");
-	require_patterns(p, 1, 0, "after the failed mremap");
+	mc_require_patterns(p, 1, 0, "after the failed mremap");
 	ATF_REQUIRE(munmap(p, ps) == 0);
 }
 
@@ -422,7 +490,7 @@ MC_TC(zero_new_size_einval, "MREMAP-12",
 
 	MC_REQUIRE_PTR_ERR(mremap(p, ps, 0, MREMAP_MAYMOVE), EINVAL,
 	    "mremap(new_size 0)");
-	require_patterns(p, 1, 0, "after the failed mremap");
+	mc_require_patterns(p, 1, 0, "after the failed mremap");
 	ATF_REQUIRE(munmap(p, ps) == 0);
 }
 
@@ -450,7 +518,7 @@ MC_TC(fixed_overlapping_ranges_einval, "MREMAP-14",
 	MC_REQUIRE_PTR_ERR(mremap(p, 2 * ps, 2 * ps,
 	    MREMAP_MAYMOVE | MREMAP_FIXED, p + ps), EINVAL,
 	    "mremap(FIXED, new range = old range + 1 page)");
-	require_patterns(p, 3, 0, "after the failed mremap");
+	mc_require_patterns(p, 3, 0, "after the failed mremap");
 	ATF_REQUIRE(munmap(p, 3 * ps) == 0);
 }
 
@@ -501,7 +569,7 @@ MC_TC(zero_old_size_private_einval, "MREMAP-16",
 
 	MC_REQUIRE_PTR_ERR(mremap(p, 0, ps, MREMAP_MAYMOVE), EINVAL,
 	    "mremap(old_size 0, private anonymous, MAYMOVE)");
-	require_patterns(p, 1, 0, "after the failed mremap");
+	mc_require_patterns(p, 1, 0, "after the failed mremap");
 	ATF_REQUIRE(munmap(p, ps) == 0);
 }
 
@@ -530,7 +598,7 @@ MC_TC(locked_mapping_stays_locked_when_grown, "MREMAP-17",
 	ATF_REQUIRE_EQ_MSG(mc_mincore_count(q, 2 * ps), 2, "the grown locked "
 	    "mapping: expected 2 resident pages, mincore says %zu",
 	    mc_mincore_count(q, 2 * ps));
-	require_patterns(q, 1, 0, "the moved locked page");
+	mc_require_patterns(q, 1, 0, "the moved locked page");
 	ATF_REQUIRE(munlock(q, 2 * ps) == 0);
 	ATF_REQUIRE(munmap(q, 2 * ps) == 0);
 	ATF_REQUIRE(munmap(p + ps, ps) == 0);
@@ -556,5 +624,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, zero_old_size_shared_duplicates);
 	ATF_TP_ADD_TC(tp, zero_old_size_private_einval);
 	ATF_TP_ADD_TC(tp, locked_mapping_stays_locked_when_grown);
+	ATF_TP_ADD_TC(tp, pmd_aligned_large_move_keeps_pages);
 	return atf_no_error();
 }
