@@ -7,7 +7,10 @@
       qemu.json) and writes DIR/matrix.json, matrix.html (one self-contained
       file) and matrix.md, each atomically.  One column per run folder, in
       the order given; one row per test case, grouped by semantic area, rows
-      where the columns disagree ("divergences") first.
+      where the columns disagree ("divergences") first.  A column of a
+      gcov kernel (harness/kernel-coverage: summary.json has
+      "kernel_coverage") adds the kernel coverage table at the top: line
+      and function coverage of the semantics' mm/ files, suite vs baseline.
       Exit status: 0 every column ran and every failed/broken case is a known
       divergence (harness/baselines); 1 otherwise; 2 bad input.
 
@@ -100,6 +103,26 @@ def read_catalogue(path):
     return cat
 
 
+def coverage_tables(cols):
+    """matrix.json's "kernel_coverage": one table per gcov column."""
+    tabs = []
+    for c in cols:
+        kc = c.get("kernel_coverage")
+        if not kc:
+            continue
+        files = []
+        for r in kc.get("files") or []:
+            if isinstance(r, dict) and r.get("file"):
+                files.append({k: r.get(k) for k in (
+                    "file", "suite", "baseline", "suite_only_lines")})
+        tabs.append({"label": c["label"], "key": c["key"],
+                     "kernel": kc.get("kernel"), "version": kc.get("version"),
+                     "report": kc.get("href"),
+                     "baseline_report": kc.get("baseline_href"),
+                     "files": files})
+    return tabs
+
+
 def build_matrix(cols, catalogue, bdir):
     ran = [c for c in cols if c["status"] == "ran"]
     names = sorted({n for c in cols for n in c["cases"]})
@@ -152,7 +175,8 @@ def build_matrix(cols, catalogue, bdir):
                      "baseline": ml.show_path(k) if k else None})
     columns = []
     for c in cols:
-        d = {k: v for k, v in c.items() if k != "cases"}
+        d = {k: v for k, v in c.items()
+             if k not in ("cases", "kernel_coverage")}
         d["cases"] = len(c["cases"])
         columns.append(d)
     areas = sorted({r["area"] for r in rows})
@@ -170,6 +194,7 @@ def build_matrix(cols, catalogue, bdir):
                         if c["status"] != "ran"],
         "unexpected_failures": unexpected,
         "known_failures": known_list,
+        "kernel_coverage": coverage_tables(cols),
     }
 
 
@@ -202,6 +227,40 @@ def col_facts(c):
     return facts
 
 
+KC_HEADS = ("suite lines", "baseline lines", "suite functions",
+            "baseline functions", "+lines")
+KC_NOTE = ("suite: the whole suite under the gcov kernel; baseline: the "
+           "harness alone (kyua running one empty case); +lines: lines the "
+           "suite reaches and the baseline does not; -: not built in this "
+           "kernel")
+
+
+def kc_cells(t, f):
+    """The five cells of file f in coverage table t."""
+    r = next((x for x in t["files"] if x["file"] == f), None)
+    out = []
+    for who, k in (("suite", "lines"), ("baseline", "lines"),
+                   ("suite", "functions"), ("baseline", "functions")):
+        st = (r or {}).get(who) or {}
+        if st.get(k + "_pct") is None:
+            out.append("-")
+        else:
+            out.append("%.1f%% (%s/%s)" % (st[k + "_pct"], st.get(k + "_hit"),
+                                         st.get(k)))
+    n = (r or {}).get("suite_only_lines")
+    out.append("-" if n is None else "+%d" % n)
+    return out
+
+
+def kc_files(tabs):
+    files = []
+    for t in tabs:
+        for r in t["files"]:
+            if r["file"] not in files:
+                files.append(r["file"])
+    return files
+
+
 CSS = """
 body{font-family:system-ui,sans-serif;margin:1em;color:#222}
 h1{font-size:1.4em} h2{font-size:1.15em;margin-top:1.5em}
@@ -219,6 +278,9 @@ td.sem{font-size:11px;color:#555}
 .expected_failure{background:#cef}.notrun,.absent{background:#ddd;color:#666}
 .dnr{background:#fcc}
 small{color:#666}
+table.kcov thead th{position:static;min-width:0}
+table.kcov td{text-align:right;font-family:monospace}
+table.kcov td.name{text-align:left}
 """
 
 
@@ -241,6 +303,28 @@ def render_html(m):
         out.append("<p>%d failed/broken cases are not listed as known "
                    "divergences (harness/baselines).</p>"
                    % len(m["unexpected_failures"]))
+    tabs = m.get("kernel_coverage") or []
+    if tabs:
+        out.append("<h2>Kernel coverage of mm/ (gcov)</h2>")
+        out.append("<table class='kcov'><thead><tr><th rowspan='2'>"
+                   "<b>file</b></th>")
+        for t in tabs:
+            links = " &middot; ".join(
+                "<a href='%s'>%s</a>" % (e(t[k]), w)
+                for k, w in (("report", "report"),
+                             ("baseline_report", "baseline"))
+                if t.get(k))
+            out.append("<th colspan='%d'><b>%s</b> (Linux %s)%s</th>" % (
+                len(KC_HEADS), e(t["label"]), e(str(t["version"])),
+                "<br>" + links if links else ""))
+        out.append("</tr><tr>" + "".join(
+            "<th>%s</th>" % h for _ in tabs for h in KC_HEADS) + "</tr>")
+        out.append("</thead><tbody>")
+        for f in kc_files(tabs):
+            out.append("<tr><td class='name'>%s</td>%s</tr>" % (e(f), "".join(
+                "<td>%s</td>" % e(v) for t in tabs for v in kc_cells(t, f))))
+        out.append("</tbody></table><p><small>%s</small></p>" % e(KC_NOTE))
+        out.append("<h2>Results</h2>")
     out.append("<table><thead><tr><th><b>test case</b></th>"
                "<th><b>semantics</b></th>")
     for c in cols:
@@ -292,6 +376,28 @@ def render_md(m):
              len(cols), len(m["rows"]), len(m["divergences"]),
              len(m["unexpected_failures"]), len(m["did_not_run"]),
              m["generated"]), ""]
+    tabs = m.get("kernel_coverage") or []
+    if tabs:
+        L.append("### Kernel coverage of mm/ (gcov)")
+        L.append("")
+        for t in tabs:
+            L.append("- %s: Linux %s%s" % (md_cell(t["label"]), t["version"],
+                                           (", report `%s`" % t["report"])
+                                           if t.get("report") else ""))
+        L.append("")
+        L.append("| file | " + " | ".join(
+            "%s %s" % (md_cell(t["label"]), h) for t in tabs
+            for h in KC_HEADS) + " |")
+        L.append("|---|" + "---:|" * (len(KC_HEADS) * len(tabs)))
+        for f in kc_files(tabs):
+            L.append("| %s | %s |" % (f, " | ".join(
+                kc_cells(t, f)[i] for t in tabs
+                for i in range(len(KC_HEADS)))))
+        L.append("")
+        L.append(KC_NOTE + ".")
+        L.append("")
+        L.append("### Columns")
+        L.append("")
     L.append("| | " + " | ".join(md_cell(c["label"]) for c in cols) + " |")
     L.append("|---|" + "---|" * len(cols))
     keys = ["kernel", "arch", "page size", "THP", "mmap_min_addr",
@@ -375,7 +481,20 @@ def build(argv):
             key, sep, folder = s.partition("=")
             if not sep:
                 key, folder = None, s
-            cols.append(ml.load_run(folder, key or None))
+            col = ml.load_run(folder, key or None)
+            kc = col.get("kernel_coverage")
+            if kc:
+                # its HTML report: kernel-coverage/KERNEL/ beside the run
+                # folder (harness/kernel-coverage writes both)
+                kc = col["kernel_coverage"] = dict(kc)
+                d = os.path.join(os.path.dirname(os.path.abspath(folder)),
+                                 "kernel-coverage", str(kc.get("kernel")))
+                kc["href"] = os.path.relpath(os.path.join(d, "index.html"),
+                                             os.path.abspath(out))
+                kc["baseline_href"] = os.path.relpath(
+                    os.path.join(d, "baseline", "index.html"),
+                    os.path.abspath(out))
+            cols.append(col)
     except ml.InputError as e:
         die(str(e))
     labels = [c["label"] for c in cols]

@@ -14,6 +14,10 @@ A column is a dict:
   cpu, euid, totals, seconds {"suite", "total"}
   cases        {name: {"result", "reason", "semantics"}}  (not in matrix.json
                columns: rows hold the cells there)
+  kernel_coverage  only for a gcov kernel's column (harness/kernel-coverage):
+               summary.json's "kernel_coverage" (per-file line and function
+               coverage, suite and baseline); matrix.json has these in its
+               top-level "kernel_coverage" list, not in the columns
 """
 import fnmatch
 import json
@@ -70,9 +74,10 @@ def derive_key(summary, env):
     label = summary.get("label") or env.get("label") or "?"
     if environment == "host" or (not environment and label.startswith("host-")):
         return "host"
-    if environment == "qemu":
+    if environment in ("qemu", "qemu-gcov"):
+        # qemu-gcov: a kernel built with gcov (harness/kernel-coverage)
         return release_key(env.get("kernel") or summary.get("kernel"),
-                           env.get("arch") or summary.get("arch"), "qemu",
+                           env.get("arch") or summary.get("arch"), environment,
                            env.get("page_size") or summary.get("page_size"))
     return environment or label
 
@@ -134,6 +139,9 @@ def load_run(folder, key=None):
             pass
     if summary.get("seconds") is not None and col["seconds"]["total"] is None:
         col["seconds"]["total"] = _num(summary.get("seconds"))
+    kc = summary.get("kernel_coverage")
+    if isinstance(kc, dict) and isinstance(kc.get("files"), list):
+        col["kernel_coverage"] = kc
     for c in summary.get("cases", []):
         try:
             name, result = c["name"], c["result"]

@@ -21,11 +21,19 @@ kcov_reset() {
 	echo 0 >"$KCOV_GCOV/reset"
 }
 
-# kcov_copy NAME: the .gcda of mm/ into /kcov/out/NAME/ (cat, not tar).
+# kcov_copy NAME [LIST]: the .gcda of mm/ into /kcov/out/NAME/ (cat, not
+# tar); with LIST (a file of base names: mmap vma ...) only those.
 kcov_copy() {
 	o=/kcov/out/$1
 	mkdir -p "$o"
-	for f in "$(kcov_dir)"/*.gcda; do
+	d=$(kcov_dir)
+	if [ -n "${2:-}" ]; then
+		for b in $(cat "$2"); do
+			[ -f "$d/$b.gcda" ] && cat "$d/$b.gcda" >"$o/$b.gcda"
+		done
+		return 0
+	fi
+	for f in "$d"/*.gcda; do
 		[ -f "$f" ] || continue
 		cat "$f" >"$o/${f##*/}"
 	done

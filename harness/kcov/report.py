@@ -115,7 +115,7 @@ def main():
             continue
         unreached[f] = sorted(
             (n for n, c in s["fns"].items() if c == 0),
-            key=lambda n: s["fnline"].get(n, 0))
+            key=lambda n: (s["fnline"].get(n, 0), n))
 
     # per program
     times = {}
