@@ -1462,18 +1462,6 @@ e_hugetlb_ignored(struct tracee *t, struct user_regs_struct *r, long nr)
 }
 
 static int
-e_mprotect_length_rounded_down(struct tracee *t, struct user_regs_struct *r,
-    long nr)
-{
-	(void)nr;
-	if ((ARG2(r) & (ps - 1)) == 0 || !from_test(t, r))
-		return 0;
-	ARG2(r) &= ~(ps - 1);
-	t->fired++;
-	return A_REGS;
-}
-
-static int
 e_seals_ignored(struct tracee *t, struct user_regs_struct *r, long nr)
 {
 	(void)nr;
@@ -1791,7 +1779,7 @@ M("hugetlb-ignored", "HUGETLB-1 HUGETLB-3 HUGETLB-6 HUGETLB-8",
 M("mprotect-length-rounded-down", "MPROT-11",
     "mprotect's length rounded down to whole pages instead of up",
     "mprotect(addr, 1 byte) changes the whole page", S_MPROTECT,
-    e_mprotect_length_rounded_down, NULL),
+    e_length_rounded_down, NULL), /* len is ARG2 of mprotect too */
 M("seals-ignored", "MEMFD-4 MEMFD-5 MEMFD-6 MEMFD-7 MEMFD-10 MEMFD-11",
     "fcntl(F_ADD_SEALS) returns 0 without sealing the memfd",
     "with F_SEAL_WRITE a new shared writable mapping fails with EPERM",
