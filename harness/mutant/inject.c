@@ -1267,26 +1267,9 @@ e_dontneed_noop(struct tracee *t, struct user_regs_struct *r, long nr)
 	return skip(t, r, 0);
 }
 
+/* The call returns 0 and does nothing (madvise, msync, mlock, mseal...). */
 static int
-e_madvise_noop(struct tracee *t, struct user_regs_struct *r, long nr)
-{
-	(void)nr;
-	if (!from_test(t, r))
-		return 0;
-	return skip(t, r, 0);
-}
-
-static int
-e_msync_noop(struct tracee *t, struct user_regs_struct *r, long nr)
-{
-	(void)nr;
-	if (!from_test(t, r))
-		return 0;
-	return skip(t, r, 0);
-}
-
-static int
-e_mlock_noop(struct tracee *t, struct user_regs_struct *r, long nr)
+e_call_noop(struct tracee *t, struct user_regs_struct *r, long nr)
 {
 	(void)nr;
 	if (!from_test(t, r))
@@ -1438,15 +1421,6 @@ e_mremap_shrink_noop(struct tracee *t, struct user_regs_struct *r, long nr)
 	    !from_test(t, r))
 		return 0;
 	return skip(t, r, (long)ARG1(r));
-}
-
-static int
-e_mseal_noop(struct tracee *t, struct user_regs_struct *r, long nr)
-{
-	(void)nr;
-	if (!from_test(t, r))
-		return 0;
-	return skip(t, r, 0);
 }
 
 static int
@@ -1729,11 +1703,11 @@ M("dontneed-noop", "MADV-1 MADV-2 MADV-5",
 M("madvise-noop", "MADV-7 MADV-9 MADV-16 MADV-20",
     "madvise returns 0 for every advice and does nothing",
     "the effect of each advice (DONTFORK, WIPEONFORK, REMOVE, POPULATE_*) "
-    "and its errors", S_MADVISE, e_madvise_noop, NULL),
+    "and its errors", S_MADVISE, e_call_noop, NULL),
 M("msync-noop", "MSYNC-2 MSYNC-6 MSYNC-7 MSYNC-8 MSYNC-9",
     "msync returns 0 and does nothing (no error checks, no write-back)",
     "after msync(MS_SYNC) the pages are clean (smaps Dirty 0); bad flags "
-    "or an unmapped range fail", S_MSYNC, e_msync_noop, NULL),
+    "or an unmapped range fail", S_MSYNC, e_call_noop, NULL),
 M("msync-private-writeback", "PRIVFILE-4 COW-6 MSYNC-11",
     "msync writes a private mapping's own (copied) pages to the file",
     "after a private write and msync(MS_SYNC), read() of the file returns "
@@ -1760,10 +1734,10 @@ M("mremap-shrink-noop", "MREMAP-2",
 M("mlock-noop", "MLOCK-1 MLOCK-2 MLOCK-10 MLOCK-11",
     "mlock, mlock2 and mlockall return 0 without locking (or faulting in)",
     "after mlock every page is resident and VmLck grows", S_MLOCK,
-    e_mlock_noop, NULL),
+    e_call_noop, NULL),
 M("munlock-noop", "MLOCK-3 MLOCK-13",
     "munlock and munlockall return 0 without unlocking",
-    "after munlock VmLck drops back", S_MUNLOCK, e_mlock_noop, NULL),
+    "after munlock VmLck drops back", S_MUNLOCK, e_call_noop, NULL),
 M("close-unmaps", "FD-1 FILE-9",
     "close(fd) unmaps a mapping of the file (the mapping does not outlive "
     "the fd)", "a mapping stays readable after close(fd)",
@@ -1771,7 +1745,7 @@ M("close-unmaps", "FD-1 FILE-9",
 M("mseal-noop", "MSEAL-1 MSEAL-2 MSEAL-3 MSEAL-4 MSEAL-5 MSEAL-10",
     "mseal returns 0 without sealing",
     "munmap, mprotect and mremap of a sealed mapping fail with EPERM",
-    S_MSEAL, e_mseal_noop, NULL),
+    S_MSEAL, e_call_noop, NULL),
 M("hugetlb-ignored", "HUGETLB-1 HUGETLB-3 HUGETLB-6 HUGETLB-8",
     "MAP_HUGETLB (and its page-size bits) dropped: normal pages",
     "a MAP_HUGETLB mapping is huge-page aligned, or fails (ENOMEM) with an "
