@@ -574,9 +574,9 @@ MC_TC(fd_access_mode_checked, "FD-3",
 
 /* ---- OFF-1, OFF-2: the offset ------------------------------------------ */
 
-MC_TC(unaligned_offset_einval, "OFF-1",
-    "An offset that is not a multiple of the page size fails with EINVAL "
-    "(private and shared file mappings)")
+/* OFF-1 through one route (libc's mmap or the bare syscall). */
+static void
+unaligned_offset_einval_via(mc_mmap_fn map, const char *via)
 {
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 3);
@@ -584,18 +584,25 @@ MC_TC(unaligned_offset_einval, "OFF-1",
 	    (off_t)ps + 1, (off_t)(ps + ps / 2) };
 
 	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
-		char what[96];
+		char what[112];
 
-		snprintf(what, sizeof(what), "mmap(MAP_PRIVATE, offset %jd, "
-		    "page size %zu)", (intmax_t)offs[i], ps);
-		mc_require_mmap_fails(mmap(NULL, ps, PROT_READ, MAP_PRIVATE, fd,
+		snprintf(what, sizeof(what), "%s(MAP_PRIVATE, offset %jd, "
+		    "page size %zu)", via, (intmax_t)offs[i], ps);
+		mc_require_mmap_fails(map(NULL, ps, PROT_READ, MAP_PRIVATE, fd,
 		    offs[i]), ps, EINVAL, what);
-		snprintf(what, sizeof(what), "mmap(MAP_SHARED, offset %jd, "
-		    "page size %zu)", (intmax_t)offs[i], ps);
-		mc_require_mmap_fails(mmap(NULL, ps, RW, MAP_SHARED, fd,
+		snprintf(what, sizeof(what), "%s(MAP_SHARED, offset %jd, "
+		    "page size %zu)", via, (intmax_t)offs[i], ps);
+		mc_require_mmap_fails(map(NULL, ps, RW, MAP_SHARED, fd,
 		    offs[i]), ps, EINVAL, what);
 	}
 	close(fd);
+}
+
+MC_TC(unaligned_offset_einval, "OFF-1",
+    "An offset that is not a multiple of the page size fails with EINVAL "
+    "(private and shared file mappings)")
+{
+	unaligned_offset_einval_via(mmap, "mmap");
 }
 
 MC_TC(unaligned_offset_einval_from_kernel, "OFF-1",
@@ -603,24 +610,7 @@ MC_TC(unaligned_offset_einval_from_kernel, "OFF-1",
     "offset first) rejects an offset that is not a multiple of the page "
     "size with EINVAL")
 {
-	size_t ps = mc_pagesize();
-	int fd = mc_make_file("f", 3);
-	const off_t offs[] = { 1, (off_t)ps / 2, (off_t)ps - 1,
-	    (off_t)ps + 1 };
-
-	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
-		char what[96];
-
-		snprintf(what, sizeof(what), "syscall(SYS_mmap, MAP_PRIVATE, "
-		    "offset %jd, page size %zu)", (intmax_t)offs[i], ps);
-		mc_require_mmap_fails(mc_sys_mmap(NULL, ps, PROT_READ,
-		    MAP_PRIVATE, fd, offs[i]), ps, EINVAL, what);
-		snprintf(what, sizeof(what), "syscall(SYS_mmap, MAP_SHARED, "
-		    "offset %jd, page size %zu)", (intmax_t)offs[i], ps);
-		mc_require_mmap_fails(mc_sys_mmap(NULL, ps, RW, MAP_SHARED, fd,
-		    offs[i]), ps, EINVAL, what);
-	}
-	close(fd);
+	unaligned_offset_einval_via(mc_sys_mmap, "syscall(SYS_mmap)");
 }
 
 static void

@@ -90,6 +90,9 @@ __attribute__((noreturn)) void mc_skip_unsupported(const char *feature,
  */
 void *mc_sys_mmap(void *addr, size_t len, int prot, int flags, int fd,
     off_t off);
+/* mmap or mc_sys_mmap: cases that prove a check both through libc and in
+ * the kernel itself take the route as an argument. */
+typedef void *(*mc_mmap_fn)(void *, size_t, int, int, int, off_t);
 /* The kernel's own mremap (glibc checks the flags itself). */
 void *mc_sys_mremap(void *old, size_t old_len, size_t new_len, int flags,
     void *new_addr);

@@ -517,9 +517,9 @@ MC_TC(fixed_unaligned_addr_einval, "MMAPERR-11",
 	ATF_REQUIRE(munmap(a, 2 * ps) == 0);
 }
 
-MC_TC(fixed_unaligned_offset_einval_keeps_mapping, "MMAPERR-12",
-    "A file offset that is not page-aligned fails with EINVAL even with "
-    "MAP_FIXED, before anything at addr is replaced")
+/* MMAPERR-12 through one route (libc's mmap or the bare syscall). */
+static void
+fixed_unaligned_offset_einval(mc_mmap_fn map, const char *via)
 {
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 3);
@@ -528,21 +528,28 @@ MC_TC(fixed_unaligned_offset_einval_keeps_mapping, "MMAPERR-12",
 
 	memset(a, 'o', 2 * ps);
 	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
-		char what[96];
+		char what[112];
 
-		snprintf(what, sizeof(what), "mmap(MAP_FIXED over a mapping, "
-		    "file offset %jd)", (intmax_t)offs[i]);
-		mc_require_mmap_fails(mmap(a, ps, PROT_READ, MAP_PRIVATE |
+		snprintf(what, sizeof(what), "%s(MAP_FIXED over a mapping, "
+		    "file offset %jd)", via, (intmax_t)offs[i]);
+		mc_require_mmap_fails(map(a, ps, PROT_READ, MAP_PRIVATE |
 		    MAP_FIXED, fd, offs[i]), ps, EINVAL, what);
-		mc_require_mmap_fails(mmap(a, ps, RW, MAP_SHARED | MAP_FIXED,
+		mc_require_mmap_fails(map(a, ps, RW, MAP_SHARED | MAP_FIXED,
 		    fd, offs[i]), ps, EINVAL, what);
 	}
 	mc_require_readable(a, 2 * ps, "the mapping after the failed "
 	    "MAP_FIXED calls");
 	ATF_REQUIRE_MSG(mc_all_bytes(a, 2 * ps, 'o'), "a failed MAP_FIXED "
-	    "(bad offset) replaced the mapping at addr");
+	    "(bad offset, via %s) replaced the mapping at addr", via);
 	ATF_REQUIRE(munmap(a, 2 * ps) == 0);
 	close(fd);
+}
+
+MC_TC(fixed_unaligned_offset_einval_keeps_mapping, "MMAPERR-12",
+    "A file offset that is not page-aligned fails with EINVAL even with "
+    "MAP_FIXED, before anything at addr is replaced")
+{
+	fixed_unaligned_offset_einval(mmap, "mmap");
 }
 
 MC_TC(fixed_unaligned_offset_einval_from_kernel, "MMAPERR-12",
@@ -550,28 +557,7 @@ MC_TC(fixed_unaligned_offset_einval_from_kernel, "MMAPERR-12",
     "offset first) rejects an unaligned file offset with MAP_FIXED, and "
     "leaves the mapping at addr in place")
 {
-	size_t ps = mc_pagesize();
-	int fd = mc_make_file("f", 3);
-	unsigned char *a = mc_map_anon(2 * ps, RW, MAP_PRIVATE);
-	const off_t offs[] = { 1, (off_t)ps / 2, (off_t)ps + 1 };
-
-	memset(a, 'o', 2 * ps);
-	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
-		char what[96];
-
-		snprintf(what, sizeof(what), "syscall(SYS_mmap, MAP_FIXED over "
-		    "a mapping, file offset %jd)", (intmax_t)offs[i]);
-		mc_require_mmap_fails(mc_sys_mmap(a, ps, PROT_READ,
-		    MAP_PRIVATE | MAP_FIXED, fd, offs[i]), ps, EINVAL, what);
-		mc_require_mmap_fails(mc_sys_mmap(a, ps, RW,
-		    MAP_SHARED | MAP_FIXED, fd, offs[i]), ps, EINVAL, what);
-	}
-	mc_require_readable(a, 2 * ps, "the mapping after the failed "
-	    "MAP_FIXED calls");
-	ATF_REQUIRE_MSG(mc_all_bytes(a, 2 * ps, 'o'), "a failed MAP_FIXED "
-	    "(bad offset, direct syscall) replaced the mapping at addr");
-	ATF_REQUIRE(munmap(a, 2 * ps) == 0);
-	close(fd);
+	fixed_unaligned_offset_einval(mc_sys_mmap, "syscall(SYS_mmap)");
 }
 
 MC_TC(zero_length_einval_every_kind, "MMAPERR-13",
