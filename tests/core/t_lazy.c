@@ -370,10 +370,32 @@ MC_TC(read_untouched_pages_allocate_no_memory, "LAZY-4",
 	rss = mc_smaps_kb(p, "Rss");
 	anon = mc_smaps_kb(p, "Anonymous");
 	ATF_REQUIRE_MSG(rss == 0 && anon <= 0, "after reading %d untouched "
-	    "private anonymous pages: expected Rss 0 kB and Anonymous 0 kB "
-	    "(the shared zero page is not this mapping's memory), smaps says "
-	    "Rss %ld kB, Anonymous %ld kB", NPAGES, rss, anon);
+	    "private anonymous pages at %p: expected Rss 0 kB and Anonymous "
+	    "0 kB (the shared zero page is not this mapping's memory), smaps "
+	    "says Rss %ld kB, Anonymous %ld kB%s", NPAGES, (void *)p, rss, anon,
+	    anon > 0 ? ": read faults allocate private pages: this kernel "
+	    "does not use the shared zero page" : "");
 	mc_unmap_guarded(p, NPAGES);
+}
+
+/* How many different PFNs the first n pages of p and of q are on. */
+static size_t
+distinct_pfns(unsigned char *p, unsigned char *q, size_t n)
+{
+	uint64_t pfn[2 * NPAGES];
+	size_t k = 0;
+
+	ATF_REQUIRE(n <= NPAGES);
+	for (size_t i = 0; i < 2 * n; i++) {
+		uint64_t f = mc_pfn((i < n ? p : q) + i % n * mc_pagesize());
+		size_t j = 0;
+
+		while (j < k && pfn[j] != f)
+			j++;
+		if (j == k)
+			pfn[k++] = f;
+	}
+	return k;
 }
 
 MC_TC(read_untouched_pages_share_zero_pfn, "LAZY-4",
@@ -384,7 +406,7 @@ MC_TC(read_untouched_pages_share_zero_pfn, "LAZY-4",
 	size_t ps = mc_pagesize();
 	unsigned char *p, *q;
 	uint64_t zero, e;
-	size_t bad;
+	size_t bad, npfn;
 
 	require_pagemap();
 	p = map_guarded(PRIV_ANON, NPAGES);
@@ -407,6 +429,13 @@ MC_TC(read_untouched_pages_share_zero_pfn, "LAZY-4",
 	zero = mc_pfn(p);
 	ATF_REQUIRE_MSG(zero != 0, "zero page PFN reads 0 although PFNs are "
 	    "visible");
+	npfn = distinct_pfns(p, q, NPAGES);
+	ATF_REQUIRE_MSG(npfn < 2 * NPAGES, "%d pages read but never "
+	    "written in two private anonymous mappings (%p, %p): expected "
+	    "them all on one PFN (the shared zero page), seen %zu different "
+	    "PFNs: read faults allocate private pages: this kernel does not "
+	    "use the shared zero page", 2 * NPAGES, (void *)p, (void *)q,
+	    npfn);
 	for (size_t i = 0; i < 2 * NPAGES; i++) {
 		unsigned char *a = (i < NPAGES ? p : q) + i % NPAGES * ps;
 
