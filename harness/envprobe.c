@@ -1,7 +1,9 @@
 /*
  * envprobe - print env.json: a fingerprint of what a run's results are
- * about (kernel, page size, THP, VM sysctls, PFN visibility, privileges,
- * container/namespace/sandbox hints, CPU, libc).
+ * about (kernel and its command line, page size, THP per size, the zero
+ * page, KSM, swap, VM sysctls, PFN visibility, privileges,
+ * container/namespace/sandbox hints, CPU, libc).  Baseline files of known
+ * divergences match a run by these facts (harness/baselines/README.md).
  *
  * Written in C so that it runs wherever the suite runs: inside a minimal
  * qemu guest, a container or gVisor, without a Python interpreter.
@@ -13,6 +15,7 @@
 #include <sys/utsname.h>
 
 #include <ctype.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <gnu/libc-version.h>
 #include <stdint.h>
@@ -153,6 +156,221 @@ pfn_visibility(void)
 	return r;
 }
 
+/*
+ * Rss in kB of the /proc/self/smaps entry that starts at addr; -1 when
+ * there is no such entry or no smaps.
+ */
+static long
+smaps_rss_kb(const void *addr)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	unsigned long start, end;
+	int in = 0;
+	long kb = -1;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		/* An entry's first line: "start-end perms ..." (no colon key). */
+		if (isxdigit((unsigned char)line[0]) &&
+		    sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			in = start == (uintptr_t)addr;
+			continue;
+		}
+		if (in && sscanf(line, "Rss: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
+/* PFN of the page at addr from an open pagemap; 0 when hidden or absent. */
+static uint64_t
+pfn_of(int fd, const volatile void *addr, long ps)
+{
+	uint64_t e = 0;
+
+	if (fd < 0 || pread(fd, &e, sizeof(e), (off_t)((uintptr_t)addr /
+	    (uintptr_t)ps * sizeof(e))) != (ssize_t)sizeof(e))
+		return 0;
+	return (e & (1ULL << 63)) ? e & ((1ULL << 55) - 1) : 0;
+}
+
+/*
+ * Does a read fault on private anonymous memory map the shared zero page?
+ * Reads ZP_PAGES untouched pages of a mapping of their own (PROT_NONE guard
+ * pages around it, THP off) and looks at smaps Rss (a zero page mapping is
+ * not the process's memory: Rss stays 0) and, where PFNs are visible, at
+ * whether the pages share one PFN.  A control read of Rss before the reads
+ * must say 0, else smaps cannot tell (gVisor counts untouched pages).
+ * Returns "yes", "no" or "unknown"; evidence says what was seen.
+ */
+#define ZP_PAGES 8
+static const char *
+zero_page(char *evidence, size_t len)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	size_t sz = (size_t)ps * (ZP_PAGES + 2);
+	unsigned char *g, *p;
+	uint64_t pfn[ZP_PAGES];
+	long before, after;
+	int fd, npfn = 0, same = 1;
+	const char *r;
+	unsigned sum = 0;
+
+	g = mmap(NULL, sz, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (g == MAP_FAILED) {
+		snprintf(evidence, len, "mmap failed");
+		return "unknown";
+	}
+	p = g + ps;
+	if (mprotect(p, (size_t)ps * ZP_PAGES, PROT_READ | PROT_WRITE) != 0) {
+		munmap(g, sz);
+		snprintf(evidence, len, "mprotect failed");
+		return "unknown";
+	}
+	(void)madvise(p, (size_t)ps * ZP_PAGES, MADV_NOHUGEPAGE);
+	before = smaps_rss_kb(p);
+	for (int i = 0; i < ZP_PAGES; i++)
+		sum += ((volatile unsigned char *)p)[(size_t)i * (size_t)ps];
+	after = smaps_rss_kb(p);
+	fd = open("/proc/self/pagemap", O_RDONLY);
+	for (int i = 0; i < ZP_PAGES; i++) {
+		pfn[i] = pfn_of(fd, p + (size_t)i * (size_t)ps, ps);
+		if (pfn[i] != 0)
+			npfn++;
+		if (pfn[i] != pfn[0])
+			same = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	munmap(g, sz);
+
+	if (sum != 0) {
+		snprintf(evidence, len, "untouched anonymous pages read "
+		    "nonzero");
+		return "unknown";
+	}
+	if (npfn == ZP_PAGES) {
+		r = same ? "yes" : "no";
+		snprintf(evidence, len, "%d read pages of a private anonymous "
+		    "mapping: %s; smaps Rss %ld kB", ZP_PAGES, same ?
+		    "all on one PFN" : "each on a PFN of its own", after);
+		return r;
+	}
+	if (before != 0 || after < 0) {
+		snprintf(evidence, len, "PFNs hidden and smaps cannot tell "
+		    "(Rss %ld kB before any access)", before);
+		return "unknown";
+	}
+	r = after == 0 ? "yes" : after >= ZP_PAGES * ps / 1024 ? "no" :
+	    "unknown";
+	snprintf(evidence, len, "%d read pages of a private anonymous "
+	    "mapping: smaps Rss %ld kB (PFNs hidden)", ZP_PAGES, after);
+	return r;
+}
+
+/*
+ * The kernel's own parameters from /proc/cmdline: what follows a " -- "
+ * is handed to init (arguments of a VMM's init, not kernel facts) and is
+ * left out.
+ */
+static char *
+kernel_cmdline(char *buf, size_t len)
+{
+	char *cut;
+
+	if (read_line("/proc/cmdline", buf, len) == NULL)
+		return NULL;
+	if (strncmp(buf, "-- ", 3) == 0)
+		buf[0] = '\0';
+	else if ((cut = strstr(buf, " -- ")) != NULL)
+		*cut = '\0';
+	return buf;
+}
+
+static int
+cmp_hugepage_dir(const void *a, const void *b)
+{
+	long x = atol(*(char *const *)a + strlen("hugepages-"));
+	long y = atol(*(char *const *)b + strlen("hugepages-"));
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * "thp_sizes": {"hugepages-64kB": "never", ...}: the mode of every THP
+ * size the kernel offers (mTHP, 6.8+); null without per-size settings.
+ */
+static void
+kv_thp_sizes(void)
+{
+	const char *dir = "/sys/kernel/mm/transparent_hugepage";
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char *names[64];
+	size_t n = 0;
+
+	key("thp_sizes");
+	while (d != NULL && (e = readdir(d)) != NULL && n < 64) {
+		char path[512];
+
+		/* Sizes for shmem only (no anonymous "enabled") are left out. */
+		snprintf(path, sizeof(path), "%s/%s/enabled", dir, e->d_name);
+		if (strncmp(e->d_name, "hugepages-", 10) == 0 &&
+		    access(path, F_OK) == 0)
+			names[n++] = strdup(e->d_name);
+	}
+	if (d != NULL)
+		closedir(d);
+	if (n == 0) {
+		printf("null");
+		return;
+	}
+	qsort(names, n, sizeof(names[0]), cmp_hugepage_dir);
+	printf("{");
+	for (size_t i = 0; i < n; i++) {
+		char path[512], buf[64];
+
+		snprintf(path, sizeof(path), "%s/%s/enabled", dir, names[i]);
+		printf("%s", i ? ", " : "");
+		json_str(names[i]);
+		printf(": ");
+		if (bracketed(path, buf, sizeof(buf)) != NULL)
+			json_str(buf);
+		else
+			printf("null");
+		free(names[i]);
+	}
+	printf("}");
+}
+
+/* "ksm": {"run": "0", ...} from /sys/kernel/mm/ksm; null without KSM. */
+static void
+kv_ksm(void)
+{
+	static const char *const files[] = { "run", "use_zero_pages",
+	    "merge_across_nodes", "pages_shared", "pages_sharing" };
+	int any = 0;
+
+	key("ksm");
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[128], buf[64];
+
+		snprintf(path, sizeof(path), "/sys/kernel/mm/ksm/%s", files[i]);
+		if (read_line(path, buf, sizeof(buf)) == NULL)
+			continue;
+		printf("%s", any ? ", " : "{");
+		any = 1;
+		json_str(files[i]);
+		printf(": ");
+		json_str(buf);
+	}
+	printf("%s", any ? "}" : "null");
+}
+
 /* Whether this process runs in a user namespace other than the initial. */
 static const char *
 userns(void)
@@ -221,6 +439,7 @@ main(int argc, char **argv)
 	kv_str("uname", buf);
 	kv_str("kernel", u.release);
 	kv_str("kernel_version", u.version);
+	kv_str("cmdline", kernel_cmdline(buf, sizeof(buf)));
 	kv_str("arch", u.machine);
 	key("page_size");
 	printf("%ld", sysconf(_SC_PAGESIZE));
@@ -229,6 +448,22 @@ main(int argc, char **argv)
 	    sizeof(buf2)));
 	kv_file("thp_pmd_size",
 	    "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size");
+	kv_str("thp_defrag", bracketed(
+	    "/sys/kernel/mm/transparent_hugepage/defrag", buf2, sizeof(buf2)));
+	kv_str("thp_shmem_enabled", bracketed(
+	    "/sys/kernel/mm/transparent_hugepage/shmem_enabled", buf2,
+	    sizeof(buf2)));
+	kv_file("thp_use_zero_page",
+	    "/sys/kernel/mm/transparent_hugepage/use_zero_page");
+	kv_thp_sizes();
+	kv_str("zero_page", zero_page(buf, sizeof(buf)));
+	kv_str("zero_page_evidence", buf);
+	kv_ksm();
+	kv_str("swap_total", field("/proc/meminfo", "SwapTotal", buf2,
+	    sizeof(buf2)));
+	kv_file("nr_hugepages", "/proc/sys/vm/nr_hugepages");
+	kv_file("unprivileged_userfaultfd",
+	    "/proc/sys/vm/unprivileged_userfaultfd");
 	kv_file("overcommit_memory", "/proc/sys/vm/overcommit_memory");
 	kv_file("mmap_min_addr", "/proc/sys/vm/mmap_min_addr");
 	kv_file("max_map_count", "/proc/sys/vm/max_map_count");
