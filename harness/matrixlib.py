@@ -117,6 +117,7 @@ def load_run(folder, key=None):
         "pfn_visible": env.get("pfn_visible"),
         "cpu": env.get("cpu"),
         "euid": env.get("euid"),
+        "facts": env,
         "totals": summary.get("totals") or {},
         "seconds": {"suite": None, "total": None},
         "cases": {},
@@ -205,41 +206,181 @@ def load_input(path):
 
 
 # --- known divergences ------------------------------------------------------
+#
+# A baseline file lists known divergences, one test case (or shell glob) per
+# line with '# why' after it.  It applies to a column
+#   - by its facts, when the file has "match:" lines: the column's env.json
+#     facts (plus key and label) must satisfy one of them; a match line is
+#     one or more conditions, all of which must hold:
+#        NAME=GLOB   the fact NAME (ksm.run, thp_sizes.hugepages-64kB: a
+#                    member of an object) has a value matching GLOB
+#        NAME!=GLOB  the fact is known and does not match GLOB
+#        cmdline:GLOB  a word of the kernel command line matches GLOB
+#   - else by its name, when it lies in a baselines folder: <label>.txt,
+#     <key>.txt (and <key without its minor>.txt: qemu-7.2 -> qemu-7),
+#     all.txt;
+#   - else, a file given by itself (BASELINE=FILE, --baseline FILE) applies
+#     to every column it is given for.
 
-def baseline_files(bdir, col):
-    """Baseline files that apply to a column, most specific first:
-    <label>.txt, <key>.txt (and <key without its minor>.txt for qemu-7.2
-    -> qemu-7), all.txt."""
+MATCH = "match:"
+
+
+class Baseline:
+    """One parsed baseline file."""
+
+    def __init__(self, path):
+        self.path = path
+        self.matches = []   # [[(name, op, glob)]]: OR of ANDs
+        self.entries = []   # [(pattern, reason)]
+        self.reproduce = None   # a "# Reproduce: COMMAND" comment
+        try:
+            with open(path, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+        except (OSError, UnicodeDecodeError) as e:
+            raise InputError("%s: cannot read baseline: %s" % (path, e))
+        for n, line in enumerate(lines, 1):
+            body, _, why = line.partition("#")
+            body = body.strip()
+            if not body:
+                why = why.strip()
+                if why.startswith("Reproduce:") and not self.reproduce:
+                    self.reproduce = why[len("Reproduce:"):].strip()
+                continue
+            if body.startswith(MATCH):
+                conds = [parse_condition(t, path, n)
+                         for t in body[len(MATCH):].split()]
+                if not conds:
+                    raise InputError("%s:%d: 'match:' without a condition"
+                                     % (path, n))
+                self.matches.append(conds)
+                continue
+            words = body.split()
+            if len(words) != 1 or ":" not in words[0]:
+                raise InputError(
+                    "%s:%d: not a case (tests/AREA/t_PROG:CASE, globs "
+                    "allowed), a 'match:' line or a comment: %r"
+                    % (path, n, body[:80]))
+            self.entries.append((words[0], why.strip()))
+
+    def name(self):
+        return os.path.basename(self.path)[:-4] if self.path.endswith(
+            ".txt") else os.path.basename(self.path)
+
+
+def parse_condition(tok, path, n):
+    if tok.startswith("cmdline:") and len(tok) > len("cmdline:"):
+        return ("cmdline", ":", tok[len("cmdline:"):])
+    m = re.match(r"^([A-Za-z_][A-Za-z0-9_.-]*)(!=|=)(.*)$", tok)
+    if not m:
+        raise InputError("%s:%d: bad condition %r (NAME=GLOB, NAME!=GLOB "
+                         "or cmdline:GLOB)" % (path, n, tok[:60]))
+    return (m.group(1), m.group(2), m.group(3))
+
+
+def fact_value(facts, name):
+    """The string value of a fact (None when unknown): ksm.run looks into
+    the object ksm."""
+    v = facts
+    for part in name.split(".") if name not in facts else [name]:
+        if not isinstance(v, dict) or part not in v:
+            return None
+        v = v[part]
+    if v is None or isinstance(v, (dict, list)):
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def condition_holds(cond, facts):
+    name, op, glob = cond
+    if op == ":":
+        return any(fnmatch.fnmatchcase(w, glob)
+                   for w in (facts.get("cmdline") or "").split())
+    v = fact_value(facts, name)
+    if v is None:
+        return False
+    return fnmatch.fnmatchcase(v, glob) == (op == "=")
+
+
+def show_condition(conds):
+    return " ".join("cmdline:" + g if op == ":" else "%s%s%s" % (n, op, g)
+                    for n, op, g in conds)
+
+
+def column_facts(col):
+    """What a match line can test: env.json's facts, the column's key and
+    label (and the summary's kernel/arch/environment where env.json lacks
+    them)."""
+    facts = dict(col.get("facts") or {})
+    for k in ("key", "label", "environment", "kernel", "arch", "page_size"):
+        if col.get(k) is not None and facts.get(k) is None:
+            facts[k] = col[k]
+    return facts
+
+
+def applies(bl, col, by_name):
+    """Why baseline bl applies to col ("facts: ...", "name", "given"), or
+    None.  by_name: the file lies in a baselines folder."""
+    if bl.matches:
+        facts = column_facts(col)
+        for conds in bl.matches:
+            if all(condition_holds(c, facts) for c in conds):
+                return "facts: " + show_condition(conds)
+        return None
+    if not by_name:
+        return "given"
     names = [col.get("label"), col.get("key")]
     k = col.get("key") or ""
     m = re.match(r"^(.*-\d+)\.\d+(.*)$", k)
     if m:
         names.append(m.group(1) + m.group(2))
     names.append("all")
+    return "name" if bl.name() in [x for x in names if x] else None
+
+
+def baseline_sources(paths):
+    """[(Baseline, by_name)] from folders (every *.txt in them) and files."""
     out = []
-    for n in names:
-        if n and n not in [os.path.basename(o)[:-4] for o in out]:
-            p = os.path.join(bdir, n + ".txt")
-            if os.path.isfile(p):
-                out.append(p)
+    for p in paths or []:
+        if not p:
+            continue
+        if os.path.isdir(p):
+            for f in sorted(os.listdir(p)):
+                if f.endswith(".txt") and os.path.isfile(os.path.join(p, f)):
+                    out.append((Baseline(os.path.join(p, f)), True))
+        elif os.path.isfile(p):
+            out.append((Baseline(p), False))
+        else:
+            raise InputError("%s: no such baseline file or folder" % p)
     return out
 
 
-def load_baseline(bdir, col):
-    """[(pattern, file)] of the known divergences of a column."""
+def load_baseline(bdir, col, files=(), sources=None):
+    """[(pattern, file, reason, why_applied)]: the known divergences of a
+    column, from the baselines folder bdir and the files given."""
+    if sources is None:
+        sources = baseline_sources(([bdir] if bdir else []) + list(files))
     pats = []
-    if not bdir:
-        return pats
-    for p in baseline_files(bdir, col):
-        try:
-            with open(p, encoding="utf-8") as f:
-                for line in f:
-                    line = line.split("#", 1)[0].strip()
-                    if line:
-                        pats.append((line.split()[0], p))
-        except (OSError, UnicodeDecodeError) as e:
-            raise InputError("%s: cannot read baseline: %s" % (p, e))
+    for bl, by_name in sources:
+        why = applies(bl, col, by_name)
+        if why:
+            pats.extend((pat, bl.path, reason, why)
+                        for pat, reason in bl.entries)
     return pats
+
+
+def applied_baselines(sources, col):
+    """[{"file", "applies", "why"}] for every baseline source: which apply
+    to this column and why (summary.json, the matrix header)."""
+    out = []
+    for bl, by_name in sources:
+        why = applies(bl, col, by_name)
+        if why or not by_name or bl.matches:
+            out.append({"file": show_path(bl.path), "applies": bool(why),
+                        "why": why or "facts: none of " + "; ".join(
+                            show_condition(c) for c in bl.matches)})
+    return out
 
 
 def show_path(p):
@@ -249,11 +390,17 @@ def show_path(p):
     return os.path.abspath(p) if rel.startswith("..") else rel
 
 
-def known(pats, name):
-    for pat, path in pats:
-        if pat == name or fnmatch.fnmatchcase(name, pat):
-            return path
+def known_entry(pats, name):
+    """The first baseline entry listing case name, or None."""
+    for e in pats:
+        if e[0] == name or fnmatch.fnmatchcase(name, e[0]):
+            return e
     return None
+
+
+def known(pats, name):
+    e = known_entry(pats, name)
+    return e[1] if e else None
 
 
 def area_of(name, semantics):

@@ -127,7 +127,7 @@ def main(argv):
             new += 1
             print("NEW     %s %s: %s: %s" % (name, n, c["result"],
                                             " ".join(c["reason"].split())))
-    listed = [p for p, _ in pats]
+    listed = [e[0] for e in pats]
     fixed = missing = 0
     for pat in listed:
         hits = [n for n in col["cases"] if n == pat or

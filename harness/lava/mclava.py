@@ -670,7 +670,8 @@ def cmd_convert(argv):
     wall = (marker(lines, "MC-WALL") or ["?"])[0]
     workfs = (marker(lines, "MC-WORKFS") or [""])[0]
     write_atomic(os.path.join(tmp, "wall-seconds"), wall + "\n")
-    rc = subprocess.call([os.path.join(HARNESS, "finish-run"), tmp, label],
+    rc = subprocess.call([os.path.join(HARNESS, "finish-run"), tmp, label,
+                          "--baseline", os.path.join(HARNESS, "baselines")],
                          stdout=subprocess.DEVNULL)
     if rc != 0:
         return dnr("%s: could not write the reports (finish-run exit %d)" % (jobtag, rc))
