@@ -1,18 +1,23 @@
 #!/usr/bin/env python3
 """matrix-report.py: the cross-kernel / cross-environment matrix.
 
-  matrix-report.py build --out DIR [--baselines DIR] [--catalogue TSV]
-                   KEY=RUN_FOLDER...
+  matrix-report.py build --out DIR [--baselines DIR] [--baseline PATH]...
+                   [--catalogue TSV] KEY=RUN_FOLDER...
       Reads ONLY the run folders (summary.json + env.json, wall-seconds,
       qemu.json) and writes DIR/matrix.json, matrix.html (one self-contained
-      file) and matrix.md, each atomically.  One column per run folder, in
+      file), matrix.md and findings.md (every failed or broken cell: the
+      semantic, expected vs seen, the column's facts, whether it is a known
+      divergence, a command that reproduces it; then the divergences the
+      baseline files record for columns not in this matrix), each
+      atomically.  One column per run folder, in
       the order given; one row per test case, grouped by semantic area, rows
       where the columns disagree ("divergences") first.  A column of a
       gcov kernel (harness/kernel-coverage: summary.json has
       "kernel_coverage") adds the kernel coverage table at the top: line
       and function coverage of the semantics' mm/ files, suite vs baseline.
       Exit status: 0 every column ran and every failed/broken case is a known
-      divergence (harness/baselines); 1 otherwise; 2 bad input.
+      divergence (a baseline file that applies to its column:
+      harness/baselines/README.md); 1 otherwise; 2 bad input.
 
   matrix-report.py did-not-run DIR --label L --key K --environment E
                    --reason R [--seconds S]
@@ -123,7 +128,7 @@ def coverage_tables(cols):
     return tabs
 
 
-def build_matrix(cols, catalogue, bdir):
+def build_matrix(cols, catalogue, sources):
     ran = [c for c in cols if c["status"] == "ran"]
     names = sorted({n for c in cols for n in c["cases"]})
     rows = []
@@ -163,20 +168,32 @@ def build_matrix(cols, catalogue, bdir):
     known_list = []
     by_name = {r["name"]: r for r in rows}
     for c in ran:
-        pats = ml.load_baseline(bdir, c)
+        pats = ml.load_baseline(None, c, sources=sources)
+        c["baselines"] = [b for b in ml.applied_baselines(sources, c)
+                          if b["applies"]]
         for n, cc in sorted(c["cases"].items()):
-            if cc["result"] in ml.BAD:
-                k = ml.known(pats, n)
-                if k:
-                    by_name[n]["cells"][c["label"]]["known"] = ml.show_path(k)
-                (known_list if k else unexpected).append(
-                    {"column": c["label"], "key": c["key"], "case": n,
-                     "result": cc["result"], "reason": cc["reason"],
-                     "baseline": ml.show_path(k) if k else None})
+            if cc["result"] not in ml.BAD:
+                continue
+            k = ml.known_entry(pats, n)
+            cell = by_name[n]["cells"][c["label"]]
+            ent = {"column": c["label"], "key": c["key"], "case": n,
+                   "result": cc["result"], "reason": cc["reason"],
+                   "baseline": ml.show_path(k[1]) if k else None}
+            if k:
+                cell["known"] = {"file": ml.show_path(k[1]),
+                                 "reason": k[2], "why": k[3]}
+                ent["known_reason"], ent["why"] = k[2], k[3]
+                # where the documented behaviour does hold: proof that the
+                # case itself is sound (make selftest checks it)
+                ent["passes_in"] = [
+                    o["label"] for o in ran
+                    if by_name[n]["cells"][o["label"]]["result"] in ml.GOOD]
+            (known_list if k else unexpected).append(ent)
     columns = []
     for c in cols:
         d = {k: v for k, v in c.items()
              if k not in ("cases", "kernel_coverage")}
+        d["notable"] = notable_facts(c)
         d["cases"] = len(c["cases"])
         columns.append(d)
     areas = sorted({r["area"] for r in rows})
@@ -194,8 +211,115 @@ def build_matrix(cols, catalogue, bdir):
                         if c["status"] != "ran"],
         "unexpected_failures": unexpected,
         "known_failures": known_list,
+        "findings": findings(rows, cols, catalogue),
+        "recorded_elsewhere": recorded_elsewhere(sources, cols, known_list),
         "kernel_coverage": coverage_tables(cols),
     }
+
+
+# Facts whose usual value (Debian's kernels on real or emulated hardware)
+# is not worth a line in a column header; any other value is shown.
+USUAL = {"zero_page": ("yes",), "thp_use_zero_page": ("1", None),
+         "ksm.run": ("0", None), "swap_total": ("0 kB", None),
+         "nr_hugepages": ("0", None), "seccomp": ("0", None),
+         "user_namespace": ("initial", None),
+         "unprivileged_userfaultfd": ("0", "1", None)}
+
+
+def notable_facts(c):
+    """["zero_page=no", "cmdline:pvm_no_zero_page=1", ...]: the facts of a
+    column that differ from the usual, and every fact a baseline file that
+    applies to it matched on."""
+    f = c.get("facts") or {}
+    if c.get("status") != "ran" or not f:
+        return []
+    out = []
+    for name, usual in USUAL.items():
+        v = ml.fact_value(f, name)
+        if v not in usual and not (v is None and None in usual):
+            out.append("%s=%s" % (name, v))
+    for size, mode in sorted((f.get("thp_sizes") or {}).items(),
+                             key=lambda kv: int(
+                                 "".join(ch for ch in kv[0] if ch.isdigit())
+                                 or 0)):
+        if mode not in ("never", "inherit", None):
+            out.append("thp_sizes.%s=%s" % (size, mode))
+    for b in c.get("baselines") or []:
+        if b["why"].startswith("facts: "):
+            for cond in b["why"][len("facts: "):].split():
+                if cond not in out:
+                    out.append(cond)
+    return out
+
+
+def reproduce(col, case):
+    """A command that reproduces a finding: the case itself on the host, the
+    column's producer elsewhere."""
+    key = col.get("key") or ""
+    env = col.get("environment")
+    if key == "host" or env == "host":
+        return "kyua debug --build-root=build %s" % case
+    if env == "qemu-gcov":
+        return "make kernel-coverage KERNEL=%s" % ".".join(
+            (col.get("kernel") or "").split(".")[:2])
+    if key.startswith("lava-qemu-"):
+        return "make lava-run KERNELS=%s" % key[len("lava-qemu-"):]
+    if key.startswith("qemu-"):
+        spec = key[len("qemu-"):]
+        return "harness/%s %s" % (
+            "qemu-kernel" if spec[:1].isdigit() else "cross-kernel", spec)
+    return "harness/env-run %s" % key
+
+
+def findings(rows, cols, catalogue):
+    """Every failed or broken cell of a column that ran."""
+    out = []
+    for r in rows:
+        for c in cols:
+            if c["status"] != "ran":
+                continue
+            cell = r["cells"][c["label"]]
+            if cell["result"] not in ml.BAD:
+                continue
+            out.append({
+                "case": r["name"], "area": r["area"],
+                "semantics": r["semantics"],
+                "expected": " / ".join(
+                    catalogue[s]["statement"] for s in r["semantics"]
+                    if s in catalogue) or "(not in the catalogue)",
+                "seen": "%s: %s" % (cell["result"], cell.get("reason", "")),
+                "column": c["label"], "key": c["key"],
+                "facts": ["kernel %s" % c.get("kernel"), "arch %s" %
+                          c.get("arch"), "page size %s" % c.get("page_size"),
+                          "environment %s" % c.get("environment")] +
+                notable_facts(c),
+                "known": cell.get("known"),
+                "passes_in": [o["label"] for o in cols
+                              if o["status"] == "ran" and
+                              r["cells"][o["label"]]["result"] in ml.GOOD],
+                "reproduce": reproduce(c, r["name"]),
+            })
+    out.sort(key=lambda f: (f["known"] is not None, f["case"], f["column"]))
+    return out
+
+
+def recorded_elsewhere(sources, cols, known_list):
+    """The divergences baseline files record that this matrix did not see:
+    those of files that apply to none of its columns."""
+    used = {k["baseline"] for k in known_list}
+    out = []
+    for bl, by_name in sources:
+        path = ml.show_path(bl.path)
+        if path in used or any(ml.applies(bl, c, by_name) for c in cols
+                               if c["status"] == "ran"):
+            continue
+        for pat, reason in bl.entries:
+            out.append({"case": pat, "reason": reason, "file": path,
+                        "applies_to": "; ".join(
+                            ml.show_condition(m) for m in bl.matches) or
+                        "column %s" % bl.name(),
+                        "reproduce": bl.reproduce or ""})
+    return out
 
 
 def col_facts(c):
@@ -216,6 +340,14 @@ def col_facts(c):
             t.get("passed", 0), t.get("failed", 0), t.get("broken", 0),
             t.get("skipped", 0), t.get("expected_failure", 0))),
     ]
+    notable = c.get("notable")
+    if notable is None:
+        notable = notable_facts(c)
+    if notable:
+        facts.append(("unusual", " ".join(notable)))
+    if c.get("baselines"):
+        facts.append(("known via", ", ".join(
+            os.path.basename(b["file"]) for b in c["baselines"])))
     s = c.get("seconds") or {}
     if s.get("suite") is not None or s.get("total") is not None:
         v = "suite %s s" % s.get("suite")
@@ -277,6 +409,7 @@ td.sem{font-size:11px;color:#555}
 .broken{background:#f6b;font-weight:bold}.skipped{background:#ffd}
 .expected_failure{background:#cef}.notrun,.absent{background:#ddd;color:#666}
 .dnr{background:#fcc}
+td.known{background:#fdb;font-weight:normal}
 small{color:#666}
 table.kcov thead th{position:static;min-width:0}
 table.kcov td{text-align:right;font-family:monospace}
@@ -303,6 +436,7 @@ def render_html(m):
         out.append("<p>%d failed/broken cases are not listed as known "
                    "divergences (harness/baselines).</p>"
                    % len(m["unexpected_failures"]))
+    out.extend(findings_html(m))
     tabs = m.get("kernel_coverage") or []
     if tabs:
         out.append("<h2>Kernel coverage of mm/ (gcov)</h2>")
@@ -355,13 +489,95 @@ def render_html(m):
             title = cell.get("reason") or res
             text = SHORT.get(res, res)
             if cell.get("known"):
-                title += " [known divergence: %s]" % cell["known"]
+                k = cell["known"]
+                title += " [known divergence: %s; %s, %s]" % (
+                    k["reason"], k["file"], k["why"])
                 text += " (known)"
+                cls += " known"
             out.append("<td class='%s' title='%s'>%s</td>" % (
                 e(cls), e(title), e(text)))
         out.append("</tr>")
     out.append("</tbody></table></body></html>\n")
     return "\n".join(out)
+
+
+def findings_html(m):
+    e = html.escape
+    fs = m.get("findings") or []
+    out = ["<h2 id='findings'>Findings: %d failed or broken cells "
+           "(%d known divergences)</h2>" % (
+               len(fs), sum(1 for f in fs if f["known"]))]
+    if fs:
+        out.append("<table class='findings'><thead><tr><th>case</th>"
+                   "<th>column</th><th>expected</th><th>seen</th>"
+                   "<th>facts</th><th>known?</th><th>reproduce</th>"
+                   "</tr></thead><tbody>")
+        for f in fs:
+            k = f["known"]
+            out.append(
+                "<tr><td class='name'>%s<br><small>%s</small></td><td>%s"
+                "</td><td>%s</td><td>%s</td><td><small>%s</small></td>"
+                "<td class='%s'>%s</td><td><code>%s</code></td></tr>" % (
+                    e(f["case"]), e(" ".join(f["semantics"])),
+                    e(f["column"]), e(f["expected"]), e(f["seen"]),
+                    e(", ".join(f["facts"])), "known" if k else "failed",
+                    e("known: %s (%s, %s)" % (k["reason"], k["file"],
+                                              k["why"])) if k else "NEW",
+                    e(f["reproduce"])))
+        out.append("</tbody></table>")
+    rec = m.get("recorded_elsewhere") or []
+    if rec:
+        out.append("<details><summary>%d divergences recorded in baseline "
+                   "files for columns not in this matrix</summary><ul>"
+                   % len(rec))
+        for r in rec:
+            out.append("<li><code>%s</code>: %s <small>(%s; applies to %s"
+                       "%s)</small></li>" % (
+                           e(r["case"]), e(r["reason"]), e(r["file"]),
+                           e(r["applies_to"]), e("; reproduce: " +
+                                                 r["reproduce"])
+                           if r["reproduce"] else ""))
+        out.append("</ul></details>")
+    return out
+
+
+def render_findings_md(m):
+    fs = m.get("findings") or []
+    L = ["# mmapconf findings", "",
+         "Every failed or broken case in the matrix of %s (%d columns), "
+         "then the divergences the baseline files record for columns not "
+         "in it.  Generated from the run folders by "
+         "`harness/matrix-report.py`." % (m["generated"], len(m["columns"])),
+         "", "## Seen in this matrix (%d; %d known divergences, %d new)" % (
+             len(fs), sum(1 for f in fs if f["known"]),
+             sum(1 for f in fs if not f["known"])), ""]
+    if not fs:
+        L.append("None: no case failed or broke in any column.")
+    for f in fs:
+        k = f["known"]
+        L += ["### %s `%s` on %s" % ("Known divergence:" if k else "NEW:",
+                                     f["case"], f["column"]), "",
+              "- semantic: %s: %s" % (", ".join(f["semantics"]) or "-",
+                                      f["expected"]),
+              "- seen: %s" % md_cell(f["seen"]),
+              "- facts: %s" % ", ".join(f["facts"]),
+              "- known: %s" % ("%s (`%s`, %s)" % (k["reason"], k["file"],
+                                                  k["why"]) if k else
+                               "no: not listed in a baseline that applies"),
+              "- passes in: %s" % (", ".join(f["passes_in"]) or "no column"),
+              "- reproduce: `%s`" % f["reproduce"], ""]
+    rec = m.get("recorded_elsewhere") or []
+    L += ["## Recorded in baseline files, not seen in this matrix (%d)"
+          % len(rec), ""]
+    if rec:
+        L += ["| case | why | file | applies to | reproduce |",
+              "|---|---|---|---|---|"]
+        for r in rec:
+            L.append("| `%s` | %s | `%s` | %s | %s |" % (
+                r["case"], md_cell(r["reason"]), r["file"],
+                md_cell(r["applies_to"]),
+                "`%s`" % r["reproduce"] if r["reproduce"] else ""))
+    return "\n".join(L) + "\n"
 
 
 def md_cell(s):
@@ -454,11 +670,12 @@ def render_md(m):
 
 def build(argv):
     out, bdir, cat = None, None, None
+    files = []
     specs = []
     i = 0
     while i < len(argv):
         a = argv[i]
-        if a in ("--out", "--baselines", "--catalogue"):
+        if a in ("--out", "--baselines", "--baseline", "--catalogue"):
             if i + 1 >= len(argv):
                 die("%s needs a value" % a)
             v = argv[i + 1]
@@ -466,6 +683,8 @@ def build(argv):
                 out = v
             elif a == "--baselines":
                 bdir = v
+            elif a == "--baseline":
+                files.append(v)
             else:
                 cat = v
             i += 2
@@ -473,8 +692,8 @@ def build(argv):
         specs.append(a)
         i += 1
     if not out or not specs:
-        die("usage: build --out DIR [--baselines DIR] [--catalogue TSV] "
-            "KEY=RUN_FOLDER...")
+        die("usage: build --out DIR [--baselines DIR] [--baseline PATH]... "
+            "[--catalogue TSV] KEY=RUN_FOLDER...")
     cols = []
     try:
         for s in specs:
@@ -501,7 +720,8 @@ def build(argv):
     if len(set(labels)) != len(labels):
         die("two columns have the same label: %s" % " ".join(labels))
     try:
-        m = build_matrix(cols, read_catalogue(cat), bdir)
+        sources = ml.baseline_sources(([bdir] if bdir else []) + files)
+        m = build_matrix(cols, read_catalogue(cat), sources)
     except ml.InputError as e:
         die(str(e))
     os.makedirs(out, exist_ok=True)
@@ -509,6 +729,7 @@ def build(argv):
                  json.dumps(m, indent=1) + "\n")
     write_atomic(os.path.join(out, "matrix.html"), render_html(m))
     write_atomic(os.path.join(out, "matrix.md"), render_md(m))
+    write_atomic(os.path.join(out, "findings.md"), render_findings_md(m))
 
     # The console summary.
     for c in m["columns"]:
@@ -541,8 +762,8 @@ def build(argv):
                                         SHORT.get(cell["result"])))
         print("  DIVERGES %s: %s" % (r["name"], ", ".join(parts)))
     for k in m["known_failures"]:
-        print("  known    %s %s (%s)" % (k["column"], k["case"],
-                                         k["baseline"]))
+        print("  known    %s %s (%s, %s)" % (k["column"], k["case"],
+                                             k["baseline"], k["why"]))
     for u in m["unexpected_failures"]:
         print("  UNEXPECTED %s %s %s: %s" % (u["column"], u["result"],
                                              u["case"], u["reason"]))
