@@ -9,7 +9,11 @@
 #   apt_state SUITE    make sure the lists of SUITE exist and are younger than
 #                      KERNEL_MAX_AGE days (KERNEL_REFRESH=1: refresh now);
 #                      on failure returns 1 with the reason in $APT_ERROR
-#   apt_run SUITE CMD  run apt-get / apt-cache CMD... on that state
+#   apt_run SUITE CMD  run apt-get / apt-cache CMD... on that state (one at a
+#                      time per state: flock; apt's own locks stay on)
+#   apt_download SUITE DIR PKG...
+#                      apt-get download PKG... into DIR; the download runs as
+#                      apt's sandbox user (_apt), never as root
 #   APT_ARCH           architecture (default amd64)
 
 if [ -z "${CACHE:-}" ]; then
@@ -95,7 +99,9 @@ apt_run() {
 	shift
 	_cmd=$1
 	shift
-	"$_cmd" -o Dir::Etc::SourceList="$_d/sources.list" \
+	# Two kernels of one suite (6.1 and 6.12: bookworm) share a state: one
+	# apt at a time on it (apt's own locks fail at once instead of waiting).
+	flock -w 1800 "$_d/.lock" "$_cmd" -o Dir::Etc::SourceList="$_d/sources.list" \
 		-o Dir::Etc::SourceParts=/dev/null \
 		-o Dir::Etc::Preferences=/dev/null \
 		-o Dir::Etc::PreferencesParts=/dev/null \
@@ -105,8 +111,30 @@ apt_run() {
 		-o APT::Architecture="${APT_ARCH:-amd64}" \
 		-o APT::Architectures::="${APT_ARCH:-amd64}" \
 		-o Acquire::Languages=none -o Acquire::PDiffs=false \
-		-o APT::Sandbox::User=root -o Debug::NoLocking=true \
 		"$@"
+}
+
+# apt_download SUITE DIR PKG...: the .debs of PKG... into DIR.  apt fetches
+# as its sandbox user _apt, into a folder of the state that _apt owns; root
+# then takes only regular files from it.
+apt_download() {
+	_s=$1 _to=$2
+	shift 2
+	_dd=$(mktemp -d "$(apt_dir "$_s")/download.XXXXXX") || return 1
+	id _apt >/dev/null 2>&1 && chown _apt "$_dd"
+	if ! (cd "$_dd" && apt_run "$_s" apt-get -q download "$@"); then
+		rm -rf "$_dd"
+		return 1
+	fi
+	for _f in "$_dd"/*.deb; do
+		if [ ! -f "$_f" ] || [ -L "$_f" ]; then
+			echo "E: apt-get download left no regular .deb in $_dd" >&2
+			rm -rf "$_dd"
+			return 1
+		fi
+		mv -- "$_f" "$_to/"
+	done
+	rm -rf "$_dd"
 }
 
 apt_state() {
@@ -118,6 +146,8 @@ apt_state() {
 	fi
 	mkdir -p "$_d/lists/partial" "$_d/state" "$_d/cache" "$_d/archives/partial"
 	: >>"$_d/status"
+	# apt's download methods run as _apt: they write only here.
+	id _apt >/dev/null 2>&1 && chown _apt "$_d/lists/partial" "$_d/archives/partial"
 	_so=
 	[ -n "$APT_KEYRING" ] && _so=" [signed-by=$APT_KEYRING]"
 	{

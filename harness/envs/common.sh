@@ -186,8 +186,8 @@ i386_build() {
 		_dl="$MC_CACHE/i386/debs"
 		rm -rf "$_dl" "$I386_ATF.new"
 		mkdir -p "$_dl" "$I386_ATF.new"
-		if ! (cd "$_dl" && APT_ARCH=i386 apt_run "$_rel" apt-get -q download \
-			libatf-dev libatf-c-1) >"$MC_CACHE/i386/download.log" 2>&1; then
+		if ! APT_ARCH=i386 apt_download "$_rel" "$_dl" \
+			libatf-dev libatf-c-1 >"$MC_CACHE/i386/download.log" 2>&1; then
 			unlock
 			did_not_run "cannot download the i386 libatf-dev/libatf-c-1: $(one_line "$(cat "$MC_CACHE/i386/download.log")")"
 		fi
