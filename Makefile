@@ -15,6 +15,47 @@ SHELL = /bin/sh
 CC ?= cc
 BUILD ?= build
 OPT ?= -O2 -g
+ifeq ($(origin LABEL),undefined)
+LABEL := host-$(shell uname -r)
+endif
+PARALLELISM ?= 2
+KERNEL ?= 6.12
+
+# --- every variable a user may set is checked before anything runs ---------
+# Harness input is hostile: a value reaches a recipe only through the
+# environment ("$$LABEL"), and before that its raw text ($(value), never
+# expanded) may hold only the characters of its kind; anything else (quotes,
+# backticks, $, ;, |, &, newlines, spaces in a single value) stops make with
+# one line and exit 2 before any recipe or $(shell) sees it.  The harness
+# entry points then check the meaning (a known kernel, a free label, ...).
+mc_chars_name := a b c d e f g h i j k l m n o p q r s t u v w x y z \
+	A B C D E F G H I J K L M N O P Q R S T U V W X Y Z 0 1 2 3 4 5 6 7 8 9 . _ + -
+mc_chars_path := $(mc_chars_name) /
+mc_chars_url := $(mc_chars_path) : ~ % @
+mc_chars_flags := $(mc_chars_path) = , :
+mc_chars_num := 0 1 2 3 4 5 6 7 8 9
+# $(call mc_rest,TEXT,CHARS): TEXT without any of CHARS
+mc_rest = $(if $(2),$(call mc_rest,$(subst $(firstword $(2)),,$(1)),$(wordlist 2,$(words $(2)),$(2))),$(1))
+define mc_nl
+
+
+endef
+# $(call mc_check,VAR,CHARS,ONE,WHAT): stop unless VAR's raw text is made of
+# CHARS (and, when ONE is set, is at most one word); the error is one line
+mc_check = $(if $(or $(strip $(call mc_rest,$(value $(1)),$(2))),$(and $(3),$(filter-out 0 1,$(words $(value $(1)))))),$(error bad $(1) '$(subst $(mc_nl),\n,$(value $(1)))': $(4)))
+mc_what_name := one word of letters, digits and . _ + -
+mc_what_names := names of letters, digits and . _ + - separated by spaces
+mc_what_num := a whole number
+mc_what_path := one path of letters, digits and . _ + - / (no spaces or shell characters)
+mc_what_url := one word of letters, digits and . _ + - / : ~ % @
+mc_what_flags := compiler words of letters, digits and . _ + - / = , :
+$(foreach v,LABEL KERNEL ACCEL HOST LAVA_DEVICE_TYPE LAVA_BOOT,$(call mc_check,$(v),$(mc_chars_name),1,$(mc_what_name)))
+$(if $(filter .%,$(value LABEL)),$(error bad LABEL '$(value LABEL)': it may not start with a dot))
+$(foreach v,KERNELS ENVS MUTANTS,$(call mc_check,$(v),$(mc_chars_name),,$(mc_what_names)))
+$(foreach v,PARALLELISM JOBS LAVA_WAIT LAVA_TEST_MINUTES LAVA_BOOT_MINUTES,$(call mc_check,$(v),$(mc_chars_num),1,$(mc_what_num)))
+$(foreach v,BUILD BASELINE AGAINST CACHE DESTDIR PREFIX LAVA_TOKEN_FILE LAVA_ARTIFACTS_DIR,$(call mc_check,$(v),$(mc_chars_path),1,$(mc_what_path)))
+$(foreach v,LAVA_URL LAVA_ARTIFACTS_URL LAVA_SERVE LAVA_TOKEN,$(call mc_check,$(v),$(mc_chars_url),1,$(mc_what_url)))
+$(foreach v,CC OPT EXTRA_CFLAGS EXTRA_LDLIBS ATF_CFLAGS ATF_LIBS,$(call mc_check,$(v),$(mc_chars_flags),,$(mc_what_flags)))
 WARN = -Wall -Wextra -Werror
 ATF_CFLAGS ?= $(shell pkg-config --cflags atf-c 2>/dev/null)
 ATF_LIBS ?= $(shell pkg-config --libs atf-c 2>/dev/null || echo -latf-c)
@@ -31,9 +72,6 @@ TOOLS := $(BUILD)/harness/envprobe
 ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine 2>/dev/null)),)
 TOOLS += $(BUILD)/harness/inject
 endif
-
-LABEL ?= host-$(shell uname -r)
-PARALLELISM ?= 2
 
 all: $(PROGS) $(TOOLS)
 
@@ -77,21 +115,21 @@ bench: deps all
 	@harness/bench
 
 # Across kernels and environments (issue 4/5/8): one run folder per column.
-KERNELS ?= 5.10 6.1 6.12 7
-export KERNELS ENVS JOBS ACCEL AGAINST CACHE
+# KERNELS unset: harness/kernels.sh's default list.
+export KERNELS ENVS JOBS ACCEL AGAINST CACHE HOST
 matrix: deps all
 	@harness/matrix
 
 # Mutation testing (issue 6): faults injected one at a time.
 export MUTANTS
 mutants: deps all
-	@harness/mutants --build "$(BUILD)"
+	@harness/mutants --build "$$BUILD"
 
 # Kernel mm/ coverage with gcov (issue 7): KERNEL=6.12 or 6.1; the gcov
 # kernel is built once (about 5 min idle, cached) and boots under qemu.
-KERNEL ?= 6.12
+export KERNEL
 kernel-coverage: deps all
-	@harness/kernel-coverage --build "$(BUILD)" "$(KERNEL)"
+	@harness/kernel-coverage --build "$$BUILD" "$$KERNEL"
 
 # Fleet scale on LAVA (issue 9): one LAVA job per kernel, run folders in reports/.
 export LAVA_URL LAVA_TOKEN LAVA_TOKEN_FILE LAVA_DEVICE_TYPE LAVA_BOOT LAVA_WAIT \

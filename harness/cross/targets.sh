@@ -26,33 +26,18 @@
 #   X_APPEND, the kernel command line (mc.port= tells harness/guest-init
 #   where to send the results).
 
+. "$MC_ROOT/harness/kernels.sh"
+
 CROSS_FORMS="ppc64el-VERSION or arm64-16k-VERSION, VERSION = MAJOR[.MINOR] (ppc64el-6.1 ppc64el-6.12 arm64-16k-6.12 arm64-16k-7)"
 
 cross_target() {
 	X_SPEC=$1
 	X_ERROR=
-	case "$1" in
-	ppc64el-*) X_ARCH=ppc64el X_VER=${1#ppc64el-} ;;
-	arm64-16k-*) X_ARCH=arm64 X_VER=${1#arm64-16k-} ;;
-	*)
-		X_ERROR="unknown cross kernel '$1': use $CROSS_FORMS"
+	if ! kernel_spec "$1" || [ "$K_KIND" != cross ]; then
+		X_ERROR=${K_ERROR:-"unknown cross kernel '$1': use $CROSS_FORMS"}
 		return 1
-		;;
-	esac
-	case "$X_VER" in
-	[0-9] | [0-9][0-9] | [0-9].[0-9] | [0-9].[0-9][0-9] | [0-9][0-9].[0-9] | [0-9][0-9].[0-9][0-9]) ;;
-	*)
-		X_ERROR="bad kernel version '$X_VER' in '$1': use $CROSS_FORMS"
-		return 1
-		;;
-	esac
-	case "$X_VER" in
-	5.10) X_SUITES=bullseye ;;
-	6.1) X_SUITES=bookworm ;;
-	6.12) X_SUITES="trixie bookworm" ;;
-	*) X_SUITES=sid ;;
-	esac
-	X_SUITES=${KERNEL_SUITE:-$X_SUITES}
+	fi
+	X_ARCH=$K_ARCH X_VER=$K_VER X_SUITES=$K_SUITES
 	case "$X_ARCH" in
 	ppc64el)
 		case "$X_VER" in

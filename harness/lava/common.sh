@@ -3,21 +3,16 @@
 # apt-isolated.sh).
 
 LAVA_PY="$MC_ROOT/harness/lava/mclava.py"
+. "$MC_ROOT/harness/kernels.sh"
 
-# lava_check_specs SPEC...: every SPEC is a kernel harness/kernel-fetch knows
+# lava_check_specs SPEC...: every SPEC is in the table of harness/kernels.sh
 # (a leading "lava-" is allowed); dies otherwise.  Sets LAVA_SPECS, LAVA_NSPECS.
 lava_check_specs() {
 	LAVA_SPECS=
 	LAVA_NSPECS=0
 	for s in "$@"; do
 		s=${s#lava-}
-		case "$s" in
-		[0-9]*) "$MC_ROOT/harness/kernel-fetch" --check "$s" 2>/dev/null ;;
-		*-*) [ -x "$MC_ROOT/harness/cross-kernel" ] &&
-			"$MC_ROOT/harness/cross-kernel" --check "$s" >/dev/null 2>&1 ;;
-		*) false ;;
-		esac ||
-			die "unknown kernel '$s': use MAJOR.MINOR or MAJOR with an optional -rt or -cloud flavour (5.10 6.1 6.12 7 6.1-rt 6.12-cloud), or ppc64el-VERSION / arm64-16k-VERSION (harness/cross-kernel)"
+		kernel_spec "$s" && [ "$K_KIND" != lava ] || die "${K_ERROR:-unknown kernel 'lava-lava-$s'}"
 		LAVA_SPECS="$LAVA_SPECS $s"
 		LAVA_NSPECS=$((LAVA_NSPECS + 1))
 	done
