@@ -25,11 +25,15 @@ elapsed() {
 	awk -v s="$1" -v e="$(now)" 'BEGIN { printf "%.2f", e - s }'
 }
 
-# A label names a folder under reports/: keep it to a safe alphabet.
+# A label names a folder under reports/: keep it to a safe alphabet, and off
+# the names the reports of several runs use (README.md, coverage, mutants,
+# kernel-coverage, matrix.*, findings.md, index.html, ...).
 check_label() {
 	case "$1" in
 	"" | *[!A-Za-z0-9._+-]* | .*)
 		MC_DIE_STATUS=2 die "bad label '$1': use letters, digits and . _ + - (not starting with .)" ;;
+	README.md | coverage | mutants | mutants.* | kernel-coverage | matrix.* | matrix-* | findings.* | index.html | lava)
+		MC_DIE_STATUS=2 die "bad label '$1': reports/$1 holds other reports (choose another label)" ;;
 	esac
 }
 

@@ -23,6 +23,7 @@ import fnmatch
 import json
 import os
 import re
+import sqlite3
 
 FORMAT = "mmapconf-matrix/1"
 RESULTS = ("passed", "expected_failure", "skipped", "failed", "broken")
@@ -89,8 +90,46 @@ def _num(v):
         return None
 
 
+def read_cases(db_path):
+    """[{name, result, reason, semantics, seconds}] from kyua's results
+    database, by test program and case name."""
+    if not os.path.isfile(db_path) or os.path.getsize(db_path) == 0:
+        raise InputError("no results database at %s" % db_path)
+    try:
+        con = sqlite3.connect("file:%s?mode=ro" % db_path, uri=True)
+        rows = con.execute(
+            """SELECT tp.relative_path, tc.name, tr.result_type,
+                      tr.result_reason, tr.start_time, tr.end_time,
+                      (SELECT property_value FROM metadatas m
+                        WHERE m.metadata_id = tc.metadata_id
+                          AND m.property_name = 'custom.semantics')
+                 FROM test_cases tc
+                 JOIN test_programs tp USING (test_program_id)
+                 LEFT JOIN test_results tr USING (test_case_id)
+                ORDER BY tp.relative_path, tc.name""").fetchall()
+        con.close()
+    except sqlite3.Error as e:
+        raise InputError("cannot read %s: %s" % (db_path, e))
+    cases = []
+    for prog, name, result, reason, start, end, sem in rows:
+        if result is None:
+            result, reason = "broken", "no result recorded"
+        seconds = round((end - start) / 1e6, 3) if end and start else None
+        cases.append({
+            "name": "%s:%s" % (prog, name),
+            "result": result,
+            "reason": reason or "",
+            "semantics": (sem or "").split(),
+            "seconds": seconds,
+        })
+    return cases
+
+
 def load_run(folder, key=None):
-    """One column from a run folder."""
+    """One column from a run folder.  A run that ran must list its cases,
+    and they must be those of its results.db with the same results: a
+    summary that lost cases, or does not match what kyua recorded, is
+    refused (InputError), never read as a smaller run."""
     if not os.path.isdir(folder):
         raise InputError("%s: no such run folder" % folder)
     summary = read_json(os.path.join(folder, "summary.json"), "summary.json")
@@ -153,6 +192,17 @@ def load_run(folder, key=None):
             "reason": c.get("reason") or "",
             "semantics": c.get("semantics") or [],
         }
+    if col["status"] == "ran":
+        if not col["cases"]:
+            raise InputError("%s/summary.json: a run without any case" % folder)
+        db = {c["name"]: c["result"] for c in read_cases(
+            os.path.join(folder, "results.db"))}
+        mine = {n: c["result"] for n, c in col["cases"].items()}
+        if db != mine:
+            diff = sorted(set(db.items()) ^ set(mine.items()))
+            raise InputError(
+                "%s: summary.json and results.db disagree on %d cases "
+                "(e.g. %s)" % (folder, len({n for n, _ in diff}), diff[0][0]))
     return col
 
 

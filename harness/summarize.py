@@ -31,7 +31,6 @@ Python 3 standard library only.
 import json
 import os
 import re
-import sqlite3
 import sys
 import xml.etree.ElementTree as ET
 
@@ -44,39 +43,6 @@ RESULTS = ("passed", "failed", "broken", "skipped", "expected_failure")
 def die(msg):
     print("summarize: error: " + msg, file=sys.stderr)
     sys.exit(2)
-
-
-def read_cases(db_path):
-    if not os.path.isfile(db_path):
-        die("no results database at %s" % db_path)
-    try:
-        con = sqlite3.connect("file:%s?mode=ro" % db_path, uri=True)
-        rows = con.execute(
-            """SELECT tp.relative_path, tc.name, tr.result_type,
-                      tr.result_reason, tr.start_time, tr.end_time,
-                      (SELECT property_value FROM metadatas m
-                        WHERE m.metadata_id = tc.metadata_id
-                          AND m.property_name = 'custom.semantics')
-                 FROM test_cases tc
-                 JOIN test_programs tp USING (test_program_id)
-                 LEFT JOIN test_results tr USING (test_case_id)
-                ORDER BY tp.relative_path, tc.name""").fetchall()
-        con.close()
-    except sqlite3.Error as e:
-        die("cannot read %s: %s" % (db_path, e))
-    cases = []
-    for prog, name, result, reason, start, end, sem in rows:
-        if result is None:
-            result, reason = "broken", "no result recorded"
-        seconds = round((end - start) / 1e6, 3) if end and start else None
-        cases.append({
-            "name": "%s:%s" % (prog, name),
-            "result": result,
-            "reason": reason or "",
-            "semantics": (sem or "").split(),
-            "seconds": seconds,
-        })
-    return cases
 
 
 def mark_known(summary, env, baselines):
@@ -106,7 +72,10 @@ def mark_known(summary, env, baselines):
 
 
 def summarize(run_dir, label, baselines=()):
-    cases = read_cases(os.path.join(run_dir, "results.db"))
+    try:
+        cases = ml.read_cases(os.path.join(run_dir, "results.db"))
+    except ml.InputError as e:
+        die(str(e))
     env = {}
     env_path = os.path.join(run_dir, "env.json")
     if os.path.isfile(env_path):

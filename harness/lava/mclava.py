@@ -521,8 +521,50 @@ def suite_results(events, tests_json):
 
 # --- run folders -------------------------------------------------------------
 
+def begin_run(reports, label):
+    """Lock reports/LABEL for this process (a second conversion of the same
+    label waits), remove what dead runs of it left, and return a fresh
+    folder to assemble the run in (harness/producer.sh's begin_run)."""
+    import fcntl
+    import glob
+    os.makedirs(os.path.join(reports, ".locks"), exist_ok=True)
+    fd = os.open(os.path.join(reports, ".locks", label),
+                 os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    begin_run.fds.append(fd)    # held until the process exits
+    for d in glob.glob(os.path.join(reports, ".tmp.%s.*" % label)) + \
+            glob.glob(os.path.join(reports, ".old.%s.*" % label)):
+        shutil.rmtree(d, ignore_errors=True)
+    return tempfile.mkdtemp(prefix=".tmp.%s." % label, dir=reports)
+
+
+begin_run.fds = []
+
+
+def may_replace(reports, label):
+    """Die unless reports/LABEL is absent or a LAVA run folder (its
+    .producer marker says lava)."""
+    final = os.path.join(reports, label)
+    if not os.path.lexists(final):
+        return
+    if os.path.isdir(final) and not os.path.islink(final):
+        try:
+            with open(os.path.join(final, ".producer")) as f:
+                kind = f.read().strip()
+        except OSError:
+            kind = None
+        if kind == "lava":
+            return
+    die("reports/%s exists and is not a LAVA run folder: choose another "
+        "label" % label)
+
+
 def install_folder(reports, tmp, label, record):
     final = os.path.join(reports, label)
+    may_replace(reports, label)
+    with open(os.path.join(tmp, ".producer"), "w") as f:
+        f.write("lava\n")
+    os.chmod(tmp, 0o755)
     if os.path.exists(final):
         old = tempfile.mkdtemp(prefix=".old.%s." % label, dir=reports)
         os.rename(final, os.path.join(old, label))
@@ -588,7 +630,7 @@ def cmd_convert(argv):
     seconds = float(o["--seconds"]) if o["--seconds"] else None
     status = (o["--status"] or "complete").lower()
     record = o["--record"]
-    tmp = tempfile.mkdtemp(prefix=".tmp.%s." % dnr_label(dtype, spec), dir=reports)
+    tmp = begin_run(reports, dnr_label(dtype, spec))
     keep = ("console.log", "lava.json", "lava-job.yaml")
 
     def dnr(reason):
