@@ -144,7 +144,13 @@ lava-server-check: deps all
 stress: deps all
 	@harness/stress
 
+# The suite under resource limits (memlock 0, nproc, RLIMIT_AS,
+# overcommit 2, max_map_count 2000, a 128 MiB memory cgroup): skips, no
+# failures.
+limits: deps all
+	@harness/limits --build "$$BUILD"
+
 clean:
 	rm -rf build build-cov
 
-.PHONY: all deps check coverage selftest bench matrix mutants kernel-coverage lava-run lava-submit lava-server-check stress clean
+.PHONY: all deps check coverage selftest bench matrix mutants kernel-coverage lava-run lava-submit lava-server-check stress limits clean

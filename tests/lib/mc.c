@@ -6,6 +6,7 @@
 
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -273,6 +274,18 @@ mc_spawn(struct mc_child *ch, mc_child_fn fn, void *arg)
 	ATF_REQUIRE_MSG(pipe2(up, O_CLOEXEC) == 0, "pipe: %s", strerror(errno));
 	fflush(NULL);
 	ch->pid = fork();
+	if (ch->pid < 0 && errno == EAGAIN) {
+		struct rlimit rl;
+
+		/* A process limit of the run, not the semantic under test. */
+		if (getrlimit(RLIMIT_NPROC, &rl) == 0 &&
+		    rl.rlim_cur != RLIM_INFINITY)
+			atf_tc_skip("fork: EAGAIN under RLIMIT_NPROC %ju: no "
+			    "room for the case's child process",
+			    (uintmax_t)rl.rlim_cur);
+		atf_tc_skip("fork: EAGAIN (a pids cgroup or the system's "
+		    "process limit): no room for the case's child process");
+	}
 	ATF_REQUIRE_MSG(ch->pid >= 0, "fork: %s", strerror(errno));
 	if (ch->pid == 0) {
 		struct mc_child self = { getpid(), down[0], up[1] };

@@ -71,6 +71,8 @@ mc_require_mmap_ok(void *r, const char *what)
 {
 	int e = errno;
 
+	if (r == MAP_FAILED)
+		mc_skip_if_limited(e, what);
 	ATF_REQUIRE_MSG(r != MAP_FAILED, "%s: expected success, got errno %d "
 	    "(%s: %s)", what, e, mc_errname(e), strerror(e));
 	return r;

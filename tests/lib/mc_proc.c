@@ -81,6 +81,31 @@ mc_overcommit_mode(void)
 	return (int)v;
 }
 
+void
+mc_skip_if_limited(int err, const char *what)
+{
+	struct rlimit as, data;
+	char lim[160] = "";
+
+	if (err != ENOMEM)
+		return;
+	if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY)
+		snprintf(lim, sizeof(lim), "RLIMIT_AS %ju bytes",
+		    (uintmax_t)as.rlim_cur);
+	else if (getrlimit(RLIMIT_DATA, &data) == 0 &&
+	    data.rlim_cur != RLIM_INFINITY)
+		snprintf(lim, sizeof(lim), "RLIMIT_DATA %ju bytes",
+		    (uintmax_t)data.rlim_cur);
+	else if (mc_overcommit_mode() == 2)
+		snprintf(lim, sizeof(lim), "vm.overcommit_memory=2 (strict "
+		    "accounting, CommitLimit %ld kB)",
+		    mc_meminfo("CommitLimit"));
+	if (lim[0] != '\0')
+		atf_tc_skip("%s: ENOMEM under %s: the run's limit leaves no "
+		    "room for this case, the semantic is not at fault", what,
+		    lim);
+}
+
 int
 mc_cap_drop(int cap)
 {

@@ -27,6 +27,14 @@ long mc_meminfo(const char *key);
 bool mc_read_ulong_file(const char *path, unsigned long *v);
 /* vm.overcommit_memory (0, 1 or 2); -1 when it cannot be read. */
 int mc_overcommit_mode(void);
+/*
+ * err is the errno of a setup step that had to succeed (a mapping the
+ * semantic needs, not the call under test): when it is ENOMEM and a limit
+ * the run was given explains it (a finite RLIMIT_AS or RLIMIT_DATA,
+ * vm.overcommit_memory=2), skip the case naming the limit and what; a
+ * limit is not a broken semantic.  Otherwise return.
+ */
+void mc_skip_if_limited(int err, const char *what);
 
 /*
  * In a child: drop capability cap (CAP_IPC_LOCK, ...) from the effective,
