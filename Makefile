@@ -41,8 +41,9 @@ define mc_nl
 
 endef
 # $(call mc_check,VAR,CHARS,ONE,WHAT): stop unless VAR's raw text is made of
-# CHARS (and, when ONE is set, is at most one word); the error is one line
-mc_check = $(if $(or $(strip $(call mc_rest,$(value $(1)),$(2))),$(and $(3),$(filter-out 0 1,$(words $(value $(1)))))),$(error bad $(1) '$(subst $(mc_nl),\n,$(value $(1)))': $(4)))
+# CHARS (and, when ONE is set, is at most one word; never a newline, which
+# a recipe line would run as a second command); the error is one line
+mc_check = $(if $(or $(strip $(call mc_rest,$(value $(1)),$(2))),$(and $(3),$(filter-out 0 1,$(words $(value $(1))))),$(findstring $(mc_nl),$(value $(1)))),$(error bad $(1) '$(subst $(mc_nl),\n,$(value $(1)))': $(4)))
 mc_what_name := one word of letters, digits and . _ + -
 mc_what_names := names of letters, digits and . _ + - separated by spaces
 mc_what_num := a whole number
