@@ -87,16 +87,16 @@ $(BUILD)/tests/%: tests/%.c $(LIBOBJ) $(LIBHDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIBOBJ) $(LDLIBS_ALL)
 
-$(BUILD)/harness/envprobe: harness/envprobe.c
+$(BUILD)/harness/envprobe: harness/guest/envprobe.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(EXTRA_CFLAGS) -o $@ $<
 
-$(BUILD)/harness/inject: harness/mutant/inject.c
+$(BUILD)/harness/inject: harness/campaigns/mutant/inject.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(EXTRA_CFLAGS) -o $@ $<
 
 deps:
-	@harness/deps
+	@harness/lib/deps
 
 # Variables reach recipes through the environment, never pasted into
 # recipe text.  BASELINE: a file or folder of known divergences
@@ -104,52 +104,52 @@ deps:
 export LABEL PARALLELISM BUILD BASELINE
 check: deps
 	@$(MAKE) --no-print-directory all
-	@harness/run-suite --label "$$LABEL" --build "$$BUILD" --parallelism "$$PARALLELISM" $${BASELINE:+--baseline "$$BASELINE"}
+	@harness/produce/run-suite --label "$$LABEL" --build "$$BUILD" --parallelism "$$PARALLELISM" $${BASELINE:+--baseline "$$BASELINE"}
 
 coverage: deps
-	@harness/coverage
+	@harness/campaigns/coverage
 
 selftest: deps
-	@harness/selftest
+	@harness/selftest/selftest
 
 bench: deps all
-	@harness/bench
+	@harness/campaigns/bench
 
 # Across kernels and environments (issue 4/5/8): one run folder per column.
-# KERNELS unset: harness/kernels.sh's default list.
+# KERNELS unset: harness/kernels/specs.sh's default list.
 export KERNELS ENVS JOBS ACCEL AGAINST CACHE HOST
 matrix: deps all
-	@harness/matrix
+	@harness/campaigns/matrix
 
 # Mutation testing (issue 6): faults injected one at a time.
 export MUTANTS
 mutants: deps all
-	@harness/mutants --build "$$BUILD"
+	@harness/campaigns/mutants --build "$$BUILD"
 
 # Kernel mm/ coverage with gcov (issue 7): KERNEL=6.12 or 6.1; the gcov
 # kernel is built once (about 5 min idle, cached) and boots under qemu.
 export KERNEL
 kernel-coverage: deps all
-	@harness/kernel-coverage --build "$$BUILD" "$$KERNEL"
+	@harness/campaigns/kernel-coverage --build "$$BUILD" "$$KERNEL"
 
 # Fleet scale on LAVA (issue 9): one LAVA job per kernel, run folders in reports/.
 export LAVA_URL LAVA_TOKEN LAVA_TOKEN_FILE LAVA_DEVICE_TYPE LAVA_BOOT LAVA_WAIT \
 	LAVA_ARTIFACTS_DIR LAVA_ARTIFACTS_URL LAVA_SERVE LAVA_TEST_MINUTES LAVA_BOOT_MINUTES
 lava-run: deps all
-	@harness/lava-run
+	@harness/produce/lava-run
 lava-submit: deps all
-	@harness/lava-submit
+	@harness/produce/lava-submit
 lava-server-check: deps all
-	@harness/lava-server-check
+	@harness/selftest/lava-server-check
 
 stress: deps all
-	@harness/stress
+	@harness/campaigns/stress
 
 # The suite under resource limits (memlock 0, nproc, RLIMIT_AS,
 # overcommit 2, max_map_count 2000, a 128 MiB memory cgroup): skips, no
 # failures.
 limits: deps all
-	@harness/limits --build "$$BUILD"
+	@harness/campaigns/limits --build "$$BUILD"
 
 clean:
 	rm -rf build build-cov

@@ -1,0 +1,47 @@
+# lib.sh - shared shell functions of the mmapconf harness (POSIX sh).
+# Source it from a runnable of harness/<role>/: . "$(dirname "$0")/../lib/lib.sh"
+
+# The project root, whatever the caller's cwd: the nearest folder above the
+# running script that holds harness/lib/lib.sh.
+MC_ROOT=$(cd "$(dirname "$0")" && pwd)
+while [ "$MC_ROOT" != / ] && [ ! -f "$MC_ROOT/harness/lib/lib.sh" ]; do
+	MC_ROOT=$(dirname "$MC_ROOT")
+done
+# Messages name the runnable by its role folder: produce/run-suite, kernels/kernel-fetch.
+MC_PROG=$(basename "$(dirname "$0")")/$(basename "$0")
+case "$MC_PROG" in harness/* | bin/*) MC_PROG=$(basename "$0") ;; esac
+
+# One-line error and a non-zero exit.
+die() {
+	printf '%s: error: %s\n' "$MC_PROG" "$*" >&2
+	exit "${MC_DIE_STATUS:-1}"
+}
+
+log() {
+	printf '%s: %s\n' "$MC_PROG" "$*" >&2
+}
+
+# Seconds since the epoch with a fraction (for step timings).
+now() {
+	date +%s.%N
+}
+
+# elapsed START: seconds since START, one decimal.
+elapsed() {
+	awk -v s="$1" -v e="$(now)" 'BEGIN { printf "%.2f", e - s }'
+}
+
+# A label names a folder under reports/: keep it to a safe alphabet, and off
+# the names the reports of several runs use (README.md, coverage, mutants,
+# kernel-coverage, matrix.*, findings.md, index.html, ...).
+check_label() {
+	case "$1" in
+	"" | *[!A-Za-z0-9._+-]* | .*)
+		MC_DIE_STATUS=2 die "bad label '$1': use letters, digits and . _ + - (not starting with .)" ;;
+	README.md | coverage | mutants | mutants.* | kernel-coverage | matrix.* | matrix-* | findings.* | index.html | lava)
+		MC_DIE_STATUS=2 die "bad label '$1': reports/$1 holds other reports (choose another label)" ;;
+	esac
+}
+
+# Python 3 for the data-merging steps (standard library only).
+PYTHON=${PYTHON:-python3}

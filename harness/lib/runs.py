@@ -1,0 +1,465 @@
+"""matrixlib: reading run folders and matrices (harness/read/matrix-report,
+harness/read/compare).  Python 3 standard library only.
+
+A run folder is reports/<label>/ with summary.json and env.json (written by
+harness/produce/finish-run, or by `matrix-report.py did-not-run` for a column that
+did not run: summary.json then has "did_not_run": "<reason>").
+
+A column is a dict:
+  key          stable name of what was asked for ("host", "qemu-6.1",
+               "qemu-7", an environment name): survives ABI bumps
+  label        the run folder's name (qemu-6.1.0-57-amd64)
+  status       "ran" | "did not run";  reason: why not
+  kernel, arch, page_size, thp, mmap_min_addr, pfn_visible, environment,
+  cpu, euid, totals, seconds {"suite", "total"}
+  cases        {name: {"result", "reason", "semantics"}}  (not in matrix.json
+               columns: rows hold the cells there)
+  kernel_coverage  only for a gcov kernel's column (harness/campaigns/kernel-coverage):
+               summary.json's "kernel_coverage" (per-file line and function
+               coverage, suite and baseline); matrix.json has these in its
+               top-level "kernel_coverage" list, not in the columns
+"""
+import fnmatch
+import json
+import os
+import re
+import sqlite3
+
+FORMAT = "mmapconf-matrix/1"
+RESULTS = ("passed", "expected_failure", "skipped", "failed", "broken")
+NOT_RUN = "not run"
+ABSENT = "absent"
+GOOD = ("passed", "expected_failure")
+BAD = ("failed", "broken")
+
+
+class InputError(Exception):
+    """Missing or corrupt input: one line, exit status 2."""
+
+
+def read_json(path, what):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise InputError("%s: no such file (%s)" % (path, what))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise InputError("%s: corrupt %s: %s" % (path, what,
+                                                 str(e).splitlines()[0]))
+
+
+DEBIAN_ARCH = {"ppc64le": "ppc64el", "aarch64": "arm64"}
+
+
+def release_key(release, arch, environment, page_size=None):
+    """qemu-6.1, qemu-6.12-cloud, qemu-ppc64el-6.1, qemu-arm64-16k-6.12 ...
+    from a kernel release (the names KERNELS uses)."""
+    m = re.match(r"(\d+)\.(\d+)", release or "")
+    ver = "%s.%s" % (m.group(1), m.group(2)) if m else (release or "?")
+    flav = ""
+    for f in ("rt", "cloud"):
+        if re.search(r"-%s(-|$)" % f, release or ""):
+            flav = "-" + f
+    a = ""
+    if arch not in (None, "x86_64"):
+        a = DEBIAN_ARCH.get(arch, arch) + "-"
+        if a == "arm64-" and page_size and int(page_size) != 4096:
+            a += "%dk-" % (int(page_size) // 1024)
+    return "%s-%s%s%s" % (environment, a, ver, flav)
+
+
+def derive_key(summary, env):
+    if summary.get("key"):
+        return summary["key"]
+    environment = env.get("environment") or summary.get("environment")
+    label = summary.get("label") or env.get("label") or "?"
+    if environment == "host" or (not environment and label.startswith("host-")):
+        return "host"
+    if environment in ("qemu", "qemu-gcov"):
+        # qemu-gcov: a kernel built with gcov (harness/campaigns/kernel-coverage)
+        return release_key(env.get("kernel") or summary.get("kernel"),
+                           env.get("arch") or summary.get("arch"), environment,
+                           env.get("page_size") or summary.get("page_size"))
+    return environment or label
+
+
+def _num(v):
+    try:
+        return round(float(v), 1)
+    except (TypeError, ValueError):
+        return None
+
+
+def read_cases(db_path):
+    """[{name, result, reason, semantics, seconds}] from kyua's results
+    database, by test program and case name."""
+    if not os.path.isfile(db_path) or os.path.getsize(db_path) == 0:
+        raise InputError("no results database at %s" % db_path)
+    try:
+        con = sqlite3.connect("file:%s?mode=ro" % db_path, uri=True)
+        rows = con.execute(
+            """SELECT tp.relative_path, tc.name, tr.result_type,
+                      tr.result_reason, tr.start_time, tr.end_time,
+                      (SELECT property_value FROM metadatas m
+                        WHERE m.metadata_id = tc.metadata_id
+                          AND m.property_name = 'custom.semantics')
+                 FROM test_cases tc
+                 JOIN test_programs tp USING (test_program_id)
+                 LEFT JOIN test_results tr USING (test_case_id)
+                ORDER BY tp.relative_path, tc.name""").fetchall()
+        con.close()
+    except sqlite3.Error as e:
+        raise InputError("cannot read %s: %s" % (db_path, e))
+    cases = []
+    for prog, name, result, reason, start, end, sem in rows:
+        if result is None:
+            result, reason = "broken", "no result recorded"
+        seconds = round((end - start) / 1e6, 3) if end and start else None
+        cases.append({
+            "name": "%s:%s" % (prog, name),
+            "result": result,
+            "reason": reason or "",
+            "semantics": (sem or "").split(),
+            "seconds": seconds,
+        })
+    return cases
+
+
+def load_run(folder, key=None):
+    """One column from a run folder.  A run that ran must list its cases,
+    and they must be those of its results.db with the same results: a
+    summary that lost cases, or does not match what kyua recorded, is
+    refused (InputError), never read as a smaller run."""
+    if not os.path.isdir(folder):
+        raise InputError("%s: no such run folder" % folder)
+    summary = read_json(os.path.join(folder, "summary.json"), "summary.json")
+    if not isinstance(summary, dict) or not isinstance(
+            summary.get("cases", []), list):
+        raise InputError("%s/summary.json: corrupt summary (no case list)"
+                         % folder)
+    env_path = os.path.join(folder, "env.json")
+    env = read_json(env_path, "env.json") if os.path.exists(env_path) else {}
+    if not isinstance(env, dict):
+        raise InputError("%s: corrupt env.json" % env_path)
+    label = summary.get("label") or os.path.basename(os.path.normpath(folder))
+    col = {
+        "key": key or derive_key(summary, env),
+        "label": label,
+        "status": "did not run" if summary.get("did_not_run") else "ran",
+        "reason": summary.get("did_not_run") or "",
+        "environment": env.get("environment") or summary.get("environment"),
+        "kernel": env.get("kernel") or summary.get("kernel"),
+        "arch": env.get("arch") or summary.get("arch"),
+        "page_size": env.get("page_size") or summary.get("page_size"),
+        "thp": env.get("thp_enabled"),
+        "mmap_min_addr": env.get("mmap_min_addr"),
+        "pfn_visible": env.get("pfn_visible"),
+        "cpu": env.get("cpu"),
+        "euid": env.get("euid"),
+        "facts": env,
+        "totals": summary.get("totals") or {},
+        "seconds": {"suite": None, "total": None},
+        "cases": {},
+    }
+    try:
+        with open(os.path.join(folder, "wall-seconds")) as f:
+            col["seconds"]["suite"] = _num(f.read().strip())
+    except OSError:
+        pass
+    q = os.path.join(folder, "qemu.json")
+    if os.path.exists(q):
+        try:
+            with open(q) as f:
+                qj = json.load(f)
+            col["seconds"]["total"] = _num(qj.get("total_seconds"))
+            col["seconds"]["boot"] = _num(qj.get("boot_seconds"))
+            col["package"] = qj.get("package")
+            col["workdir_fs"] = qj.get("workdir_fs")
+        except (OSError, ValueError):
+            pass
+    if summary.get("seconds") is not None and col["seconds"]["total"] is None:
+        col["seconds"]["total"] = _num(summary.get("seconds"))
+    kc = summary.get("kernel_coverage")
+    if isinstance(kc, dict) and isinstance(kc.get("files"), list):
+        col["kernel_coverage"] = kc
+    for c in summary.get("cases", []):
+        try:
+            name, result = c["name"], c["result"]
+        except (TypeError, KeyError):
+            raise InputError("%s/summary.json: corrupt case entry" % folder)
+        col["cases"][name] = {
+            "result": result,
+            "reason": c.get("reason") or "",
+            "semantics": c.get("semantics") or [],
+        }
+    if col["status"] == "ran":
+        if not col["cases"]:
+            raise InputError("%s/summary.json: a run without any case" % folder)
+        db = {c["name"]: c["result"] for c in read_cases(
+            os.path.join(folder, "results.db"))}
+        mine = {n: c["result"] for n, c in col["cases"].items()}
+        if db != mine:
+            diff = sorted(set(db.items()) ^ set(mine.items()))
+            raise InputError(
+                "%s: summary.json and results.db disagree on %d cases "
+                "(e.g. %s)" % (folder, len({n for n, _ in diff}), diff[0][0]))
+    return col
+
+
+def load_matrix(path):
+    """Columns (with their cases) from a matrix.json."""
+    m = read_json(path, "matrix.json")
+    if not isinstance(m, dict) or m.get("format") != FORMAT or not isinstance(
+            m.get("columns"), list) or not isinstance(m.get("rows"), list):
+        raise InputError("%s: not a matrix.json (format %s expected)"
+                         % (path, FORMAT))
+    cols = []
+    for c in m["columns"]:
+        if not isinstance(c, dict) or "label" not in c:
+            raise InputError("%s: corrupt column entry" % path)
+        c = dict(c)
+        c["cases"] = {}
+        cols.append(c)
+    by_label = {c["label"]: c for c in cols}
+    for r in m["rows"]:
+        try:
+            cells, name = r["cells"], r["name"]
+        except (TypeError, KeyError):
+            raise InputError("%s: corrupt row entry" % path)
+        for label, cell in cells.items():
+            col = by_label.get(label)
+            if col is None or not isinstance(cell, dict):
+                raise InputError("%s: row %s names an unknown column %s"
+                                 % (path, name, label))
+            if cell.get("result") in (NOT_RUN, ABSENT):
+                continue
+            col["cases"][name] = {"result": cell.get("result"),
+                                  "reason": cell.get("reason", ""),
+                                  "semantics": r.get("semantics", [])}
+    return cols
+
+
+def load_input(path):
+    """(kind, columns): a run folder, a matrix.json, or a folder holding one."""
+    if os.path.isdir(path):
+        if os.path.exists(os.path.join(path, "summary.json")):
+            return "run", [load_run(path)]
+        if os.path.exists(os.path.join(path, "matrix.json")):
+            return "matrix", load_matrix(os.path.join(path, "matrix.json"))
+        raise InputError("%s: neither a run folder (summary.json) nor a "
+                         "reports folder (matrix.json)" % path)
+    if not os.path.exists(path):
+        raise InputError("%s: no such file or folder" % path)
+    if os.path.basename(path) == "summary.json":
+        return "run", [load_run(os.path.dirname(path) or ".")]
+    return "matrix", load_matrix(path)
+
+
+# --- known divergences ------------------------------------------------------
+#
+# A baseline file lists known divergences, one test case (or shell glob) per
+# line with '# why' after it.  It applies to a column
+#   - by its facts, when the file has "match:" lines: the column's env.json
+#     facts (plus key and label) must satisfy one of them; a match line is
+#     one or more conditions, all of which must hold:
+#        NAME=GLOB   the fact NAME (ksm.run, thp_sizes.hugepages-64kB: a
+#                    member of an object) has a value matching GLOB
+#        NAME!=GLOB  the fact is known and does not match GLOB
+#        cmdline:GLOB  a word of the kernel command line matches GLOB
+#   - else by its name, when it lies in a baselines folder: <label>.txt,
+#     <key>.txt (and <key without its minor>.txt: qemu-7.2 -> qemu-7),
+#     all.txt;
+#   - else, a file given by itself (BASELINE=FILE, --baseline FILE) applies
+#     to every column it is given for.
+
+MATCH = "match:"
+
+
+class Baseline:
+    """One parsed baseline file."""
+
+    def __init__(self, path):
+        self.path = path
+        self.matches = []   # [[(name, op, glob)]]: OR of ANDs
+        self.entries = []   # [(pattern, reason)]
+        self.reproduce = None   # a "# Reproduce: COMMAND" comment
+        try:
+            with open(path, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+        except (OSError, UnicodeDecodeError) as e:
+            raise InputError("%s: cannot read baseline: %s" % (path, e))
+        for n, line in enumerate(lines, 1):
+            body, _, why = line.partition("#")
+            body = body.strip()
+            if not body:
+                why = why.strip()
+                if why.startswith("Reproduce:") and not self.reproduce:
+                    self.reproduce = why[len("Reproduce:"):].strip()
+                continue
+            if body.startswith(MATCH):
+                conds = [parse_condition(t, path, n)
+                         for t in body[len(MATCH):].split()]
+                if not conds:
+                    raise InputError("%s:%d: 'match:' without a condition"
+                                     % (path, n))
+                self.matches.append(conds)
+                continue
+            words = body.split()
+            if len(words) != 1 or ":" not in words[0]:
+                raise InputError(
+                    "%s:%d: not a case (tests/AREA/t_PROG:CASE, globs "
+                    "allowed), a 'match:' line or a comment: %r"
+                    % (path, n, body[:80]))
+            self.entries.append((words[0], why.strip()))
+
+    def name(self):
+        return os.path.basename(self.path)[:-4] if self.path.endswith(
+            ".txt") else os.path.basename(self.path)
+
+
+def parse_condition(tok, path, n):
+    if tok.startswith("cmdline:") and len(tok) > len("cmdline:"):
+        return ("cmdline", ":", tok[len("cmdline:"):])
+    m = re.match(r"^([A-Za-z_][A-Za-z0-9_.-]*)(!=|=)(.*)$", tok)
+    if not m:
+        raise InputError("%s:%d: bad condition %r (NAME=GLOB, NAME!=GLOB "
+                         "or cmdline:GLOB)" % (path, n, tok[:60]))
+    return (m.group(1), m.group(2), m.group(3))
+
+
+def fact_value(facts, name):
+    """The string value of a fact (None when unknown): ksm.run looks into
+    the object ksm."""
+    v = facts
+    for part in name.split(".") if name not in facts else [name]:
+        if not isinstance(v, dict) or part not in v:
+            return None
+        v = v[part]
+    if v is None or isinstance(v, (dict, list)):
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def condition_holds(cond, facts):
+    name, op, glob = cond
+    if op == ":":
+        return any(fnmatch.fnmatchcase(w, glob)
+                   for w in (facts.get("cmdline") or "").split())
+    v = fact_value(facts, name)
+    if v is None:
+        return False
+    return fnmatch.fnmatchcase(v, glob) == (op == "=")
+
+
+def show_condition(conds):
+    return " ".join("cmdline:" + g if op == ":" else "%s%s%s" % (n, op, g)
+                    for n, op, g in conds)
+
+
+def column_facts(col):
+    """What a match line can test: env.json's facts, the column's key and
+    label (and the summary's kernel/arch/environment where env.json lacks
+    them)."""
+    facts = dict(col.get("facts") or {})
+    for k in ("key", "label", "environment", "kernel", "arch", "page_size"):
+        if col.get(k) is not None and facts.get(k) is None:
+            facts[k] = col[k]
+    return facts
+
+
+def applies(bl, col, by_name):
+    """Why baseline bl applies to col ("facts: ...", "name", "given"), or
+    None.  by_name: the file lies in a baselines folder."""
+    if bl.matches:
+        facts = column_facts(col)
+        for conds in bl.matches:
+            if all(condition_holds(c, facts) for c in conds):
+                return "facts: " + show_condition(conds)
+        return None
+    if not by_name:
+        return "given"
+    names = [col.get("label"), col.get("key")]
+    k = col.get("key") or ""
+    m = re.match(r"^(.*-\d+)\.\d+(.*)$", k)
+    if m:
+        names.append(m.group(1) + m.group(2))
+    names.append("all")
+    return "name" if bl.name() in [x for x in names if x] else None
+
+
+def baseline_sources(paths):
+    """[(Baseline, by_name)] from folders (every *.txt in them) and files."""
+    out = []
+    for p in paths or []:
+        if not p:
+            continue
+        if os.path.isdir(p):
+            for f in sorted(os.listdir(p)):
+                if f.endswith(".txt") and os.path.isfile(os.path.join(p, f)):
+                    out.append((Baseline(os.path.join(p, f)), True))
+        elif os.path.isfile(p):
+            out.append((Baseline(p), False))
+        else:
+            raise InputError("%s: no such baseline file or folder" % p)
+    return out
+
+
+def load_baseline(bdir, col, files=(), sources=None):
+    """[(pattern, file, reason, why_applied)]: the known divergences of a
+    column, from the baselines folder bdir and the files given."""
+    if sources is None:
+        sources = baseline_sources(([bdir] if bdir else []) + list(files))
+    pats = []
+    for bl, by_name in sources:
+        why = applies(bl, col, by_name)
+        if why:
+            pats.extend((pat, bl.path, reason, why)
+                        for pat, reason in bl.entries)
+    return pats
+
+
+def applied_baselines(sources, col):
+    """[{"file", "applies", "why"}] for every baseline source: which apply
+    to this column and why (summary.json, the matrix header)."""
+    out = []
+    for bl, by_name in sources:
+        why = applies(bl, col, by_name)
+        if why or not by_name or bl.matches:
+            out.append({"file": show_path(bl.path), "applies": bool(why),
+                        "why": why or "facts: none of " + "; ".join(
+                            show_condition(c) for c in bl.matches)})
+    return out
+
+
+def show_path(p):
+    """A baseline file's path for messages: relative to the project root."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+    rel = os.path.relpath(os.path.abspath(p), root)
+    return os.path.abspath(p) if rel.startswith("..") else rel
+
+
+def known_entry(pats, name):
+    """The first baseline entry listing case name, or None."""
+    for e in pats:
+        if e[0] == name or fnmatch.fnmatchcase(name, e[0]):
+            return e
+    return None
+
+
+def known(pats, name):
+    e = known_entry(pats, name)
+    return e[1] if e else None
+
+
+def area_of(name, semantics):
+    """Semantic area of a case: the prefix of its first semantic id
+    (PROT-1 -> prot), else its test program's folder (tests/core/...)."""
+    for s in semantics or []:
+        m = re.match(r"([A-Za-z]+)-", s)
+        if m:
+            return m.group(1).lower()
+    parts = name.split(":", 1)[0].split("/")
+    return parts[1] if len(parts) > 2 else "other"
