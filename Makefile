@@ -74,7 +74,12 @@ ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine 2>/dev/null)),)
 TOOLS += $(BUILD)/harness/inject
 endif
 
-all: $(PROGS) $(TOOLS)
+all: $(PROGS) $(TOOLS) $(BUILD)/Kyuafile
+
+# The Kyuafiles list what was built (harness/lib/kyuafiles): kyua runs
+# $(BUILD)/Kyuafile, names cases tests/<area>/t_*:case, and needs no source.
+$(BUILD)/Kyuafile: $(PROGS) harness/lib/kyuafiles
+	@harness/lib/kyuafiles "$$BUILD"
 
 # The library objects are real targets, not intermediates to delete.
 .SECONDARY: $(LIBOBJ)
@@ -101,7 +106,7 @@ deps:
 # Variables reach recipes through the environment, never pasted into
 # recipe text.  BASELINE: a file or folder of known divergences
 # (harness/baselines/README.md): those failures do not fail the run.
-export LABEL PARALLELISM BUILD BASELINE
+export LABEL PARALLELISM BUILD BASELINE DESTDIR
 check: deps
 	@$(MAKE) --no-print-directory all
 	@harness/produce/run-suite --label "$$LABEL" --build "$$BUILD" --parallelism "$$PARALLELISM" $${BASELINE:+--baseline "$$BASELINE"}
@@ -151,7 +156,13 @@ stress: deps all
 limits: deps all
 	@harness/campaigns/limits --build "$$BUILD"
 
+# The built suite alone, runnable anywhere kyua is: DESTDIR/Kyuafile,
+# tests/, harness/envprobe, semantics.tsv (harness/lib/stage).
+stage: all
+	@[ -n "$$DESTDIR" ] || { echo "make stage: DESTDIR= is required" >&2; exit 2; }
+	@harness/lib/stage "$$BUILD" "$$DESTDIR"
+
 clean:
 	rm -rf build build-cov
 
-.PHONY: all deps check coverage selftest bench matrix mutants kernel-coverage lava-run lava-submit lava-server-check stress limits clean
+.PHONY: all stage deps check coverage selftest bench matrix mutants kernel-coverage lava-run lava-submit lava-server-check stress limits clean

@@ -45,3 +45,14 @@ check_label() {
 
 # Python 3 for the data-merging steps (standard library only).
 PYTHON=${PYTHON:-python3}
+
+# help_if_asked "$@": with -h or --help, print the runnable's header comment
+# (its usage) and exit 0.  Every runnable calls it first.
+help_if_asked() {
+	case "${1-}" in
+	-h | --help)
+		sed -n '2,/^[^#]/p' "$0" | sed -e '/^[^#]/d' -e 's/^# \{0,1\}//'
+		exit 0
+		;;
+	esac
+}

@@ -17,33 +17,26 @@ t=$(now)
 "$MC_ROOT/harness/kernels/initramfs" "$tmp/suite.cpio.gz" --build "$build" ||
 	die "cannot build the initramfs (harness/kernels/initramfs)"
 L="$tmp/layer"
-mkdir -p "$L/kcov/build" "$L/usr/bin"
+mkdir -p "$L/kcov" "$L/usr/bin"
 cp "$MC_ROOT/harness/guest/kcov-init" "$L/init"
-# harness/guest/init, three lines changed: the column's label and
-# environment (qemu-gcov-<version>, not qemu-<uname -r>: a matrix column of
-# its own) and its final `poweroff -f` (Debian's static busybox runs applets
-# before PATH: the hook is exec'd by its path).
-sed -e 's|^poweroff -f$|exec /usr/bin/poweroff -f|' \
-	-e 's|^\(\t*\)label="qemu-$(uname -r)"$|\1label="qemu-gcov-$(uname -r)"; label=${label%-mcgcov}|' \
-	-e 's|--environment qemu \\$|--environment qemu-gcov \\|' \
-	"$MC_ROOT/harness/guest/init" >"$L/kcov/guest-init"
-[ "$(grep -c -e '^exec /usr/bin/poweroff -f$' -e 'label="qemu-gcov-' -e '--environment qemu-gcov \\$' \
-	"$L/kcov/guest-init")" -eq 3 ] ||
-	die "harness/guest/init changed (label=, envprobe --environment qemu, the final poweroff -f): cannot adapt it for the gcov guest"
+# harness/guest/init as it is: the column's label and environment
+# (qemu-gcov-<version>: a matrix column of its own) come from the kernel
+# command line below, and its last command, /usr/bin/poweroff, is the hook.
+cp "$MC_ROOT/harness/guest/init" "$L/kcov/guest-init"
 cp "$kcov/lib.sh" "$L/kcov/lib.sh"
 cp "$MC_ROOT/harness/guest/kcov-poweroff" "$L/usr/bin/poweroff"
 "$PYTHON" "$kcov/capture" --table-files >"$L/kcov/prog-files" || die "harness/campaigns/kcov/capture --table-files failed"
 chmod 0755 "$L/init" "$L/kcov/guest-init" "$L/usr/bin/poweroff"
 printf 'syntax(2)\ntest_suite("kcov-baseline")\natf_test_program{name="t_noop"}\n' >"$L/kcov/Kyuafile"
 # shellcheck disable=SC2046
-gcc -O2 $(pkg-config --cflags atf-c 2>/dev/null) -o "$L/kcov/build/t_noop" \
+gcc -O2 $(pkg-config --cflags atf-c 2>/dev/null) -o "$L/kcov/t_noop" \
 	"$kcov/t_noop.c" $(pkg-config --libs atf-c 2>/dev/null || echo -latf-c) ||
 	die "cannot build harness/campaigns/kcov/t_noop.c (libatf-dev?)"
 if [ "$smoke" = yes ]; then
 	# The smoke run: the same boot, with t_noop as the whole "suite".
-	mkdir -p "$L/mc/build"
+	mkdir -p "$L/mc"
 	cp "$L/kcov/Kyuafile" "$L/mc/Kyuafile"
-	cp "$L/kcov/build/t_noop" "$L/mc/build/t_noop"
+	cp "$L/kcov/t_noop" "$L/mc/t_noop"
 fi
 (cd "$L" && find . ! -name . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
 	gzip -1 >"$tmp/layer.cpio.gz" || die "cannot pack the initramfs layer"
@@ -55,7 +48,7 @@ nprogs=$(find "$build/tests" -type f -perm -u+x -name 't_*' | wc -l)
 # smoke run is one empty case twice.
 run_limit=${RUN_TIMEOUT:-$((1200 + 30 * nprogs))}
 [ "$smoke" = no ] || run_limit=${RUN_TIMEOUT:-300}
-append=${KCOV_VERBOSE:+ignore_loglevel}
+append="mc.label=qemu-gcov-$kver mc.environment=qemu-gcov${KCOV_VERBOSE:+ ignore_loglevel}"
 [ "$per_program" = yes ] && [ "$smoke" = no ] || append="$append mc.kcov=noprog"
 serial="$cdir/serial.log"
 log "booting $kver (gcov) under qemu (${ACCEL:-tcg}), limit ${run_limit} s (harness/produce/qemu-kernel)"

@@ -64,34 +64,12 @@ need_pkgs() {
 }
 
 # stage_suite BUILD DEST: a self-contained copy of the suite in DEST
-# (Kyuafile, tests/, build/tests programs, build/harness/envprobe and
-# inside.sh) that an environment sees read-only.  A t_*.c without a built
-# program is left out with a warning (kyua refuses to load it otherwise).
+# (harness/lib/stage: Kyuafile, tests/, harness/envprobe and guest.sh) and
+# inside.sh, that an environment sees read-only.
 stage_suite() {
-	_b=$1 _d=$2
-	mkdir -p "$_d/build/harness" || die "cannot create $_d"
-	cp -L "$MC_ROOT/Kyuafile" "$_d/"
-	cp -RL "$MC_ROOT/tests" "$_d/tests"
-	(cd "$_b" && find tests -type f -perm -u+x) | while read -r _f; do
-		mkdir -p "$_d/build/$(dirname "$_f")"
-		cp "$_b/$_f" "$_d/build/$_f"
-	done
-	(cd "$_b" && find tests -type f ! -perm -u+x ! -name '*.o' ! -name '*.gc*' 2>/dev/null) |
-		while read -r _f; do
-			mkdir -p "$_d/build/$(dirname "$_f")"
-			cp "$_b/$_f" "$_d/build/$_f"
-		done
-	for _c in "$_d"/tests/*/t_*.c; do
-		[ -f "$_c" ] || continue
-		_rel=${_c#"$_d/"}
-		if [ ! -x "$_d/build/${_rel%.c}" ]; then
-			log "$ENV_NAME: warning: $_rel has no built program in $_b: left out"
-			rm -f "$_c"
-		fi
-	done
-	cp "$_b/harness/envprobe" "$_d/build/harness/envprobe"
-	cp "$MC_ROOT/harness/guest/inside" "$_d/inside.sh"
-	chmod -R a+rX "$_d"
+	"$MC_ROOT/harness/lib/stage" "$1" "$2" || die "cannot stage the suite of $1"
+	cp "$MC_ROOT/harness/guest/inside" "$2/inside.sh"
+	chmod -R a+rX "$2"
 }
 
 # bounded LIMIT CMD...: run CMD in the background under `timeout` (TERM,

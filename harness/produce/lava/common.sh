@@ -74,27 +74,22 @@ lava_templates() {
 # rebuilt meanwhile), make the suite's initramfs and turn it into the LAVA
 # ramdisk DIR/ramdisk.cpio.gz.
 lava_ramdisk() {
-	mkdir -p "$2/build"
-	for _d in tests harness; do
-		[ -d "$1/$_d" ] && cp -a "$1/$_d" "$2/build/$_d"
-	done
-	[ -x "$2/build/harness/envprobe" ] || die "cannot snapshot $1"
+	"$MC_ROOT/harness/lib/stage" "$1" "$2/build" || die "cannot snapshot $1"
 	_ts=$(now)
 	"$MC_ROOT/harness/kernels/initramfs" "$2/initrd.cpio.gz" --build "$2/build" ||
 		die "cannot build the initramfs"
 	"$PYTHON" "$LAVA_PY" ramdisk "$2/initrd.cpio.gz" "$2/ramdisk.cpio.gz" \
-		init="$MC_ROOT/harness/guest/lava-init" \
 		mc/lava-suite="$MC_ROOT/harness/guest/lava-suite" || die "cannot make the LAVA ramdisk"
 	rm -f "$2/initrd.cpio.gz"
 	log "ramdisk ready in $(elapsed "$_ts") s ($(($(wc -c <"$2/ramdisk.cpio.gz") / 1024)) KiB)"
 }
 
-# lava_kernel SPEC: fetch SPEC (harness/kernels/kernel-fetch).  Sets LAVA_KIMG (the
-# uncompressed PVH ELF beside vmlinuz when QEMU_PVH is not "no" and the
-# kernel allows it, as harness/produce/qemu-kernel boots it; else vmlinuz),
-# LAVA_VMLINUZ, LAVA_PACKAGE, LAVA_MODULES (the kernel's ext4/virtio modules
-# as a cpio, harness/kernels/kernel-fetch; empty when none); returns 1 with the reason
-# in LAVA_FETCH_ERROR.
+# lava_kernel SPEC: fetch SPEC (harness/kernels/kernel-fetch, any
+# architecture).  Sets LAVA_KIMG (on x86_64 the uncompressed PVH ELF beside
+# the image when QEMU_PVH is not "no" and the kernel allows it, as
+# harness/produce/qemu-kernel boots it; else the image), LAVA_PACKAGE,
+# LAVA_MODULES (the kernel's ext4/virtio modules as a cpio; empty when
+# none); returns 1 with the reason in LAVA_FETCH_ERROR.
 lava_kernel() {
 	LAVA_FETCH_ERROR=
 	_e=$(mktemp "${TMPDIR:-/tmp}/mc-lava-fetch.XXXXXX")
@@ -108,16 +103,15 @@ lava_kernel() {
 		return 1
 	fi
 	rm -f "$_e"
-	LAVA_VMLINUZ=$(printf '%s' "$_got" | cut -f1)
+	_img=$(printf '%s' "$_got" | cut -f1)
+	_kd=$(dirname "$_img")
 	LAVA_PACKAGE=$(printf '%s' "$_got" | cut -f2)
-	LAVA_KIMG=$LAVA_VMLINUZ
+	LAVA_KIMG=$_img
 	LAVA_MODULES=
-	[ -s "$(dirname "$LAVA_VMLINUZ")/modules.cpio.gz" ] &&
-		LAVA_MODULES="$(dirname "$LAVA_VMLINUZ")/modules.cpio.gz"
-	if [ "${QEMU_PVH:-yes}" != no ]; then
-		_kd=$(dirname "$LAVA_VMLINUZ")
+	[ -s "$_kd/modules.cpio.gz" ] && LAVA_MODULES="$_kd/modules.cpio.gz"
+	if [ "$LAVA_ARCH" = amd64 ] && [ "${QEMU_PVH:-yes}" != no ]; then
 		if [ ! -s "$_kd/vmlinux" ] && [ ! -f "$_kd/no-pvh" ]; then
-			"$MC_ROOT/harness/kernels/vmlinux-extract" "$LAVA_VMLINUZ" "$_kd/vmlinux.tmp.$$" 2>/dev/null &&
+			"$MC_ROOT/harness/kernels/vmlinux-extract" "$_img" "$_kd/vmlinux.tmp.$$" 2>/dev/null &&
 				mv "$_kd/vmlinux.tmp.$$" "$_kd/vmlinux" || rm -f "$_kd/vmlinux.tmp.$$"
 		fi
 		[ -s "$_kd/vmlinux" ] && LAVA_KIMG="$_kd/vmlinux"
@@ -137,77 +131,56 @@ lava_workdisk() {
 		gzip -1 "$1/workdisk.img" || die "cannot make the work disk image"
 }
 
-# lava_kernel_ramdisk DIR OUT: the ramdisk DIR/ramdisk.cpio.gz plus this
-# kernel's modules (LAVA_MODULES) as one cpio in OUT.
-lava_kernel_ramdisk() {
-	cat "$1/ramdisk.cpio.gz" "$LAVA_MODULES" >"$2.in" &&
-		"$PYTHON" "$LAVA_PY" ramdisk "$2.in" "$2" || die "cannot add the modules to the ramdisk"
-	rm -f "$2.in"
-}
-
-# lava_prepare SPEC WORK DIR [qemu]: the kernel and the ramdisk of one job.
-#   x86_64 SPEC: lava_kernel, WORK/ramdisk.cpio.gz (lava_ramdisk), plus this
-#   kernel's modules and the ext4 work disk when QEMU_WORKFS is ext4 (the
-#   default) and the 4th argument is qemu.
-#   ARCH-... SPEC (harness/produce/cross-kernel's ppc64el-6.1, arm64-16k-6.12): the
-#   steps of harness/produce/cross-kernel: cross/host-packages, cross/kernel-fetch,
-#   cross/build (into $CROSS_BUILD, default build-ARCH/), cross/initramfs,
-#   then the same LAVA ramdisk.
-# Sets LAVA_KIMG, LAVA_PACKAGE, LAVA_ARCH (amd64, arm64, ppc64el), LAVA_RD
-# (the ramdisk for this job), LAVA_DISK_FILE (the gzip'ed work disk, or
-# empty); returns 1 with the reason in LAVA_FETCH_ERROR.
+# lava_prepare SPEC WORK DIR [qemu]: the kernel and the ramdisk of one job,
+# as harness/produce/qemu-kernel prepares a boot: the kernel (lava_kernel);
+# the suite's ramdisk: on x86_64 WORK/ramdisk.cpio.gz (lava_ramdisk, shared
+# by the jobs), on another architecture the suite cross-built into
+# $CROSS_BUILD (default build-ARCH/: harness/kernels/cross-build, after
+# cross-packages) and its initramfs; plus this kernel's modules and the
+# ext4 work disk when QEMU_WORKFS is ext4 (the default) and the 4th
+# argument is qemu.  Sets LAVA_KIMG, LAVA_PACKAGE, LAVA_ARCH (amd64, arm64,
+# ppc64el), LAVA_RD (the ramdisk for this job), LAVA_DISK_FILE (the gzip'ed
+# work disk, or empty); returns 1 with the reason in LAVA_FETCH_ERROR.
 lava_prepare() {
 	_spec=$1 _work=$2 _d=$3 _boot=${4:-qemu}
 	LAVA_DISK_FILE=
 	LAVA_FETCH_ERROR=
-	case "$_spec" in
-	[0-9]*)
-		LAVA_ARCH=amd64
-		lava_kernel "$_spec" || return 1
-		LAVA_RD="$_work/ramdisk.cpio.gz"
-		if [ "$_boot" = qemu ] && [ "${QEMU_WORKFS:-ext4}" = ext4 ] && [ -n "$LAVA_MODULES" ] &&
-			lava_workdisk "$_work"; then
-			LAVA_RD="$_d/ramdisk.cpio.gz"
-			lava_kernel_ramdisk "$_work" "$LAVA_RD"
-			LAVA_DISK_FILE="$_work/workdisk.img.gz"
-		fi
-		return 0
-		;;
-	esac
-	(
-		. "$MC_ROOT/harness/kernels/targets.sh"
-		cross_target "$_spec" || { echo "$X_ERROR" >"$_d/err"; exit 1; }
-		echo "$X_ARCH" >"$_d/arch"
-		_last() { grep -a 'error:' "$1" 2>/dev/null | tail -n 1 | sed 's/^[^:]*: error: //'; }
-		"$MC_ROOT/harness/kernels/cross-packages" "$X_ARCH" 2>"$_d/step.err" ||
-			{ echo "host packages: $(_last "$_d/step.err")" >"$_d/err"; exit 1; }
-		_got=$("$MC_ROOT/harness/kernels/cross-kernel-fetch" "$_spec" 2>"$_d/step.err") && [ -n "$_got" ] ||
-			{ echo "download failed: $(_last "$_d/step.err")" >"$_d/err"; exit 1; }
-		printf '%s\n' "$_got" >"$_d/kernel"
-		_xb=${CROSS_BUILD:-$MC_ROOT/build-$X_ARCH}
-		"$MC_ROOT/harness/kernels/cross-build" "$X_ARCH" "$_xb" >/dev/null 2>"$_d/step.err" ||
-			{ echo "cross build for $X_ARCH: $(_last "$_d/step.err")" >"$_d/err"; exit 1; }
-		"$MC_ROOT/harness/kernels/cross-initramfs" "$X_ARCH" "$_d/initrd.cpio.gz" --build "$_xb" 2>"$_d/step.err" ||
-			{ echo "initramfs for $X_ARCH: $(_last "$_d/step.err")" >"$_d/err"; exit 1; }
-	) || {
-		LAVA_FETCH_ERROR=$(cat "$_d/err" 2>/dev/null || echo "cannot prepare $_spec")
-		return 1
-	}
-	LAVA_ARCH=$(cat "$_d/arch")
-	LAVA_KIMG=$(cut -f1 "$_d/kernel")
-	LAVA_PACKAGE=$(cut -f2 "$_d/kernel")
-	_mods=$(dirname "$LAVA_KIMG")/modules.usr.cpio.gz
-	set -- "$_d/initrd.cpio.gz"
-	if [ "$_boot" = qemu ] && [ "${QEMU_WORKFS:-ext4}" = ext4 ] && [ -s "$_mods" ] &&
+	target "$_spec" || { LAVA_FETCH_ERROR=$T_ERROR; return 1; }
+	LAVA_ARCH=$T_ARCH
+	_last() { grep -a 'error:' "$1" 2>/dev/null | tail -n 1 | sed 's/^[^:]*: error: //'; }
+	if [ "$LAVA_ARCH" = amd64 ]; then
+		set -- "$_work/ramdisk.cpio.gz"
+	else
+		"$MC_ROOT/harness/kernels/cross-packages" "$LAVA_ARCH" 2>"$_d/step.err" ||
+			{ LAVA_FETCH_ERROR="host packages: $(_last "$_d/step.err")"; return 1; }
+	fi
+	lava_kernel "$_spec" || return 1
+	if [ "$LAVA_ARCH" != amd64 ]; then
+		_xb=${CROSS_BUILD:-$MC_ROOT/build-$LAVA_ARCH}
+		"$MC_ROOT/harness/kernels/cross-build" "$LAVA_ARCH" "$_xb" >/dev/null 2>"$_d/step.err" ||
+			{ LAVA_FETCH_ERROR="cross build for $LAVA_ARCH: $(_last "$_d/step.err")"; return 1; }
+		"$MC_ROOT/harness/kernels/initramfs" "$_d/initrd.cpio.gz" --arch "$LAVA_ARCH" \
+			--build "$_xb" 2>"$_d/step.err" ||
+			{ LAVA_FETCH_ERROR="initramfs for $LAVA_ARCH: $(_last "$_d/step.err")"; return 1; }
+		set -- "$_d/initrd.cpio.gz"
+	fi
+	if [ "$_boot" = qemu ] && [ "${QEMU_WORKFS:-ext4}" = ext4 ] && [ -n "$LAVA_MODULES" ] &&
 		lava_workdisk "$_work"; then
-		set -- "$_d/initrd.cpio.gz" "$_mods"
+		set -- "$@" "$LAVA_MODULES"
 		LAVA_DISK_FILE="$_work/workdisk.img.gz"
 	fi
+	LAVA_RD=$1
+	[ $# -eq 1 ] && [ "$LAVA_ARCH" = amd64 ] && return 0
+	# The guest side (init, lava-suite) is already in the shared x86_64
+	# ramdisk; another architecture's initramfs gets it here.
 	cat "$@" >"$_d/initrd.in.gz" || die "cannot write $_d/initrd.in.gz"
 	LAVA_RD="$_d/ramdisk.cpio.gz"
-	"$PYTHON" "$LAVA_PY" ramdisk "$_d/initrd.in.gz" "$LAVA_RD" \
-		init="$MC_ROOT/harness/guest/lava-init" \
-		mc/lava-suite="$MC_ROOT/harness/guest/lava-suite" || die "cannot make the LAVA ramdisk of $_spec"
+	if [ "$LAVA_ARCH" = amd64 ]; then
+		"$PYTHON" "$LAVA_PY" ramdisk "$_d/initrd.in.gz" "$LAVA_RD"
+	else
+		"$PYTHON" "$LAVA_PY" ramdisk "$_d/initrd.in.gz" "$LAVA_RD" \
+			mc/lava-suite="$MC_ROOT/harness/guest/lava-suite"
+	fi || die "cannot make the LAVA ramdisk of $_spec"
 	rm -f "$_d/initrd.in.gz" "$_d/initrd.cpio.gz"
 	return 0
 }
