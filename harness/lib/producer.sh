@@ -108,7 +108,7 @@ install_folder() {
 # $t_start), install it as $reports/LABEL and exit 3.  Each producer's own
 # did_not_run REASON logs, stops what it started and empties $tmp first.
 install_did_not_run() {
-	"$PYTHON" "$MC_ROOT/harness/read/matrix-report" did-not-run "$tmp" \
+	"$MC_ROOT/harness/lib/runfolder" did-not-run "$tmp" \
 		--label "$1" --key "$2" --environment "$3" \
 		--reason "$4" --seconds "$(elapsed "$t_start")" >/dev/null ||
 		die "cannot write the did-not-run folder"

@@ -1,17 +1,22 @@
-"""matrixlib: reading run folders and matrices (harness/read/matrix-report,
-harness/read/compare).  Python 3 standard library only.
+"""runs: the run-folder module.  Every producer and reader of run folders
+uses it: what a run folder holds (the summary.json schema: harness/lib/
+runfolder --help), reading one (load_run, read_cases, load_matrix,
+load_input), writing one (summarize, write_did_not_run, write_atomic,
+take), its verdict (verdict), the catalogue (read_catalogue) and the known
+divergences (baseline files: Baseline, load_baseline, known_entry).
+Python 3 standard library only.
 
-A run folder is reports/<label>/ with summary.json and env.json (written by
-harness/produce/finish-run, or by `matrix-report.py did-not-run` for a column that
-did not run: summary.json then has "did_not_run": "<reason>").
+A run folder is reports/<label>/ with results.db, summary.json and env.json
+(harness/produce/finish-run), or, for a column that did not run, a
+summary.json with "did_not_run": "<reason>" (write_did_not_run).
 
-A column is a dict:
+A column (of the matrix, or one run folder read by compare) is a dict:
   key          stable name of what was asked for ("host", "qemu-6.1",
                "qemu-7", an environment name): survives ABI bumps
   label        the run folder's name (qemu-6.1.0-57-amd64)
   status       "ran" | "did not run";  reason: why not
   kernel, arch, page_size, thp, mmap_min_addr, pfn_visible, environment,
-  cpu, euid, totals, seconds {"suite", "total"}
+  cpu, euid, facts (the whole env.json), totals, seconds {"suite", "total"}
   cases        {name: {"result", "reason", "semantics"}}  (not in matrix.json
                columns: rows hold the cells there)
   kernel_coverage  only for a gcov kernel's column (harness/campaigns/kernel-coverage):
@@ -24,7 +29,12 @@ import json
 import os
 import re
 import sqlite3
+import stat
+import xml.etree.ElementTree as ET
 
+# The project root: harness/lib/ is two folders below it.
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 FORMAT = "mmapconf-matrix/1"
 RESULTS = ("passed", "expected_failure", "skipped", "failed", "broken")
 NOT_RUN = "not run"
@@ -435,9 +445,7 @@ def applied_baselines(sources, col):
 
 def show_path(p):
     """A baseline file's path for messages: relative to the project root."""
-    root = os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__))))
-    rel = os.path.relpath(os.path.abspath(p), root)
+    rel = os.path.relpath(os.path.abspath(p), ROOT)
     return os.path.abspath(p) if rel.startswith("..") else rel
 
 
@@ -463,3 +471,285 @@ def area_of(name, semantics):
             return m.group(1).lower()
     parts = name.split(":", 1)[0].split("/")
     return parts[1] if len(parts) > 2 else "other"
+
+
+# --- writing run folders ------------------------------------------------------
+
+def write_atomic(path, text, encoding="utf-8"):
+    """path's new content, or the old one: written beside it, then renamed.
+    A full disk or a read-only folder is an InputError (one line)."""
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    try:
+        with open(tmp, "w", encoding=encoding) as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise InputError("cannot write %s: %s" % (path, e.strerror or e))
+
+
+def take(src, dst, max_mib=256):
+    """Copy src, a file a less trusted process wrote (an unprivileged run, a
+    container), to dst (created anew, 0644): only a regular file, opened
+    without following a link, of at most max_mib MiB."""
+    try:
+        fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as e:
+        raise InputError("%s: cannot open without following links: %s"
+                         % (src, e.strerror))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError("%s: not a regular file" % src)
+        if st.st_size > max_mib << 20:
+            raise InputError("%s: %d bytes, more than %d MiB"
+                             % (src, st.st_size, max_mib))
+        try:
+            out = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL |
+                          os.O_NOFOLLOW, 0o644)
+        except OSError as e:
+            raise InputError("%s: cannot create: %s" % (dst, e.strerror))
+        try:
+            while True:
+                b = os.read(fd, 1 << 20)
+                if not b:
+                    break
+                os.write(out, b)
+        except OSError as e:
+            raise InputError("%s -> %s: %s" % (src, dst, e.strerror))
+        finally:
+            os.close(out)
+    finally:
+        os.close(fd)
+
+
+def write_did_not_run(d, label, key, environment, reason, seconds=None):
+    """The run folder d of a column that did not run: summary.json with
+    "did_not_run": reason, env.json, report.txt."""
+    reason = " ".join(str(reason).split())[:400]
+    os.makedirs(d, exist_ok=True)
+    summary = {
+        "label": label, "key": key, "did_not_run": reason, "kernel": None,
+        "arch": None, "page_size": None, "environment": environment,
+        "totals": {r: 0 for r in RESULTS}, "cases": [],
+    }
+    if seconds is not None:
+        summary["seconds"] = float(seconds)
+    env = {"label": label, "environment": environment, "did_not_run": reason}
+    write_atomic(os.path.join(d, "summary.json"),
+                 json.dumps(summary, indent=1) + "\n")
+    write_atomic(os.path.join(d, "env.json"), json.dumps(env, indent=1) + "\n")
+    write_atomic(os.path.join(d, "report.txt"),
+                 "%s: did not run: %s\n" % (label, reason))
+
+
+# --- the catalogue ----------------------------------------------------------------
+
+CATALOGUE = os.path.join(ROOT, "tests", "semantics.tsv")
+ID_RE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-[0-9]+$")
+
+
+def read_catalogue(path=None, strict=False):
+    """{id: {"line", "area", "source", "statement"}} of tests/semantics.tsv
+    (id, area, source, statement, tab-separated); with strict, also the
+    list of problems (malformed rows and ids, duplicates): (cat, problems).
+    A missing file is an InputError."""
+    path = path or CATALOGUE
+    cat, problems = {}, []
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError("cannot read the catalogue %s: %s" % (path, e))
+    for n, line in enumerate(lines, 1):
+        if not line or line.startswith("#"):
+            continue
+        cols = line.split("\t")
+        if len(cols) != 4 or not all(c.strip() for c in cols):
+            problems.append("%s:%d: expected 4 non-empty tab-separated "
+                            "columns, got %d" % (path, n, len(cols)))
+            continue
+        sid = cols[0]
+        if not ID_RE.match(sid):
+            problems.append("%s:%d: malformed id %r" % (path, n, sid))
+        if sid in cat:
+            problems.append("%s:%d: duplicate id %s (first on line %d)"
+                            % (path, n, sid, cat[sid]["line"]))
+        cat[sid] = {"line": n, "area": cols[1], "source": cols[2],
+                    "statement": cols[3]}
+    return (cat, problems) if strict else cat
+
+
+# --- summary.json, and the reports that show known divergences ------------------
+
+SUMMARY_RESULTS = ("passed", "failed", "broken", "skipped", "expected_failure")
+
+
+def mark_known(summary, env, baselines):
+    """Add "known" to every failed/broken case a baseline that applies to
+    this run lists; summary["baselines"] says which applied and why."""
+    col = {"label": summary["label"], "facts": env,
+           "environment": summary["environment"],
+           "kernel": summary["kernel"], "arch": summary["arch"],
+           "page_size": summary["page_size"]}
+    col["key"] = derive_key(summary, env)
+    sources = baseline_sources(baselines)
+    pats = load_baseline(None, col, sources=sources)
+    summary["baselines"] = applied_baselines(sources, col)
+    n = 0
+    for c in summary["cases"]:
+        if c["result"] not in BAD:
+            continue
+        e = known_entry(pats, c["name"])
+        if e:
+            c["known"] = {"file": show_path(e[1]), "reason": e[2],
+                          "why": e[3]}
+            n += 1
+    summary["totals"]["known"] = n
+
+
+def summarize(run_dir, label=None, baselines=()):
+    """RUN_DIR/summary.json from results.db and env.json (the schema: see
+    harness/lib/runfolder); with baselines, the known divergences marked in
+    it, report.txt and junit.xml.  Returns the summary."""
+    cases = read_cases(os.path.join(run_dir, "results.db"))
+    env_path = os.path.join(run_dir, "env.json")
+    env = read_json(env_path, "env.json") if os.path.isfile(env_path) else {}
+    if not isinstance(env, dict):
+        raise InputError("corrupt %s: not an object" % env_path)
+    totals = {r: 0 for r in SUMMARY_RESULTS}
+    for c in cases:
+        totals[c["result"]] = totals.get(c["result"], 0) + 1
+    summary = {
+        "label": label or env.get("label") or os.path.basename(
+            os.path.normpath(run_dir)),
+        "kernel": env.get("kernel"),
+        "arch": env.get("arch"),
+        "page_size": env.get("page_size"),
+        "environment": env.get("environment"),
+        "totals": totals,
+        "cases": cases,
+    }
+    totals["known"] = 0
+    if baselines:
+        mark_known(summary, env, baselines)
+    write_atomic(os.path.join(run_dir, "summary.json"),
+                 json.dumps(summary, indent=1) + "\n")
+    if baselines:
+        annotate_report(run_dir, summary)
+        annotate_junit(run_dir, summary)
+    return summary
+
+
+def divergence_lines(summary):
+    """Lines that say which failures are known, which are new."""
+    known = [c for c in summary["cases"] if c.get("known")]
+    new = [c for c in summary["cases"]
+           if c["result"] in BAD and not c.get("known")]
+    out = ["===> mmapconf: known divergences",
+           "Baselines: " + ("; ".join(
+               "%s (%s)" % (b["file"], b["why"] if b["applies"]
+                            else "does not apply: " + b["why"])
+               for b in summary.get("baselines", [])) or "none")]
+    for c in known:
+        out.append("KNOWN divergence %s: %s -- %s (listed in %s, %s)" % (
+            c["name"], c["result"], c["known"]["reason"] or "no reason given",
+            c["known"]["file"], c["known"]["why"]))
+    for c in new:
+        out.append("NEW %s %s: %s" % (c["result"], c["name"], c["reason"]))
+    out.append("%d failed or broken: %d known divergences, %d new" % (
+        len(known) + len(new), len(known), len(new)))
+    return out
+
+
+def annotate_report(run_dir, summary):
+    """report.txt starts with the known and the new divergences."""
+    path = os.path.join(run_dir, "report.txt")
+    if not os.path.isfile(path):
+        return
+    with open(path, encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    text = re.sub(r"\A===> mmapconf: known divergences\n.*?\n\n", "", text,
+                  flags=re.S)
+    write_atomic(path, "\n".join(divergence_lines(summary)) + "\n\n" + text)
+
+
+def annotate_junit(run_dir, summary):
+    """Each known divergence becomes <skipped message="known divergence:
+    ..."> with kyua's failure text, the way pytest reports an expected
+    failure: CI servers show it, with its reason, as neither a pass nor a
+    new failure."""
+    path = os.path.join(run_dir, "junit.xml")
+    if not os.path.isfile(path):
+        return
+    known = {c["name"]: c for c in summary["cases"] if c.get("known")}
+    try:
+        tree = ET.parse(path)
+    except (ET.ParseError, OSError) as e:
+        raise InputError("cannot read %s: %s" % (path, e))
+    for tc in tree.getroot().iter("testcase"):
+        prog = (tc.get("classname") or "").replace(".", "/")
+        c = known.get("%s:%s" % (prog, tc.get("name")))
+        if not c:
+            continue
+        for bad in list(tc):
+            if bad.tag in ("failure", "error"):
+                tc.remove(bad)
+        sk = ET.Element("skipped", {
+            "message": "known divergence: %s: %s (listed in %s)" % (
+                c["result"], c["reason"], c["known"]["file"])})
+        sk.text = "%s\nwhy it is known: %s (%s)\n" % (
+            c["reason"], c["known"]["reason"] or "no reason given",
+            c["known"]["why"])
+        tc.insert(0, sk)
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    try:
+        tree.write(tmp, encoding="iso-8859-1", xml_declaration=True)
+        os.replace(tmp, path)
+    except OSError as e:
+        raise InputError("cannot write %s: %s" % (path, e.strerror or e))
+
+
+def clean_junit(path):
+    """Drop kyua's <properties> block (every environment variable)."""
+    try:
+        with open(path, encoding="iso-8859-1") as f:
+            text = f.read()
+    except OSError as e:
+        raise InputError("cannot read %s: %s" % (path, e.strerror or e))
+    text = re.sub(r"<properties>.*?</properties>\s*", "", text, flags=re.S)
+    write_atomic(path, text, encoding="iso-8859-1")
+
+
+def verdict(run_dir, secs="?"):
+    """(lines, status) of a finished run folder: its totals line, the
+    baselines that applied, one line per failed, broken or known case;
+    status 1 when a case failed or broke that no baseline lists, else 0."""
+    s = read_json(os.path.join(run_dir, "summary.json"), "summary.json")
+    try:
+        t, cases = s["totals"], s["cases"]
+        lines = ["%s: %d cases in %s s: %d passed, %d failed, %d broken, "
+                 "%d skipped, %d expected_failure (%d of the failed/broken "
+                 "are known divergences) -> %s" % (
+                     s.get("label"), len(cases), secs, t["passed"],
+                     t["failed"], t["broken"], t["skipped"],
+                     t["expected_failure"], t.get("known", 0), run_dir)]
+    except (KeyError, TypeError) as e:
+        raise InputError("%s/summary.json: corrupt summary (%s)" % (run_dir, e))
+    for b in s.get("baselines", []):
+        if b["applies"]:
+            lines.append("  baseline %s applies: %s" % (b["file"], b["why"]))
+    new = 0
+    for c in cases:
+        if c["result"] not in BAD:
+            continue
+        k = c.get("known")
+        new += not k
+        lines.append("  %s %s: %s%s" % (
+            "KNOWN" if k else c["result"].upper(), c["name"], c["reason"],
+            " [known divergence: %s, %s]" % (k["reason"], k["file"])
+            if k else ""))
+    return lines, (1 if new else 0)
