@@ -141,9 +141,9 @@ kernel-coverage: deps all
 export LAVA_URL LAVA_TOKEN LAVA_TOKEN_FILE LAVA_DEVICE_TYPE LAVA_BOOT LAVA_WAIT \
 	LAVA_ARTIFACTS_DIR LAVA_ARTIFACTS_URL LAVA_SERVE LAVA_TEST_MINUTES LAVA_BOOT_MINUTES
 lava-run: deps all
-	@harness/produce/lava-run
+	@harness/produce/lava
 lava-submit: deps all
-	@harness/produce/lava-submit
+	@harness/produce/lava --lab
 lava-server-check: deps all
 	@harness/selftest/lava-server-check
 

@@ -15,7 +15,7 @@
 #   ppc64el-VERSION    linux-image-...-powerpc64le (to 6.1),  64K  qemu-system-ppc64
 #                      -powerpc64le-64k (6.12 on: the plain flavour has 4K pages)
 #   arm64-16k-VERSION  linux-image-...-arm64-16k            16K  qemu-system-aarch64
-#   lava-SPEC          SPEC as a LAVA job (harness/produce/lava-run)
+#   lava-SPEC          SPEC as a LAVA job (harness/produce/lava)
 #
 # Every SPEC boots through harness/produce/qemu-kernel; the kernel comes
 # from harness/kernels/kernel-fetch.  Debian has no 64K arm64 kernel (and
@@ -39,7 +39,7 @@
 #   names the result port in the guest).
 
 KERNELS_DEFAULT="5.10 6.1 6.12 7"
-KERNEL_FORMS="VERSION with an optional -rt or -cloud flavour, ppc64el-VERSION or arm64-16k-VERSION, each optionally prefixed lava- (harness/produce/lava-run); VERSION is 5.10, 6.1, 6.12, 7 or 7.N (e.g. 5.10 6.1 6.12 7 6.1-rt 6.12-cloud ppc64el-6.12 arm64-16k-7 lava-6.1)"
+KERNEL_FORMS="VERSION with an optional -rt or -cloud flavour, ppc64el-VERSION or arm64-16k-VERSION, each optionally prefixed lava- (harness/produce/lava); VERSION is 5.10, 6.1, 6.12, 7 or 7.N (e.g. 5.10 6.1 6.12 7 6.1-rt 6.12-cloud ppc64el-6.12 arm64-16k-7 lava-6.1)"
 
 kernel_spec() {
 	K_ERROR= K_KIND=x86_64 K_FLAVOUR= K_ARCH=amd64

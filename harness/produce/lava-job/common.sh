@@ -1,8 +1,8 @@
-# harness/produce/lava/common.sh: shell functions shared by harness/produce/lava-run,
-# harness/produce/lava-submit and harness/selftest/lava-server-check (sourced after lib.sh and
+# harness/produce/lava-job/common.sh: shell functions shared by harness/produce/lava,
+# harness/produce/lava --lab and harness/selftest/lava-server-check (sourced after lib.sh and
 # apt-isolated.sh).
 
-LAVA_PY="$MC_ROOT/harness/produce/lava/mclava"
+LAVA_PY="$MC_ROOT/harness/produce/lava-job/mclava"
 . "$MC_ROOT/harness/kernels/specs.sh"
 
 # lava_check_specs SPEC...: every SPEC is in the table of harness/kernels/specs.sh
