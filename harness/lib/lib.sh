@@ -56,3 +56,40 @@ help_if_asked() {
 		;;
 	esac
 }
+
+# apt_install PKG...: install the Debian packages PKG (as root, without
+# recommends, never removing another package: --no-remove keeps e.g.
+# gcc-multilib where a cross compiler would conflict with it; a fresh
+# machine's missing package lists are fetched once).  Dies with one line
+# (apt's first error) when it cannot.
+apt_install() {
+	[ $# -gt 0 ] || return 0
+	[ "$(id -u)" -eq 0 ] || die "missing packages: $* (install them as root: apt-get install --no-install-recommends $*)"
+	log "installing $* (--no-install-recommends)"
+	_alog=$(mktemp "${TMPDIR:-/tmp}/mmapconf-apt.XXXXXX") || die "cannot create a log file"
+	set -- -y -q --no-install-recommends --no-remove -o DPkg::Lock::Timeout=600 "$@"
+	if ! DEBIAN_FRONTEND=noninteractive apt-get install "$@" >"$_alog" 2>&1; then
+		apt-get update -q >>"$_alog" 2>&1 || true
+		if ! DEBIAN_FRONTEND=noninteractive apt-get install "$@" >>"$_alog" 2>&1; then
+			_aerr=$(grep -E '^E: ' "$_alog" | head -n 1)
+			rm -f "$_alog"
+			die "cannot install the packages: ${_aerr:-apt-get install failed}"
+		fi
+	fi
+	rm -f "$_alog"
+}
+
+# swap_folder NEW FINAL: NEW becomes FINAL (a folder): the old FINAL, if
+# any, is moved aside first and removed after, so FINAL is never half
+# written (a run folder, a report folder).
+swap_folder() {
+	if [ -e "$2" ]; then
+		_old=$(mktemp -d "$(dirname "$2")/.old.$(basename "$2").XXXXXX") ||
+			die "cannot create a folder beside $2"
+		mv "$2" "$_old/"
+		mv "$1" "$2"
+		rm -rf "$_old"
+	else
+		mv "$1" "$2"
+	fi
+}

@@ -92,14 +92,7 @@ install_folder() {
 	may_replace "$2"
 	printf '%s\n' "${MC_KIND:?}" >"$1/.producer"
 	chmod 0755 "$1"
-	if [ -e "$final" ]; then
-		old=$(mktemp -d "$reports/.old.$2.XXXXXX")
-		mv "$final" "$old/"
-		mv "$1" "$final"
-		rm -rf "$old"
-	else
-		mv "$1" "$final"
-	fi
+	swap_folder "$1" "$final"
 	[ -z "${record:-}" ] || printf '%s\n' "$2" >"$record"
 }
 

@@ -753,3 +753,25 @@ def verdict(run_dir, secs="?"):
             " [known divergence: %s, %s]" % (k["reason"], k["file"])
             if k else ""))
     return lines, (1 if new else 0)
+
+
+# --- the entry point of every Python runnable of harness/ ------------------------
+
+def command(main, doc, prog, errors=()):
+    """Run main(argv) as a harness command: -h/--help prints doc; an
+    InputError (or one of errors) is one line "PROG: error: ..." and exit 2,
+    never a traceback; a closed pipe exits 1, ^C 130."""
+    import sys
+    argv = sys.argv[1:]
+    if argv[:1] in (["-h"], ["--help"]):
+        print(doc)
+        sys.exit(0)
+    try:
+        sys.exit(main(argv))
+    except (InputError,) + tuple(errors) as e:
+        print("%s: error: %s" % (prog, e), file=sys.stderr)
+        sys.exit(2)
+    except BrokenPipeError:
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)

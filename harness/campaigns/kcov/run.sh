@@ -166,19 +166,9 @@ json.dump(q, open(sys.argv[4], "w"))
 PY
 
 # Swap both folders in.
-install_dir() { # SRC DEST
-	if [ -e "$2" ]; then
-		old=$(mktemp -d "$(dirname "$2")/.old.XXXXXX")
-		mv "$2" "$old/"
-		mv "$1" "$2"
-		rm -rf "$old"
-	else
-		mv "$1" "$2"
-	fi
-}
 mkdir -p "$reports/kernel-coverage"
-install_dir "$new" "$out"
-install_dir "$run" "$reports/$label"
+swap_folder "$new" "$out"
+swap_folder "$run" "$reports/$label"
 cat "$out/summary.txt"
 wall=$(cat "$reports/$label/wall-seconds" 2>/dev/null || echo '?')
 log "report: $out/index.html; run folder: $reports/$label (suite $wall s; $(tail -n 1 "$tmp/qemu-kernel.out"))"

@@ -197,19 +197,29 @@ i386_build() {
 }
 
 # --- qemu-user: a build root whose programs run under the emulator -----------
-# qemu_wrap QEMU SUITE: replace every program in SUITE/build (tests and
-# envprobe) by a two-line script that execs QEMU on the real program (moved
-# to SUITE/real/...).  kyua runs natively and starts each test program
-# through its wrapper; the program (and anything it forks) is emulated.
+# qemu_wrap QEMU SUITE: replace every program of the staged SUITE (tests
+# and envprobe) by a two-line script that execs QEMU on the real program
+# (moved to SUITE/real/...).  kyua runs natively and starts each test
+# program through its wrapper; the program (and anything it forks) is
+# emulated.
 qemu_wrap() {
 	_q=$(command -v "$1") || did_not_run "$1 is missing"
 	_s=$2
-	(cd "$_s/build" && find tests harness -type f -perm -u+x) | while read -r _f; do
+	(cd "$_s" && find tests harness -type f -perm -u+x) | while read -r _f; do
 		mkdir -p "$_s/real/$(dirname "$_f")"
-		mv "$_s/build/$_f" "$_s/real/$_f"
-		printf '#!/bin/sh\nexec %s %s "$@"\n' "$_q" "$_s/real/$_f" >"$_s/build/$_f"
-		chmod 0755 "$_s/build/$_f"
+		mv "$_s/$_f" "$_s/real/$_f"
+		printf '#!/bin/sh\nexec %s %s "$@"\n' "$_q" "$_s/real/$_f" >"$_s/$_f"
+		chmod 0755 "$_s/$_f"
 	done
+}
+
+# qemu_user_exec QEMU: env_exec of the qemu-user environments: the suite
+# with every program started through QEMU (qemu_wrap), kyua native.
+qemu_user_exec() {
+	runtime_version=$("$1" --version 2>/dev/null | head -n 1 | sed "s/^$1 version //")
+	qemu_wrap "$1" "$suite"
+	bounded "$ENV_TIMEOUT" sh "$suite/inside.sh" "$suite" "$out" "$label" \
+		"$ENV_NAME" "$PARALLELISM"
 }
 
 # --- process leftovers ---------------------------------------------------------

@@ -14,9 +14,6 @@ env_prepare() {
 }
 
 env_exec() {
-	runtime_version=$(qemu-i386 --version 2>/dev/null | head -n 1 | sed 's/^qemu-i386 version //')
 	runtime_command="qemu-i386 PROGRAM (kyua native, each i386 program emulated)"
-	qemu_wrap qemu-i386 "$suite"
-	bounded "$ENV_TIMEOUT" sh "$suite/inside.sh" "$suite" "$out" "$label" \
-		"$ENV_NAME" "$PARALLELISM"
+	qemu_user_exec qemu-i386
 }

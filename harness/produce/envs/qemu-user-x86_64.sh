@@ -12,9 +12,6 @@ env_prepare() {
 }
 
 env_exec() {
-	runtime_version=$(qemu-x86_64 --version 2>/dev/null | head -n 1 | sed 's/^qemu-x86_64 version //')
 	runtime_command="qemu-x86_64 PROGRAM (kyua native, each program emulated)"
-	qemu_wrap qemu-x86_64 "$suite"
-	bounded "$ENV_TIMEOUT" sh "$suite/inside.sh" "$suite" "$out" "$label" \
-		"$ENV_NAME" "$PARALLELISM"
+	qemu_user_exec qemu-x86_64
 }

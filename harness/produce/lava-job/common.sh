@@ -19,20 +19,6 @@ lava_check_specs() {
 	[ "$LAVA_NSPECS" -gt 0 ] || die "no kernel given (KERNELS= is empty)"
 }
 
-# lava_install PKG...: install the missing Debian packages (root,
-# --no-install-recommends); dies when it cannot.
-lava_install() {
-	[ $# -gt 0 ] || return 0
-	[ "$(id -u)" -eq 0 ] || die "missing packages: $* (install them as root, --no-install-recommends)"
-	log "installing $* (--no-install-recommends)"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" \
-		>/dev/null 2>&1 || {
-		apt-get update -q >/dev/null 2>&1 || true
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" \
-			>/dev/null 2>&1
-	} || die "cannot install $*"
-}
-
 # lava_ramdisk_tools: what building the ramdisk needs.
 lava_ramdisk_tools() {
 	set --
@@ -41,7 +27,7 @@ lava_ramdisk_tools() {
 	if ! command -v busybox >/dev/null || ldd "$(command -v busybox)" >/dev/null 2>&1; then
 		set -- "$@" busybox-static
 	fi
-	lava_install "$@"
+	apt_install "$@"
 }
 
 # lava_templates: lava-server's device-type templates (for the device

@@ -1,0 +1,48 @@
+# checks.sh - what the self-checks of harness/selftest/ share (sourced after
+# harness/lib/lib.sh).  checks_begin NAME makes $t, a scratch folder
+# (removed at the end when every check passed, kept and named otherwise),
+# then:
+#   ok TEXT / bad TEXT          one "ok - ..." / "FAIL - ..." line, counted
+#   check TEXT COMMAND...       ok when COMMAND exits 0, else bad with its
+#                               last line of output
+#   expect_rc WANT TEXT COMMAND...   ok when COMMAND exits WANT (and prints
+#                               no Python traceback)
+#   finish                      "NAME: N passed, M failed"; exit 0 only
+#                               when none failed
+#   reports_fingerprint         reports/ (but coverage/ and .locks/) as
+#                               names, types, sizes and modification times:
+#                               what bad input must leave unchanged, cheap
+#                               enough for hundreds of checks
+checks_begin() {
+	CHECKS_NAME=$1
+	t=$(mktemp -d "${TMPDIR:-/tmp}/mc-$1.XXXXXX") || die "cannot create a scratch folder"
+	chmod 0755 "$t"
+	npass=0
+	nfail=0
+	trap 'exit 130' INT TERM HUP
+}
+ok() { npass=$((npass + 1)); echo "ok - $*"; }
+bad() { nfail=$((nfail + 1)); echo "FAIL - $*"; }
+check() {
+	_d=$1
+	shift
+	if "$@" >"$t/check.out" 2>&1; then ok "$_d"; else bad "$_d: $(tail -n 1 "$t/check.out")"; fi
+}
+expect_rc() {
+	_want=$1 _d=$2
+	shift 2
+	"$@" >"$t/check.out" 2>&1
+	rc=$?
+	if [ "$rc" -eq "$_want" ] && ! grep -q Traceback "$t/check.out"; then ok "$_d (exit $rc)"; else
+		bad "$_d: exit $rc, expected $_want: $(tail -n 1 "$t/check.out")"; fi
+}
+reports_fingerprint() {
+	find reports \( -path reports/coverage -o -path reports/.locks \) -prune -o \
+		-printf '%p %y %s %T@\n' 2>/dev/null | LC_ALL=C sort | cksum
+}
+finish() {
+	echo "$CHECKS_NAME: $npass passed, $nfail failed"
+	if [ "$nfail" -eq 0 ]; then rm -rf "$t"; else echo "$CHECKS_NAME: scratch files kept in $t"; fi
+	[ "$nfail" -eq 0 ]
+	exit $?
+}
