@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "mc.h"
+#include "mc_err.h"
 
 MC_TC(access_after_munmap_segv_maperr, "MUNMAP-1",
     "After munmap, reading or writing the range raises SIGSEGV/SEGV_MAPERR")
@@ -101,15 +102,9 @@ MC_TC(munmap_unaligned_addr_einval, "MUNMAP-4",
 	const size_t offs[] = { 1, ps / 2, ps - 1, ps + 1 };
 
 	memset(p, 'k', 2 * ps);
-	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
-		int r = munmap(p + offs[i], ps);
-		int e = errno;
-
-		ATF_REQUIRE_MSG(r == -1 && e == EINVAL, "munmap(%p = mapping "
-		    "+ %zu, 1 page): expected -1/EINVAL (%d), got %d, errno "
-		    "%d (%s)", (void *)(p + offs[i]), offs[i], EINVAL, r,
-		    r == 0 ? 0 : e, r == 0 ? "none" : strerror(e));
-	}
+	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++)
+		MC_REQUIRE_ERRF(munmap(p + offs[i], ps), EINVAL, "munmap(%p = "
+		    "mapping + %zu, 1 page)", (void *)(p + offs[i]), offs[i]);
 	mc_require_readable(p, 2 * ps, "the mapping after failed munmap calls");
 	ATF_REQUIRE_MSG(mc_all_bytes(p, 2 * ps, 'k'), "the mapping changed "
 	    "after failed munmap calls");
@@ -123,29 +118,18 @@ MC_TC(munmap_zero_length_einval, "MUNMAP-4",
 	size_t ps = mc_pagesize();
 	unsigned char *p = mc_map_anon(2 * ps, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE);
-	int r, e;
 
 	memset(p, 'z', 2 * ps);
-	r = munmap(p, 0);
-	e = errno;
-	ATF_REQUIRE_MSG(r == -1 && e == EINVAL, "munmap(%p, 0) on a mapping: "
-	    "expected -1/EINVAL (%d), got %d, errno %d (%s)", (void *)p,
-	    EINVAL, r, r == 0 ? 0 : e, r == 0 ? "none" : strerror(e));
-	r = munmap(p + ps, 0);
-	e = errno;
-	ATF_REQUIRE_MSG(r == -1 && e == EINVAL, "munmap(%p, 0) on a mapping: "
-	    "expected -1/EINVAL (%d), got %d, errno %d (%s)",
-	    (void *)(p + ps), EINVAL, r, r == 0 ? 0 : e,
-	    r == 0 ? "none" : strerror(e));
+	MC_REQUIRE_ERRF(munmap(p, 0), EINVAL, "munmap(%p, 0) on a mapping",
+	    (void *)p);
+	MC_REQUIRE_ERRF(munmap(p + ps, 0), EINVAL, "munmap(%p, 0) on a "
+	    "mapping", (void *)(p + ps));
 	mc_require_readable(p, 2 * ps, "the mapping after munmap(addr, 0)");
 	ATF_REQUIRE_MSG(mc_all_bytes(p, 2 * ps, 'z'), "the mapping changed "
 	    "after munmap(addr, 0)");
 	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
-	r = munmap(p, 0);
-	e = errno;
-	ATF_REQUIRE_MSG(r == -1 && e == EINVAL, "munmap(%p, 0) on a hole: "
-	    "expected -1/EINVAL (%d), got %d, errno %d (%s)", (void *)p,
-	    EINVAL, r, r == 0 ? 0 : e, r == 0 ? "none" : strerror(e));
+	MC_REQUIRE_ERRF(munmap(p, 0), EINVAL, "munmap(%p, 0) on a hole",
+	    (void *)p);
 }
 
 MC_TC(munmap_length_rounds_up_to_pages, "MUNMAP-6",

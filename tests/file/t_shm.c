@@ -19,13 +19,7 @@
 
 #define NAMES_FILE "shm-names"
 
-/* Cases whose cleanup unlinks every shm object the body created. */
-#define SHM_TC(name, sem, descr)                                           \
-	ATF_TC_WITH_CLEANUP(name);                                         \
-	ATF_TC_HEAD(name, tc) { MC_TC_HEAD_COMMON(tc, sem, descr); }       \
-	ATF_TC_CLEANUP(name, tc) { (void)tc; shm_cleanup(); }              \
-	ATF_TC_BODY(name, tc)
-
+/* The cleanup of every case: unlink each shm object the body created. */
 static void
 shm_cleanup(void)
 {
@@ -78,9 +72,9 @@ unlink_ok(const char *name)
 	    strerror(errno));
 }
 
-SHM_TC(new_object_empty_then_zero_filled, "SHM-1",
+MC_TC_CLEANUP(new_object_empty_then_zero_filled, "SHM-1",
     "A new shm object has size 0; after ftruncate its MAP_SHARED mapping "
-    "is zero-filled, and writes through it are seen by read() on the fd")
+    "is zero-filled, and writes through it are seen by read() on the fd", shm_cleanup)
 {
 	size_t ps = mc_pagesize();
 	char name[128];
@@ -136,9 +130,9 @@ opener_child(struct mc_child *self, void *varg)
 	return 0;
 }
 
-SHM_TC(object_shared_between_processes, "SHM-2",
+MC_TC_CLEANUP(object_shared_between_processes, "SHM-2",
     "Two processes that shm_open and mmap the same name share its memory: "
-    "the same physical page, writes seen both ways")
+    "the same physical page, writes seen both ways", shm_cleanup)
 {
 	size_t ps = mc_pagesize();
 	char name[128];
@@ -177,9 +171,9 @@ SHM_TC(object_shared_between_processes, "SHM-2",
 	ATF_REQUIRE(munmap(p, ps) == 0);
 }
 
-SHM_TC(object_persists_without_mappings, "SHM-3",
+MC_TC_CLEANUP(object_persists_without_mappings, "SHM-3",
     "A shm object has kernel persistence: after every mapping and fd is "
-    "gone, opening the name again maps the same size and contents")
+    "gone, opening the name again maps the same size and contents", shm_cleanup)
 {
 	size_t ps = mc_pagesize();
 	char name[128];
@@ -227,10 +221,10 @@ holder_child(struct mc_child *self, void *varg)
 	return 0;
 }
 
-SHM_TC(unlink_removes_name_mappings_survive, "SHM-4",
+MC_TC_CLEANUP(unlink_removes_name_mappings_survive, "SHM-4",
     "shm_unlink removes the name (shm_open without O_CREAT then fails with "
     "ENOENT, O_CREAT makes a new empty object) while existing mappings "
-    "keep working and stay shared")
+    "keep working and stay shared", shm_cleanup)
 {
 	size_t ps = mc_pagesize();
 	char name[128];
@@ -270,9 +264,9 @@ SHM_TC(unlink_removes_name_mappings_survive, "SHM-4",
 	ATF_REQUIRE(munmap(p, ps) == 0);
 }
 
-SHM_TC(rdonly_object_maps_read_only, "SHM-5",
+MC_TC_CLEANUP(rdonly_object_maps_read_only, "SHM-5",
     "An object opened O_RDONLY can be mapped MAP_SHARED only for reading: "
-    "PROT_WRITE fails with EACCES, in mmap and in mprotect")
+    "PROT_WRITE fails with EACCES, in mmap and in mprotect", shm_cleanup)
 {
 	size_t ps = mc_pagesize();
 	char name[128];

@@ -53,6 +53,26 @@ mc_require_err(long r, int e, int want, const char *fmt, ...)
 }
 
 void
+mc_check_call(const char *file, int line, long r, int e, int want,
+    const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (want == 0 && r == -1)
+		atf_tc_fail_requirement(file, (size_t)line, "%s: expected "
+		    "success, got -1/errno %d (%s: %s)", what, e, mc_errname(e),
+		    strerror(e));
+	if (want != 0 && (r != -1 || e != want))
+		atf_tc_fail_requirement(file, (size_t)line, MC_ERR_FMT, what,
+		    want, strerror(want), r, r == -1 ? e : 0,
+		    r == -1 ? strerror(e) : "no error");
+}
+
+void
 mc_require_mmap_fails(void *r, size_t len, int want, const char *what)
 {
 	int e = errno;

@@ -55,6 +55,31 @@ void mc_require_err(long r, int e, int want, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /*
+ * The errno checks of calls named with their arguments (a printf format
+ * and its values), reported at the line of the macro:
+ *   MC_REQUIRE_ERRF(call, want, fmt, ...)  call fails with -1/errno want
+ *   MC_REQUIRE_OKF(call, fmt, ...)         call succeeds (does not return -1)
+ * e.g. MC_REQUIRE_ERRF(munmap(p + 1, ps), EINVAL, "munmap(%p, 1 page)", p + 1).
+ */
+#define MC_REQUIRE_ERRF(call, want, ...)                                   \
+	do {                                                               \
+		errno = 0;                                                 \
+		long r_ = (long)(call);                                    \
+		mc_check_call(__FILE__, __LINE__, r_, errno, (want),      \
+		    __VA_ARGS__);                                          \
+	} while (0)
+#define MC_REQUIRE_OKF(call, ...)                                          \
+	do {                                                               \
+		errno = 0;                                                 \
+		long r_ = (long)(call);                                    \
+		mc_check_call(__FILE__, __LINE__, r_, errno, 0,            \
+		    __VA_ARGS__);                                          \
+	} while (0)
+/* Their check: want 0 asks for success, else for -1/errno want. */
+void mc_check_call(const char *file, int line, long r, int e, int want,
+    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/*
  * Require that an mmap() call (its result r, with errno as mmap left it)
  * failed with errno want; len is the length it asked for, to unmap a
  * mapping that should not exist (a page when 0).

@@ -187,10 +187,11 @@ MC_TC(read_only_fd_private_write_allowed, "MMAPERR-4",
 	close(fd);
 }
 
+/* The cleanup of append_only_file_shared_eacces: the flag off file "a". */
 static void
-clear_append_flag(const char *name)
+clear_append_flag(void)
 {
-	int fd = open(name, O_RDONLY);
+	int fd = open("a", O_RDONLY);
 	int fl = 0;
 
 	if (fd < 0)
@@ -202,14 +203,10 @@ clear_append_flag(const char *name)
 	close(fd);
 }
 
-ATF_TC_WITH_CLEANUP(append_only_file_shared_eacces);
-ATF_TC_HEAD(append_only_file_shared_eacces, tc)
-{
-	MC_TC_HEAD_COMMON(tc, "MMAPERR-5", "A file with the append-only "
-	    "attribute (chattr +a) cannot be mapped shared through a fd open "
-	    "for writing (EACCES, even PROT_READ); a private mapping works");
-}
-ATF_TC_BODY(append_only_file_shared_eacces, tc)
+MC_TC_CLEANUP(append_only_file_shared_eacces, "MMAPERR-5",
+    "A file with the append-only attribute (chattr +a) cannot be mapped "
+    "shared through a fd open for writing (EACCES, even PROT_READ); a "
+    "private mapping works", clear_append_flag)
 {
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("a", 1);
@@ -251,7 +248,7 @@ ATF_TC_BODY(append_only_file_shared_eacces, tc)
 	if (afd >= 0)
 		close(afd);
 	/* Assert only after the attribute is gone again. */
-	clear_append_flag("a");
+	clear_append_flag();
 	ATF_REQUIRE_MSG(afd >= 0, "open(append-only file, O_RDWR|O_APPEND): "
 	    "%s", strerror(errno));
 	ATF_REQUIRE_MSG(e_rw == EACCES, "mmap(PROT_READ|PROT_WRITE, "
@@ -264,12 +261,6 @@ ATF_TC_BODY(append_only_file_shared_eacces, tc)
 	    "of an append-only file: expected success, got %d (%s)", e_priv,
 	    mc_errname(e_priv));
 }
-ATF_TC_CLEANUP(append_only_file_shared_eacces, tc)
-{
-	(void)tc;
-	clear_append_flag("a");
-}
-
 MC_TC(o_append_fd_is_not_append_only, "MMAPERR-6",
     "O_APPEND is not the append-only attribute: MAP_SHARED|PROT_WRITE on "
     "an O_RDWR|O_APPEND fd of a normal file succeeds and writes reach the "

@@ -16,25 +16,6 @@
 #include "mc_code.h"
 #include "mc_err.h"
 
-static void
-mprotect_ok(void *addr, size_t len, int prot)
-{
-	ATF_REQUIRE_MSG(mprotect(addr, len, prot) == 0, "mprotect(%p, %zu, "
-	    "%#x): %s", addr, len, prot, strerror(errno));
-}
-
-static void
-require_mprotect_errno(void *addr, size_t len, int prot, int want,
-    const char *what)
-{
-	long r;
-
-	errno = 0;
-	r = mprotect(addr, len, prot);
-	mc_require_err(r, errno, want, "mprotect(%p, %zu, %#x) %s", addr, len,
-	    prot, what);
-}
-
 MC_TC(anon_downgrade_rw_to_read, "MPROT-1",
     "Lowering a private anonymous mapping from read-write to read-only "
     "keeps its contents readable and makes writes raise SIGSEGV/"
@@ -45,7 +26,8 @@ MC_TC(anon_downgrade_rw_to_read, "MPROT-1",
 	    MAP_PRIVATE);
 
 	memset(p, 'd', 2 * ps);
-	mprotect_ok(p, 2 * ps, PROT_READ);
+	MC_REQUIRE_OKF(mprotect(p, 2 * ps, PROT_READ), "mprotect(p, 2 * ps, "
+	    "PROT_READ)");
 	mc_require_readable(p, 2 * ps, "the mapping after mprotect(PROT_READ)");
 	ATF_REQUIRE_MSG(mc_all_bytes(p, 2 * ps, 'd'), "contents changed by "
 	    "mprotect(PROT_READ)");
@@ -64,7 +46,8 @@ MC_TC(anon_upgrade_read_to_rw, "MPROT-2",
 
 	ATF_REQUIRE(p[0] == 0); /* read-faulted page */
 	MC_REQUIRE_FAULT(p, MC_WRITE, SIGSEGV, SEGV_ACCERR);
-	mprotect_ok(p, 2 * ps, PROT_READ | PROT_WRITE);
+	MC_REQUIRE_OKF(mprotect(p, 2 * ps, PROT_READ | PROT_WRITE),
+	    "mprotect(p, 2 * ps, PROT_READ | PROT_WRITE)");
 	MC_REQUIRE_NO_FAULT(p, MC_WRITE);
 	MC_REQUIRE_NO_FAULT(p + ps, MC_WRITE);
 	ATF_REQUIRE_MSG(p[0] == 0xA5 && p[ps] == 0xA5, "writes after the "
@@ -83,10 +66,12 @@ MC_TC(prot_none_roundtrip_keeps_contents, "MPROT-3",
 	    MAP_PRIVATE);
 
 	memset(p, 'n', 2 * ps);
-	mprotect_ok(p, 2 * ps, PROT_NONE);
+	MC_REQUIRE_OKF(mprotect(p, 2 * ps, PROT_NONE), "mprotect(p, 2 * ps, "
+	    "PROT_NONE)");
 	MC_REQUIRE_FAULT(p, MC_READ, SIGSEGV, SEGV_ACCERR);
 	MC_REQUIRE_FAULT(p + ps, MC_WRITE, SIGSEGV, SEGV_ACCERR);
-	mprotect_ok(p, 2 * ps, PROT_READ | PROT_WRITE);
+	MC_REQUIRE_OKF(mprotect(p, 2 * ps, PROT_READ | PROT_WRITE),
+	    "mprotect(p, 2 * ps, PROT_READ | PROT_WRITE)");
 	mc_require_readable(p, 2 * ps, "the mapping restored to read-write");
 	ATF_REQUIRE_MSG(mc_all_bytes(p, 2 * ps, 'n'), "contents lost across "
 	    "PROT_NONE and back");
@@ -105,7 +90,8 @@ MC_TC(shared_file_downgrade_then_upgrade, "MPROT-4",
 	unsigned char c;
 
 	p[0] = 'x';
-	mprotect_ok(p, 2 * ps, PROT_READ);
+	MC_REQUIRE_OKF(mprotect(p, 2 * ps, PROT_READ), "mprotect(p, 2 * ps, "
+	    "PROT_READ)");
 	MC_REQUIRE_FAULT(p + ps, MC_WRITE, SIGSEGV, SEGV_ACCERR);
 	mc_pread_all(fd, &c, 1, (off_t)ps);
 	ATF_REQUIRE_MSG(c == mc_pattern(1), "the faulting write reached the "
@@ -113,7 +99,8 @@ MC_TC(shared_file_downgrade_then_upgrade, "MPROT-4",
 	mc_require_readable(p, ps, "the shared mapping made read-only");
 	ATF_REQUIRE_MSG(p[0] == 'x', "read-only mapping lost the earlier "
 	    "write: %#x", p[0]);
-	mprotect_ok(p, 2 * ps, PROT_READ | PROT_WRITE);
+	MC_REQUIRE_OKF(mprotect(p, 2 * ps, PROT_READ | PROT_WRITE),
+	    "mprotect(p, 2 * ps, PROT_READ | PROT_WRITE)");
 	MC_REQUIRE_NO_FAULT(p + ps, MC_WRITE);
 	p[ps] = 'y';
 	mc_pread_all(fd, &c, 1, (off_t)ps);
@@ -134,7 +121,8 @@ MC_TC(private_rdonly_fd_may_add_write, "MPROT-5",
 
 	ATF_REQUIRE_MSG(fd >= 0, "open(f, O_RDONLY): %s", strerror(errno));
 	p = mc_map_fd(fd, ps, PROT_READ, MAP_PRIVATE, 0);
-	mprotect_ok(p, ps, PROT_READ | PROT_WRITE);
+	MC_REQUIRE_OKF(mprotect(p, ps, PROT_READ | PROT_WRITE), "mprotect(p, "
+	    "ps, PROT_READ | PROT_WRITE)");
 	MC_REQUIRE_NO_FAULT(p, MC_WRITE);
 	p[0] = 'p';
 	mc_pread_all(rw, &c, 1, 0);
@@ -158,10 +146,12 @@ MC_TC(shared_rdonly_fd_add_write_eacces, "MPROT-6",
 
 	ATF_REQUIRE_MSG(fd >= 0, "open(f, O_RDONLY): %s", strerror(errno));
 	p = mc_map_fd(fd, ps, PROT_READ, MAP_SHARED, 0);
-	require_mprotect_errno(p, ps, PROT_READ | PROT_WRITE, EACCES,
-	    "on a MAP_SHARED mapping of an O_RDONLY fd");
-	require_mprotect_errno(p, ps, PROT_WRITE, EACCES,
-	    "(PROT_WRITE alone) on a MAP_SHARED mapping of an O_RDONLY fd");
+	MC_REQUIRE_ERRF(mprotect(p, ps, PROT_READ | PROT_WRITE), EACCES,
+	    "mprotect(p, ps, PROT_READ | PROT_WRITE): on a MAP_SHARED "
+	    "mapping of an O_RDONLY fd");
+	MC_REQUIRE_ERRF(mprotect(p, ps, PROT_WRITE), EACCES, "mprotect(p, ps, "
+	    "PROT_WRITE): (PROT_WRITE alone) on a MAP_SHARED mapping of an "
+	    "O_RDONLY fd");
 	mc_require_readable(p, ps, "the mapping after the failed mprotect");
 	ATF_REQUIRE_MSG(p[0] == mc_pattern(0), "mapping unreadable after the "
 	    "failed mprotect");
@@ -181,10 +171,10 @@ MC_TC(unmapped_range_enomem, "MPROT-7",
 	    MAP_PRIVATE);
 
 	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
-	require_mprotect_errno(p, 2 * ps, PROT_READ, ENOMEM,
-	    "of an unmapped range");
-	require_mprotect_errno(p + ps, ps, PROT_NONE, ENOMEM,
-	    "of an unmapped page");
+	MC_REQUIRE_ERRF(mprotect(p, 2 * ps, PROT_READ), ENOMEM, "mprotect(p, "
+	    "2 * ps, PROT_READ): of an unmapped range");
+	MC_REQUIRE_ERRF(mprotect(p + ps, ps, PROT_NONE), ENOMEM, "mprotect(p "
+	    "+ ps, ps, PROT_NONE): of an unmapped page");
 }
 
 MC_TC(partly_unmapped_range_enomem, "MPROT-8",
@@ -198,12 +188,14 @@ MC_TC(partly_unmapped_range_enomem, "MPROT-8",
 
 	ATF_REQUIRE(munmap(p + ps, ps) == 0);
 	ATF_REQUIRE(munmap(p + 3 * ps, ps) == 0);
-	require_mprotect_errno(p, 3 * ps, PROT_READ, ENOMEM,
-	    "over mapped, hole, mapped pages");
-	require_mprotect_errno(p + ps, 2 * ps, PROT_READ, ENOMEM,
-	    "over a hole then a mapped page");
-	require_mprotect_errno(p + 2 * ps, 2 * ps, PROT_READ, ENOMEM,
-	    "over a mapped page then a hole");
+	MC_REQUIRE_ERRF(mprotect(p, 3 * ps, PROT_READ), ENOMEM, "mprotect(p, "
+	    "3 * ps, PROT_READ): over mapped, hole, mapped pages");
+	MC_REQUIRE_ERRF(mprotect(p + ps, 2 * ps, PROT_READ), ENOMEM,
+	    "mprotect(p + ps, 2 * ps, PROT_READ): over a hole then a mapped "
+	    "page");
+	MC_REQUIRE_ERRF(mprotect(p + 2 * ps, 2 * ps, PROT_READ), ENOMEM,
+	    "mprotect(p + 2 * ps, 2 * ps, PROT_READ): over a mapped page "
+	    "then a hole");
 	ATF_REQUIRE(munmap(p, 4 * ps) == 0);
 }
 
@@ -215,10 +207,10 @@ MC_TC(unaligned_addr_einval, "MPROT-9",
 	unsigned char *p = mc_map_anon(2 * ps, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE);
 
-	require_mprotect_errno(p + 1, ps, PROT_READ, EINVAL,
-	    "at page start + 1");
-	require_mprotect_errno(p + ps / 2, ps, PROT_NONE, EINVAL,
-	    "at half a page");
+	MC_REQUIRE_ERRF(mprotect(p + 1, ps, PROT_READ), EINVAL, "mprotect(p + "
+	    "1, ps, PROT_READ): at page start + 1");
+	MC_REQUIRE_ERRF(mprotect(p + ps / 2, ps, PROT_NONE), EINVAL,
+	    "mprotect(p + ps / 2, ps, PROT_NONE): at half a page");
 	MC_REQUIRE_NO_FAULT(p, MC_WRITE);
 	MC_REQUIRE_NO_FAULT(p + ps, MC_WRITE);
 	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
@@ -237,7 +229,8 @@ MC_TC(invalid_prot_einval, "MPROT-10",
 	    "with PROT_GROWSDOWN|PROT_GROWSUP" };
 
 	for (int i = 0; i < 3; i++)
-		require_mprotect_errno(p, ps, bad[i], EINVAL, what[i]);
+		MC_REQUIRE_ERRF(mprotect(p, ps, bad[i]), EINVAL, "mprotect(p, "
+		    "ps, %#x): %s", (unsigned)bad[i], what[i]);
 	MC_REQUIRE_NO_FAULT(p, MC_WRITE);
 	ATF_REQUIRE(munmap(p, ps) == 0);
 }
@@ -250,10 +243,11 @@ MC_TC(length_rounds_up_to_whole_pages, "MPROT-11",
 	unsigned char *p = mc_map_guarded(3, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 
-	mprotect_ok(p, 1, PROT_READ);
+	MC_REQUIRE_OKF(mprotect(p, 1, PROT_READ), "mprotect(p, 1, PROT_READ)");
 	MC_REQUIRE_FAULT(p + ps - 1, MC_WRITE, SIGSEGV, SEGV_ACCERR);
 	MC_REQUIRE_NO_FAULT(p + ps, MC_WRITE);
-	mprotect_ok(p + ps, ps + 1, PROT_READ);
+	MC_REQUIRE_OKF(mprotect(p + ps, ps + 1, PROT_READ), "mprotect(p + ps, "
+	    "ps + 1, PROT_READ)");
 	MC_REQUIRE_FAULT(p + ps, MC_WRITE, SIGSEGV, SEGV_ACCERR);
 	MC_REQUIRE_FAULT(p + 3 * ps - 1, MC_WRITE, SIGSEGV, SEGV_ACCERR);
 	mc_unmap_guarded(p, 3);
@@ -275,7 +269,8 @@ MC_TC(middle_page_mprotect_splits_mapping, "MPROT-12",
 	    m.end == (uintptr_t)(p + 3 * ps), "before: expected one mapping "
 	    "%p-%p, maps says %#jx-%#jx", (void *)p, (void *)(p + 3 * ps),
 	    (uintmax_t)m.start, (uintmax_t)m.end);
-	mprotect_ok(p + ps, ps, PROT_READ);
+	MC_REQUIRE_OKF(mprotect(p + ps, ps, PROT_READ), "mprotect(p + ps, ps, "
+	    "PROT_READ)");
 	MC_REQUIRE_NO_FAULT(p + ps - 1, MC_WRITE);
 	MC_REQUIRE_FAULT(p + ps, MC_WRITE, SIGSEGV, SEGV_ACCERR);
 	MC_REQUIRE_FAULT(p + 2 * ps - 1, MC_WRITE, SIGSEGV, SEGV_ACCERR);
@@ -308,7 +303,8 @@ MC_TC(add_exec_runs_code_remove_exec_faults, "MPROT-13",
 		atf_tc_skip(MC_NO_CODE42_REASON);
 	mc_mprotect_exec_or_skip(p, ps);
 	MC_REQUIRE_NO_FAULT(p, MC_EXEC);
-	mprotect_ok(p, ps, PROT_READ);
+	MC_REQUIRE_OKF(mprotect(p, ps, PROT_READ), "mprotect(p, ps, "
+	    "PROT_READ)");
 	MC_REQUIRE_FAULT(p, MC_EXEC, SIGSEGV, SEGV_ACCERR);
 	ATF_REQUIRE(munmap(p, ps) == 0);
 }
@@ -327,15 +323,17 @@ MC_TC(prot_growsdown_extends_to_mapping_start, "MPROT-14",
 		mc_skip_unsupported("MAP_GROWSDOWN", errno);
 	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap(MAP_GROWSDOWN): %s",
 	    strerror(errno));
-	mprotect_ok(p + 2 * ps, ps, PROT_READ | PROT_GROWSDOWN);
+	MC_REQUIRE_OKF(mprotect(p + 2 * ps, ps, PROT_READ | PROT_GROWSDOWN),
+	    "mprotect(p + 2 * ps, ps, PROT_READ | PROT_GROWSDOWN)");
 	for (size_t i = 0; i < 3; i++)
 		MC_REQUIRE_FAULT(p + i * ps, MC_WRITE, SIGSEGV, SEGV_ACCERR);
 	MC_REQUIRE_NO_FAULT(p + 3 * ps, MC_WRITE);
 	ATF_REQUIRE(munmap(p, 4 * ps) == 0);
 
 	q = mc_map_anon(2 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE);
-	require_mprotect_errno(q + ps, ps, PROT_READ | PROT_GROWSDOWN, EINVAL,
-	    "with PROT_GROWSDOWN on a mapping without MAP_GROWSDOWN");
+	MC_REQUIRE_ERRF(mprotect(q + ps, ps, PROT_READ | PROT_GROWSDOWN), EINVAL,
+	    "mprotect(q + ps, ps, PROT_READ | PROT_GROWSDOWN): with "
+	    "PROT_GROWSDOWN on a mapping without MAP_GROWSDOWN");
 	MC_REQUIRE_NO_FAULT(q, MC_WRITE);
 	MC_REQUIRE_NO_FAULT(q + ps, MC_WRITE);
 	ATF_REQUIRE(munmap(q, 2 * ps) == 0);

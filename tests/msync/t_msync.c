@@ -23,25 +23,6 @@
 #define RAMFS_MAGIC 0x858458f6
 #endif
 
-static void
-msync_ok(void *addr, size_t len, int flags, const char *what)
-{
-	ATF_REQUIRE_MSG(msync(addr, len, flags) == 0, "msync(%p, %zu, %s): "
-	    "%s", addr, len, what, strerror(errno));
-}
-
-static void
-require_msync_errno(void *addr, size_t len, int flags, int want,
-    const char *what)
-{
-	long r;
-
-	errno = 0;
-	r = msync(addr, len, flags);
-	mc_require_err(r, errno, want, "msync(%p, %zu, %#x) %s", addr, len,
-	    flags, what);
-}
-
 /* Reads one byte of 'name' through a freshly opened descriptor. */
 static unsigned char
 byte_via_new_fd(const char *name, off_t off)
@@ -68,7 +49,7 @@ MC_TC(ms_sync_data_reaches_file, "MSYNC-1",
 
 	p[5] = 's';
 	p[ps + 5] = 't';
-	msync_ok(p, 2 * ps, MS_SYNC, "MS_SYNC");
+	MC_REQUIRE_OKF(msync(p, 2 * ps, MS_SYNC), "msync(p, 2 * ps, MS_SYNC)");
 	c = byte_via_new_fd("f", 5);
 	ATF_REQUIRE_MSG(c == 's', "read() on a new fd after MS_SYNC: %#x, "
 	    "expected 's'", c);
@@ -118,7 +99,7 @@ MC_TC(ms_sync_cleans_written_pages, "MSYNC-2",
 	ATF_REQUIRE_MSG((size_t)before >= 2 * ps / 1024, "two written pages: "
 	    "expected >= %zu kB dirty, smaps says %ld kB", 2 * ps / 1024,
 	    before);
-	msync_ok(p, 2 * ps, MS_SYNC, "MS_SYNC");
+	MC_REQUIRE_OKF(msync(p, 2 * ps, MS_SYNC), "msync(p, 2 * ps, MS_SYNC)");
 	after = dirty_kb(p);
 	ATF_REQUIRE_EQ_MSG(after, 0, "after msync(MS_SYNC): expected 0 kB "
 	    "dirty, smaps says %ld kB (%ld kB before)", after, before);
@@ -139,7 +120,7 @@ MC_TC(ms_async_accepted_data_reaches_file, "MSYNC-3",
 	unsigned char c;
 
 	p[9] = 'a';
-	msync_ok(p, ps, MS_ASYNC, "MS_ASYNC");
+	MC_REQUIRE_OKF(msync(p, ps, MS_ASYNC), "msync(p, ps, MS_ASYNC)");
 	c = byte_via_new_fd("f", 9);
 	ATF_REQUIRE_MSG(c == 'a', "read() on a new fd after MS_ASYNC: %#x, "
 	    "expected 'a'", c);
@@ -163,7 +144,8 @@ MC_TC(ms_invalidate_mappings_show_file_data, "MSYNC-4",
 	unsigned char c;
 
 	a[0] = 'i';
-	msync_ok(a, ps, MS_SYNC | MS_INVALIDATE, "MS_SYNC|MS_INVALIDATE");
+	MC_REQUIRE_OKF(msync(a, ps, MS_SYNC | MS_INVALIDATE), "msync(a, ps, "
+	    "MS_SYNC | MS_INVALIDATE)");
 	ATF_REQUIRE_MSG(a[0] == 'i', "MS_INVALIDATE discarded the caller's "
 	    "own write: %#x", a[0]);
 	ATF_REQUIRE_MSG(b[0] == 'i', "another mapping shows %#x, expected "
@@ -171,7 +153,8 @@ MC_TC(ms_invalidate_mappings_show_file_data, "MSYNC-4",
 	mc_pread_all(fd, &c, 1, 0);
 	ATF_REQUIRE_MSG(c == 'i', "file has %#x, expected 'i'", c);
 	ATF_REQUIRE(pwrite(fd, "J", 1, 1) == 1);
-	msync_ok(b, ps, MS_ASYNC | MS_INVALIDATE, "MS_ASYNC|MS_INVALIDATE");
+	MC_REQUIRE_OKF(msync(b, ps, MS_ASYNC | MS_INVALIDATE), "msync(b, ps, "
+	    "MS_ASYNC | MS_INVALIDATE)");
 	ATF_REQUIRE_MSG(a[1] == 'J' && b[1] == 'J', "after write() and "
 	    "MS_INVALIDATE the mappings show %#x and %#x, expected 'J'",
 	    a[1], b[1]);
@@ -191,14 +174,16 @@ MC_TC(ms_invalidate_on_locked_range_ebusy, "MSYNC-5",
 
 	mc_mlock_or_skip(p, ps);
 	p[0] = 'l';
-	require_msync_errno(p, ps, MS_SYNC | MS_INVALIDATE, EBUSY,
-	    "with MS_INVALIDATE on an mlocked page");
-	require_msync_errno(p, ps, MS_ASYNC | MS_INVALIDATE, EBUSY,
-	    "with MS_ASYNC|MS_INVALIDATE on an mlocked page");
-	msync_ok(p, ps, MS_SYNC, "MS_SYNC on an mlocked page");
+	MC_REQUIRE_ERRF(msync(p, ps, MS_SYNC | MS_INVALIDATE), EBUSY,
+	    "msync(p, ps, MS_SYNC | MS_INVALIDATE): with MS_INVALIDATE on an "
+	    "mlocked page");
+	MC_REQUIRE_ERRF(msync(p, ps, MS_ASYNC | MS_INVALIDATE), EBUSY,
+	    "msync(p, ps, MS_ASYNC | MS_INVALIDATE): with "
+	    "MS_ASYNC|MS_INVALIDATE on an mlocked page");
+	MC_REQUIRE_OKF(msync(p, ps, MS_SYNC), "msync(p, ps, MS_SYNC)");
 	ATF_REQUIRE(munlock(p, ps) == 0);
-	msync_ok(p, ps, MS_SYNC | MS_INVALIDATE, "MS_SYNC|MS_INVALIDATE "
-	    "after munlock");
+	MC_REQUIRE_OKF(msync(p, ps, MS_SYNC | MS_INVALIDATE), "msync(p, ps, "
+	    "MS_SYNC | MS_INVALIDATE)");
 	ATF_REQUIRE(munmap(p, ps) == 0);
 	close(fd);
 }
@@ -211,10 +196,11 @@ MC_TC(sync_and_async_together_einval, "MSYNC-6",
 	unsigned char *p = mc_map_fd(fd, ps, PROT_READ | PROT_WRITE,
 	    MAP_SHARED, 0);
 
-	require_msync_errno(p, ps, MS_SYNC | MS_ASYNC, EINVAL,
-	    "with MS_SYNC|MS_ASYNC");
-	require_msync_errno(p, ps, MS_SYNC | MS_ASYNC | MS_INVALIDATE, EINVAL,
-	    "with MS_SYNC|MS_ASYNC|MS_INVALIDATE");
+	MC_REQUIRE_ERRF(msync(p, ps, MS_SYNC | MS_ASYNC), EINVAL, "msync(p, "
+	    "ps, MS_SYNC | MS_ASYNC): with MS_SYNC|MS_ASYNC");
+	MC_REQUIRE_ERRF(msync(p, ps, MS_SYNC | MS_ASYNC | MS_INVALIDATE), EINVAL,
+	    "msync(p, ps, MS_SYNC | MS_ASYNC | MS_INVALIDATE): with "
+	    "MS_SYNC|MS_ASYNC|MS_INVALIDATE");
 	ATF_REQUIRE(munmap(p, ps) == 0);
 	close(fd);
 }
@@ -233,10 +219,10 @@ MC_TC(unknown_flag_einval, "MSYNC-7",
 	/* The lowest bit above the known ones, and a high one. */
 	for (bit = 1; bit & known || bit < known; bit <<= 1)
 		;
-	require_msync_errno(p, ps, MS_SYNC | bit, EINVAL,
-	    "with the lowest unknown flag bit");
-	require_msync_errno(p, ps, MS_SYNC | (1 << 20), EINVAL,
-	    "with flag bit 20");
+	MC_REQUIRE_ERRF(msync(p, ps, MS_SYNC | bit), EINVAL, "msync(p, ps, "
+	    "MS_SYNC | bit): with the lowest unknown flag bit");
+	MC_REQUIRE_ERRF(msync(p, ps, MS_SYNC | (1 << 20)), EINVAL, "msync(p, "
+	    "ps, MS_SYNC | (1 << 20)): with flag bit 20");
 	ATF_REQUIRE(munmap(p, ps) == 0);
 	close(fd);
 }
@@ -249,9 +235,10 @@ MC_TC(unaligned_addr_einval, "MSYNC-8",
 	unsigned char *p = mc_map_fd(fd, 2 * ps, PROT_READ | PROT_WRITE,
 	    MAP_SHARED, 0);
 
-	require_msync_errno(p + 1, ps, MS_SYNC, EINVAL, "at page start + 1");
-	require_msync_errno(p + ps / 2, ps, MS_ASYNC, EINVAL,
-	    "at half a page");
+	MC_REQUIRE_ERRF(msync(p + 1, ps, MS_SYNC), EINVAL, "msync(p + 1, ps, "
+	    "MS_SYNC): at page start + 1");
+	MC_REQUIRE_ERRF(msync(p + ps / 2, ps, MS_ASYNC), EINVAL, "msync(p + "
+	    "ps / 2, ps, MS_ASYNC): at half a page");
 	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
 	close(fd);
 }
@@ -267,8 +254,8 @@ MC_TC(unmapped_range_enomem, "MSYNC-9",
 
 	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
 	for (int i = 0; i < 3; i++)
-		require_msync_errno(p, 2 * ps, flags[i], ENOMEM,
-		    "of an unmapped range");
+		MC_REQUIRE_ERRF(msync(p, 2 * ps, flags[i]), ENOMEM, "msync(p, "
+		    "2 * ps, %#x): of an unmapped range", (unsigned)flags[i]);
 }
 
 MC_TC(partly_unmapped_range_enomem, "MSYNC-10",
@@ -283,14 +270,15 @@ MC_TC(partly_unmapped_range_enomem, "MSYNC-10",
 
 	ATF_REQUIRE(munmap(p + ps, ps) == 0);
 	ATF_REQUIRE(munmap(p + 3 * ps, ps) == 0);
-	require_msync_errno(p, 3 * ps, MS_SYNC, ENOMEM,
-	    "over mapped, hole, mapped pages");
-	require_msync_errno(p + ps, 2 * ps, MS_SYNC, ENOMEM,
-	    "over a hole then a mapped page");
-	require_msync_errno(p + ps, 2 * ps, MS_ASYNC, ENOMEM,
-	    "(MS_ASYNC) over a hole then a mapped page");
-	require_msync_errno(p + 2 * ps, 2 * ps, MS_SYNC, ENOMEM,
-	    "over a mapped page then a hole");
+	MC_REQUIRE_ERRF(msync(p, 3 * ps, MS_SYNC), ENOMEM, "msync(p, 3 * ps, "
+	    "MS_SYNC): over mapped, hole, mapped pages");
+	MC_REQUIRE_ERRF(msync(p + ps, 2 * ps, MS_SYNC), ENOMEM, "msync(p + "
+	    "ps, 2 * ps, MS_SYNC): over a hole then a mapped page");
+	MC_REQUIRE_ERRF(msync(p + ps, 2 * ps, MS_ASYNC), ENOMEM, "msync(p + "
+	    "ps, 2 * ps, MS_ASYNC): (MS_ASYNC) over a hole then a mapped "
+	    "page");
+	MC_REQUIRE_ERRF(msync(p + 2 * ps, 2 * ps, MS_SYNC), ENOMEM, "msync(p "
+	    "+ 2 * ps, 2 * ps, MS_SYNC): over a mapped page then a hole");
 	ATF_REQUIRE(munmap(p, 4 * ps) == 0);
 	close(fd);
 }
@@ -306,9 +294,10 @@ MC_TC(private_mapping_msync_leaves_file, "MSYNC-11",
 	unsigned char c;
 
 	memset(p, 'v', ps);
-	msync_ok(p, ps, MS_SYNC, "MS_SYNC");
-	msync_ok(p, ps, MS_ASYNC, "MS_ASYNC");
-	msync_ok(p, ps, MS_SYNC | MS_INVALIDATE, "MS_SYNC|MS_INVALIDATE");
+	MC_REQUIRE_OKF(msync(p, ps, MS_SYNC), "msync(p, ps, MS_SYNC)");
+	MC_REQUIRE_OKF(msync(p, ps, MS_ASYNC), "msync(p, ps, MS_ASYNC)");
+	MC_REQUIRE_OKF(msync(p, ps, MS_SYNC | MS_INVALIDATE), "msync(p, ps, "
+	    "MS_SYNC | MS_INVALIDATE)");
 	c = byte_via_new_fd("f", 0);
 	ATF_REQUIRE_MSG(c == mc_pattern(0), "the file has %#x after msync of "
 	    "a private mapping, expected its original %#x", c,
@@ -332,8 +321,9 @@ MC_TC(no_sync_flag_accepted_linux, "MSYNC-12",
 	    MAP_SHARED, 0);
 
 	p[3] = 'z';
-	msync_ok(p, ps, 0, "0");
-	msync_ok(p, ps, MS_INVALIDATE, "MS_INVALIDATE");
+	MC_REQUIRE_OKF(msync(p, ps, 0), "msync(p, ps, 0)");
+	MC_REQUIRE_OKF(msync(p, ps, MS_INVALIDATE), "msync(p, ps, "
+	    "MS_INVALIDATE)");
 	ATF_REQUIRE_MSG(byte_via_new_fd("f", 3) == 'z', "data not in the "
 	    "file");
 	ATF_REQUIRE(munmap(p, ps) == 0);

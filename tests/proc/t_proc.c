@@ -26,16 +26,6 @@
 
 #include "mc.h"
 
-/* MC_TC with extra requirements (require.progs). */
-#define PROC_TC(name, sem, descr, progs)                                   \
-	ATF_TC(name);                                                      \
-	ATF_TC_HEAD(name, tc)                                              \
-	{                                                                  \
-		MC_TC_HEAD_COMMON(tc, sem, descr);                         \
-		atf_tc_set_md_var(tc, "require.progs", progs);             \
-	}                                                                  \
-	ATF_TC_BODY(name, tc)
-
 /* ---- threads ------------------------------------------------------------ */
 
 /*
@@ -361,10 +351,9 @@ read_all(struct mc_child *ch, char *buf, size_t cap)
 	return got;
 }
 
-PROC_TC(exec_drops_old_mappings, "PROC-6",
+MC_TC(exec_drops_old_mappings, "PROC-6",
     "execve replaces the whole address space: none of the old image's "
-    "mappings (anonymous or file) is present in the new program",
-    "/bin/cat")
+    "mappings (anonymous or file) is present in the new program")
 {
 	size_t ps = mc_pagesize(), cap = 1 << 20;
 	int fd = mc_make_file("exec-marker.dat", 1);
@@ -376,6 +365,8 @@ PROC_TC(exec_drops_old_mappings, "PROC-6",
 	bool seen_image = false;
 	size_t lines = 0, ilen;
 	struct mc_child ch;
+
+	mc_require_prog("/bin/cat");
 
 	ATF_REQUIRE(out != NULL);
 	/* The file the new image maps (/bin/cat may be a symlink). */
@@ -425,16 +416,17 @@ PROC_TC(exec_drops_old_mappings, "PROC-6",
 
 static volatile int vfork_flag;
 
-PROC_TC(vfork_child_shares_memory, "PROC-7",
+MC_TC(vfork_child_shares_memory, "PROC-7",
     "A vfork child runs in the parent's memory until it execs: its write "
-    "to a private mapping and to a global variable is seen by the parent",
-    "/bin/true")
+    "to a private mapping and to a global variable is seen by the parent")
 {
 	size_t ps = mc_pagesize();
 	volatile unsigned char *volatile p = mc_map_anon(ps,
 	    PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	struct mc_child ch = { -1, -1, -1 };
 	pid_t pid;
+
+	mc_require_prog("/bin/true");
 
 	p[0] = 'P';
 	vfork_flag = 0;
@@ -478,10 +470,10 @@ write_then_exec_true(struct mc_child *self, void *arg)
 	return 127;
 }
 
-PROC_TC(fork_exec_child_leaves_parent_private_mappings, "PROC-8",
+MC_TC(fork_exec_child_leaves_parent_private_mappings, "PROC-8",
     "A child that writes to its copies of private mappings and then execs "
     "leaves the parent's mappings untouched: same contents, bounds and "
-    "physical pages", "/bin/true")
+    "physical pages")
 {
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("forkexec.dat", 1);
@@ -493,6 +485,8 @@ PROC_TC(fork_exec_child_leaves_parent_private_mappings, "PROC-8",
 	uint64_t pfn[3] = { 0, 0, 0 };
 	char before[2][256], after[256];
 	struct mc_child ch;
+
+	mc_require_prog("/bin/true");
 
 	ATF_REQUIRE_MSG(file != MAP_FAILED, "mmap(file): %s",
 	    strerror(errno));
