@@ -122,7 +122,12 @@ bench: deps all
 
 # Across kernels and environments (issue 4/5/8): one run folder per column.
 # KERNELS unset: harness/kernels/specs.sh's default list.
-export KERNELS ENVS JOBS ACCEL AGAINST CACHE HOST
+export ENVS JOBS ACCEL AGAINST CACHE HOST
+# make exports an unset variable as empty, and KERNELS= means "no kernel":
+# pass KERNELS only when the user set it, so unset means the default list.
+ifneq ($(origin KERNELS),undefined)
+export KERNELS
+endif
 matrix: deps all
 	@harness/campaigns/matrix
 
