@@ -78,8 +78,11 @@ all: $(PROGS) $(TOOLS) $(BUILD)/Kyuafile
 
 # The Kyuafiles list what was built (harness/lib/kyuafiles): kyua runs
 # $(BUILD)/Kyuafile, names cases tests/<area>/t_*:case, and needs no source.
-$(BUILD)/Kyuafile: $(PROGS) harness/lib/kyuafiles
+# $(BUILD)/cases.txt (harness/lib/manifest) lists every case the build must
+# hold: a copy of the suite that lacks one is refused, never run as green.
+$(BUILD)/Kyuafile: $(PROGS) harness/lib/kyuafiles harness/lib/manifest
 	@harness/lib/kyuafiles "$$BUILD"
+	@harness/lib/manifest "$$BUILD"
 
 # The library objects are real targets, not intermediates to delete.
 .SECONDARY: $(LIBOBJ)
@@ -92,9 +95,14 @@ $(BUILD)/tests/%: tests/%.c $(LIBOBJ) $(LIBHDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIBOBJ) $(LDLIBS_ALL)
 
-$(BUILD)/harness/envprobe: harness/guest/envprobe.c
+# The version and commit (harness/lib/version): rewritten only when they
+# change; envprobe records them in every env.json.
+$(BUILD)/version.h: FORCE
+	@harness/lib/version --write "$$BUILD"
+
+$(BUILD)/harness/envprobe: harness/guest/envprobe.c $(BUILD)/version.h
 	@mkdir -p $(@D)
-	$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(EXTRA_CFLAGS) -o $@ $<
+	$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -I$(BUILD) $(EXTRA_CFLAGS) -o $@ $<
 
 $(BUILD)/harness/inject: harness/campaigns/mutant/inject.c
 	@mkdir -p $(@D)
@@ -167,7 +175,17 @@ stage: all
 	@[ -n "$$DESTDIR" ] || { echo "make stage: DESTDIR= is required" >&2; exit 2; }
 	@harness/lib/stage "$$BUILD" "$$DESTDIR"
 
+# The suite installed as FreeBSD installs its tests (harness/lib/install):
+# PREFIX/tests/mmapconf/ (kyua tests tree), PREFIX/bin/mmapconf, the harness
+# that runs it in PREFIX/lib/mmapconf/.  DESTDIR: a staging root.
+PREFIX ?= /usr
+export PREFIX
+install: all
+	@harness/lib/install "$$BUILD" "$$DESTDIR" "$$PREFIX"
+
 clean:
 	rm -rf build build-cov
 
-.PHONY: all stage deps check coverage selftest bench matrix mutants kernel-coverage lava-run lava-submit lava-server-check stress limits clean
+FORCE:
+
+.PHONY: FORCE all stage install deps check coverage selftest bench matrix mutants kernel-coverage lava-run lava-submit lava-server-check stress limits clean

@@ -24,6 +24,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "version.h" /* MC_VERSION, MC_COMMIT: harness/lib/version */
+
 static void
 json_str(const char *s)
 {
@@ -434,6 +436,9 @@ main(int argc, char **argv)
 	printf("{");
 	kv_str("label", label);
 	kv_str("environment", environment);
+	kv_str("suite_version", MC_VERSION);
+	kv_str("suite_commit", MC_COMMIT);
+	kv_str("hostname", u.nodename);
 	snprintf(buf, sizeof(buf), "%s %s %s %s %s", u.sysname, u.nodename,
 	    u.release, u.version, u.machine);
 	kv_str("uname", buf);

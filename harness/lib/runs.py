@@ -30,12 +30,14 @@ import os
 import re
 import sqlite3
 import stat
-import xml.etree.ElementTree as ET
 
 # The project root: harness/lib/ is two folders below it.
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 FORMAT = "mmapconf-matrix/1"
+# summary.json: 2 added schema_version, suite {name, version, commit},
+# started, ended.
+SCHEMA_VERSION = 2
 RESULTS = ("passed", "expected_failure", "skipped", "failed", "broken")
 NOT_RUN = "not run"
 ABSENT = "absent"
@@ -528,10 +530,11 @@ def take(src, dst, max_mib=256):
 
 def write_did_not_run(d, label, key, environment, reason, seconds=None):
     """The run folder d of a column that did not run: summary.json with
-    "did_not_run": reason, env.json, report.txt."""
+    "did_not_run": reason, env.json, report.txt, junit.xml (one error)."""
     reason = " ".join(str(reason).split())[:400]
     os.makedirs(d, exist_ok=True)
     summary = {
+        "schema_version": SCHEMA_VERSION,
         "label": label, "key": key, "did_not_run": reason, "kernel": None,
         "arch": None, "page_size": None, "environment": environment,
         "totals": {r: 0 for r in RESULTS}, "cases": [],
@@ -544,6 +547,8 @@ def write_did_not_run(d, label, key, environment, reason, seconds=None):
     write_atomic(os.path.join(d, "env.json"), json.dumps(env, indent=1) + "\n")
     write_atomic(os.path.join(d, "report.txt"),
                  "%s: did not run: %s\n" % (label, reason))
+    import exports
+    exports.write_junit(os.path.join(d, "junit.xml"), [d])
 
 
 # --- the catalogue ----------------------------------------------------------------
@@ -623,13 +628,19 @@ def summarize(run_dir, label=None, baselines=()):
     totals = {r: 0 for r in SUMMARY_RESULTS}
     for c in cases:
         totals[c["result"]] = totals.get(c["result"], 0) + 1
+    started, ended = run_times(os.path.join(run_dir, "results.db"))
     summary = {
+        "schema_version": SCHEMA_VERSION,
         "label": label or env.get("label") or os.path.basename(
             os.path.normpath(run_dir)),
         "kernel": env.get("kernel"),
         "arch": env.get("arch"),
         "page_size": env.get("page_size"),
         "environment": env.get("environment"),
+        "suite": {"name": "mmapconf", "version": env.get("suite_version"),
+                  "commit": env.get("suite_commit")},
+        "started": started,
+        "ended": ended,
         "totals": totals,
         "cases": cases,
     }
@@ -640,8 +651,30 @@ def summarize(run_dir, label=None, baselines=()):
                  json.dumps(summary, indent=1) + "\n")
     if baselines:
         annotate_report(run_dir, summary)
-        annotate_junit(run_dir, summary)
+    import exports
+    exports.write_junit(os.path.join(run_dir, "junit.xml"), [run_dir])
     return summary
+
+
+def run_times(db_path):
+    """(first case's start, last case's end) of a results.db, ISO 8601 UTC
+    ("2026-12-07T00:28:03.125Z"), or (None, None)."""
+    import datetime
+    try:
+        con = sqlite3.connect("file:%s?mode=ro" % db_path, uri=True)
+        lo, hi = con.execute("SELECT MIN(start_time), MAX(end_time) "
+                             "FROM test_results").fetchone()
+        con.close()
+    except sqlite3.Error as e:
+        raise InputError("cannot read %s: %s" % (db_path, e))
+
+    def iso(us):
+        if not us:
+            return None
+        t = datetime.datetime.fromtimestamp(us / 1e6, datetime.timezone.utc)
+        return t.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (
+            t.microsecond // 1000)
+    return iso(lo), iso(hi)
 
 
 def divergence_lines(summary):
@@ -675,53 +708,6 @@ def annotate_report(run_dir, summary):
     text = re.sub(r"\A===> mmapconf: known divergences\n.*?\n\n", "", text,
                   flags=re.S)
     write_atomic(path, "\n".join(divergence_lines(summary)) + "\n\n" + text)
-
-
-def annotate_junit(run_dir, summary):
-    """Each known divergence becomes <skipped message="known divergence:
-    ..."> with kyua's failure text, the way pytest reports an expected
-    failure: CI servers show it, with its reason, as neither a pass nor a
-    new failure."""
-    path = os.path.join(run_dir, "junit.xml")
-    if not os.path.isfile(path):
-        return
-    known = {c["name"]: c for c in summary["cases"] if c.get("known")}
-    try:
-        tree = ET.parse(path)
-    except (ET.ParseError, OSError) as e:
-        raise InputError("cannot read %s: %s" % (path, e))
-    for tc in tree.getroot().iter("testcase"):
-        prog = (tc.get("classname") or "").replace(".", "/")
-        c = known.get("%s:%s" % (prog, tc.get("name")))
-        if not c:
-            continue
-        for bad in list(tc):
-            if bad.tag in ("failure", "error"):
-                tc.remove(bad)
-        sk = ET.Element("skipped", {
-            "message": "known divergence: %s: %s (listed in %s)" % (
-                c["result"], c["reason"], c["known"]["file"])})
-        sk.text = "%s\nwhy it is known: %s (%s)\n" % (
-            c["reason"], c["known"]["reason"] or "no reason given",
-            c["known"]["why"])
-        tc.insert(0, sk)
-    tmp = "%s.tmp.%d" % (path, os.getpid())
-    try:
-        tree.write(tmp, encoding="iso-8859-1", xml_declaration=True)
-        os.replace(tmp, path)
-    except OSError as e:
-        raise InputError("cannot write %s: %s" % (path, e.strerror or e))
-
-
-def clean_junit(path):
-    """Drop kyua's <properties> block (every environment variable)."""
-    try:
-        with open(path, encoding="iso-8859-1") as f:
-            text = f.read()
-    except OSError as e:
-        raise InputError("cannot read %s: %s" % (path, e.strerror or e))
-    text = re.sub(r"<properties>.*?</properties>\s*", "", text, flags=re.S)
-    write_atomic(path, text, encoding="iso-8859-1")
 
 
 def verdict(run_dir, secs="?"):
