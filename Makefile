@@ -3,7 +3,9 @@
 #   make            build every test program (-Wall -Wextra -Werror)
 #   make check      install missing packages (root), build, run the suite with
 #                   kyua on this machine, write reports/$(LABEL)/;
-#                   BASELINE=FILE: those known divergences do not fail it
+#                   BASELINE=FILE: those known divergences do not fail it;
+#                   ONLY=, IDS=, SKIP_LIST=: part of the suite
+#   make recheck    the last check's failed and broken cases, again
 #   make coverage   the same with --coverage builds: reports/coverage/
 #   make selftest   the project's own test command (check + invariants)
 #   make bench      wall time of the suite (median of 5) and per-case overhead
@@ -54,7 +56,10 @@ $(foreach v,LABEL KERNEL ACCEL HOST LAVA_DEVICE_TYPE LAVA_BOOT,$(call mc_check,$
 $(if $(filter .%,$(value LABEL)),$(error bad LABEL '$(value LABEL)': it may not start with a dot))
 $(foreach v,KERNELS ENVS MUTANTS,$(call mc_check,$(v),$(mc_chars_name),,$(mc_what_names)))
 $(foreach v,PARALLELISM JOBS LAVA_WAIT LAVA_TEST_MINUTES LAVA_BOOT_MINUTES,$(call mc_check,$(v),$(mc_chars_num),1,$(mc_what_num)))
-$(foreach v,BUILD BASELINE AGAINST CACHE DESTDIR PREFIX LAVA_TOKEN_FILE LAVA_ARTIFACTS_DIR,$(call mc_check,$(v),$(mc_chars_path),1,$(mc_what_path)))
+mc_chars_glob := $(mc_chars_path) : * ?
+mc_what_globs := words of letters, digits and . _ + - / : * ? separated by spaces
+$(foreach v,ONLY IDS,$(call mc_check,$(v),$(mc_chars_glob),,$(mc_what_globs)))
+$(foreach v,BUILD BASELINE AGAINST CACHE DESTDIR PREFIX SKIP_LIST LAVA_TOKEN_FILE LAVA_ARTIFACTS_DIR,$(call mc_check,$(v),$(mc_chars_path),1,$(mc_what_path)))
 $(foreach v,LAVA_URL LAVA_ARTIFACTS_URL LAVA_SERVE LAVA_TOKEN,$(call mc_check,$(v),$(mc_chars_url),1,$(mc_what_url)))
 $(foreach v,CC OPT EXTRA_CFLAGS EXTRA_LDLIBS ATF_CFLAGS ATF_LIBS,$(call mc_check,$(v),$(mc_chars_flags),,$(mc_what_flags)))
 WARN = -Wall -Wextra -Werror
@@ -114,10 +119,21 @@ deps:
 # Variables reach recipes through the environment, never pasted into
 # recipe text.  BASELINE: a file or folder of known divergences
 # (harness/baselines/README.md): those failures do not fail the run.
-export LABEL PARALLELISM BUILD BASELINE DESTDIR
+# ONLY, IDS, SKIP_LIST: part of the suite (harness/produce/run-suite --help):
+# ONLY="mremap t_cow *:*fork*" (areas, programs, catalogue areas, case
+# globs), IDS="COW-* MREMAP-3", SKIP_LIST=FILE (case globs to leave out).
+export LABEL PARALLELISM BUILD BASELINE DESTDIR ONLY IDS SKIP_LIST
 check: deps
 	@$(MAKE) --no-print-directory all
-	@harness/produce/run-suite --label "$$LABEL" --build "$$BUILD" --parallelism "$$PARALLELISM" $${BASELINE:+--baseline "$$BASELINE"}
+	@harness/produce/run-suite --label "$$LABEL" --build "$$BUILD" --parallelism "$$PARALLELISM" $${BASELINE:+--baseline "$$BASELINE"} \
+		$${ONLY:+--only "$$ONLY"} $${IDS:+--ids "$$IDS"} $${SKIP_LIST:+--skip-list "$$SKIP_LIST"}
+
+# The failed and broken cases of the last make check, again, into
+# reports/$(LABEL)-recheck/ (the full run's folder stays as it was).
+recheck: deps
+	@$(MAKE) --no-print-directory all
+	@harness/produce/run-suite --label "$$LABEL-recheck" --build "$$BUILD" --parallelism "$$PARALLELISM" $${BASELINE:+--baseline "$$BASELINE"} \
+		--recheck "reports/$$LABEL"
 
 coverage: deps
 	@harness/campaigns/coverage
@@ -188,4 +204,4 @@ clean:
 
 FORCE:
 
-.PHONY: FORCE all stage install deps check coverage selftest bench matrix mutants kernel-coverage lava-run lava-submit lava-server-check stress limits clean
+.PHONY: FORCE all stage install deps check recheck coverage selftest bench matrix mutants kernel-coverage lava-run lava-submit lava-server-check stress limits clean

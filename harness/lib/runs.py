@@ -173,6 +173,8 @@ def load_run(folder, key=None):
         "seconds": {"suite": None, "total": None},
         "cases": {},
     }
+    if isinstance(summary.get("selection"), dict):
+        col["selection"] = summary["selection"]
     try:
         with open(os.path.join(folder, "wall-seconds")) as f:
             col["seconds"]["suite"] = _num(f.read().strip())
@@ -551,6 +553,91 @@ def write_did_not_run(d, label, key, environment, reason, seconds=None):
     exports.write_junit(os.path.join(d, "junit.xml"), [d])
 
 
+# --- selecting cases -------------------------------------------------------------
+
+def parse_listing(text):
+    """[(name, [semantic ids])] of `kyua list -v` output."""
+    out = []
+    for line in text.splitlines():
+        if line and not line[0].isspace():
+            out.append((line.split(" ", 1)[0], []))
+        elif out and line.strip().startswith("custom.semantics = "):
+            out[-1][1].extend(line.split("=", 1)[1].split())
+    return out
+
+
+def read_patterns(path):
+    """The case-name globs of a skip list: one per line, '#' comments."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError("cannot read the skip list %s: %s" % (
+            path, getattr(e, "strerror", None) or e))
+    pats = []
+    for n, line in enumerate(lines, 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if len(line.split()) != 1:
+            raise InputError("%s:%d: one case name or glob per line" % (path, n))
+        pats.append(line)
+    return pats
+
+
+def select_cases(listing, only=(), ids=(), skip=(), cases=None,
+                 catalogue=None):
+    """The names of listing ([(name, ids)]) a selection keeps, in order.
+    only: words, each an area folder (mremap), a program (t_mremap,
+    tests/mremap/t_mremap), a catalogue area (mmap-flags) or a glob of case
+    names (tests/mremap/*:*grow*, *:*fork*); a case is kept when one word
+    matches it.  ids: globs of semantic IDs (COW-*, MREMAP-3); a case is
+    kept when one of its IDs matches one.  skip: globs of case names to
+    leave out.  cases: exact names (a recheck).  All given filters must
+    hold.  Unknown words are an InputError naming what exists."""
+    catalogue = catalogue or {}
+    areas = {n.split("/")[1] for n, _ in listing if n.count("/") >= 2}
+
+    def word_hits(w, name, sem):
+        prog, _, case = name.partition(":")
+        parts = prog.split("/")
+        if w in (parts[1] if len(parts) > 2 else None, prog, parts[-1]) or \
+                "t_" + w == parts[-1]:
+            return True
+        if any((catalogue.get(i) or {}).get("area") == w for i in sem):
+            return True
+        return fnmatch.fnmatchcase(name, w) or fnmatch.fnmatchcase(case, w)
+
+    for w in only:
+        if not any(word_hits(w, n, s) for n, s in listing):
+            raise InputError(
+                "ONLY word '%s' matches no case (areas: %s; or a program "
+                "t_NAME, a catalogue area, a case glob like '*:*fork*')" % (
+                    w, " ".join(sorted(areas))))
+    for i in ids:
+        if not any(fnmatch.fnmatchcase(x, i) for _, s in listing for x in s):
+            raise InputError("IDS glob '%s' matches no semantic ID of the "
+                             "suite (e.g. COW-*, MREMAP-3)" % i)
+    if cases is not None:
+        unknown = sorted(set(cases) - {n for n, _ in listing})
+        if unknown:
+            raise InputError("%d of the cases to run are not in the suite "
+                             "(first: %s)" % (len(unknown), unknown[0]))
+    keep = []
+    for name, sem in listing:
+        if only and not any(word_hits(w, name, sem) for w in only):
+            continue
+        if ids and not any(fnmatch.fnmatchcase(x, i)
+                           for i in ids for x in sem):
+            continue
+        if any(fnmatch.fnmatchcase(name, p) for p in skip):
+            continue
+        if cases is not None and name not in cases:
+            continue
+        keep.append(name)
+    return keep
+
+
 # --- the catalogue ----------------------------------------------------------------
 
 CATALOGUE = os.path.join(ROOT, "tests", "semantics.tsv")
@@ -629,6 +716,9 @@ def summarize(run_dir, label=None, baselines=()):
     for c in cases:
         totals[c["result"]] = totals.get(c["result"], 0) + 1
     started, ended = run_times(os.path.join(run_dir, "results.db"))
+    sel_path = os.path.join(run_dir, "selection.json")
+    selection = read_json(sel_path, "selection.json") \
+        if os.path.isfile(sel_path) else None
     summary = {
         "schema_version": SCHEMA_VERSION,
         "label": label or env.get("label") or os.path.basename(
@@ -644,6 +734,8 @@ def summarize(run_dir, label=None, baselines=()):
         "totals": totals,
         "cases": cases,
     }
+    if isinstance(selection, dict):
+        summary["selection"] = selection
     totals["known"] = 0
     if baselines:
         mark_known(summary, env, baselines)
@@ -710,6 +802,20 @@ def annotate_report(run_dir, summary):
     write_atomic(path, "\n".join(divergence_lines(summary)) + "\n\n" + text)
 
 
+def show_selection(sel):
+    """ONLY=... IDS=... as asked, for a line of text."""
+    parts = []
+    if sel.get("recheck_of"):
+        parts.append("recheck of %s" % sel["recheck_of"])
+    if sel.get("only"):
+        parts.append("ONLY=%s" % " ".join(sel["only"]))
+    if sel.get("ids"):
+        parts.append("IDS=%s" % " ".join(sel["ids"]))
+    if sel.get("skip_list"):
+        parts.append("SKIP_LIST=%s" % sel["skip_list"])
+    return ", ".join(parts) or "a selection"
+
+
 def verdict(run_dir, secs="?"):
     """(lines, status) of a finished run folder: its totals line, the
     baselines that applied, one line per failed, broken or known case;
@@ -725,6 +831,10 @@ def verdict(run_dir, secs="?"):
                      t["expected_failure"], t.get("known", 0), run_dir)]
     except (KeyError, TypeError) as e:
         raise InputError("%s/summary.json: corrupt summary (%s)" % (run_dir, e))
+    sel = s.get("selection")
+    if isinstance(sel, dict):
+        lines.append("  part of the suite: %s of %s cases (%s)" % (
+            sel.get("selected"), sel.get("of"), show_selection(sel)))
     for b in s.get("baselines", []):
         if b["applies"]:
             lines.append("  baseline %s applies: %s" % (b["file"], b["why"]))
