@@ -59,9 +59,9 @@ $(foreach v,PARALLELISM JOBS LAVA_WAIT LAVA_TEST_MINUTES LAVA_BOOT_MINUTES,$(cal
 mc_chars_glob := $(mc_chars_path) : * ?
 mc_what_globs := words of letters, digits and . _ + - / : * ? separated by spaces
 $(foreach v,ONLY IDS,$(call mc_check,$(v),$(mc_chars_glob),,$(mc_what_globs)))
-$(foreach v,BUILD BASELINE AGAINST CACHE DESTDIR PREFIX SKIP_LIST LAVA_TOKEN_FILE LAVA_ARTIFACTS_DIR,$(call mc_check,$(v),$(mc_chars_path),1,$(mc_what_path)))
+$(foreach v,BUILD BASELINE AGAINST CACHE DESTDIR PREFIX TESTSDIR SKIP_LIST LAVA_TOKEN_FILE LAVA_ARTIFACTS_DIR,$(call mc_check,$(v),$(mc_chars_path),1,$(mc_what_path)))
 $(foreach v,LAVA_URL LAVA_ARTIFACTS_URL LAVA_SERVE LAVA_TOKEN,$(call mc_check,$(v),$(mc_chars_url),1,$(mc_what_url)))
-$(foreach v,CC OPT EXTRA_CFLAGS EXTRA_LDLIBS ATF_CFLAGS ATF_LIBS,$(call mc_check,$(v),$(mc_chars_flags),,$(mc_what_flags)))
+$(foreach v,CC OPT EXTRA_CFLAGS EXTRA_LDFLAGS EXTRA_LDLIBS ATF_CFLAGS ATF_LIBS,$(call mc_check,$(v),$(mc_chars_flags),,$(mc_what_flags)))
 WARN = -Wall -Wextra -Werror
 ATF_CFLAGS ?= $(shell pkg-config --cflags atf-c 2>/dev/null)
 ATF_LIBS ?= $(shell pkg-config --libs atf-c 2>/dev/null || echo -latf-c)
@@ -98,7 +98,7 @@ $(BUILD)/tests/lib/%.o: tests/lib/%.c $(LIBHDRS)
 
 $(BUILD)/tests/%: tests/%.c $(LIBOBJ) $(LIBHDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIBOBJ) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) $(EXTRA_LDFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS_ALL)
 
 # The version and commit (harness/lib/version): rewritten only when they
 # change; envprobe records them in every env.json.
@@ -107,11 +107,11 @@ $(BUILD)/version.h: FORCE
 
 $(BUILD)/harness/envprobe: harness/guest/envprobe.c $(BUILD)/version.h
 	@mkdir -p $(@D)
-	$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -I$(BUILD) $(EXTRA_CFLAGS) -o $@ $<
+	$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -I$(BUILD) $(EXTRA_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $<
 
 $(BUILD)/harness/inject: harness/campaigns/mutant/inject.c
 	@mkdir -p $(@D)
-	$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(EXTRA_CFLAGS) -o $@ $<
+	$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(EXTRA_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $<
 
 deps:
 	@harness/lib/deps
@@ -194,14 +194,22 @@ stage: all
 # The suite installed as FreeBSD installs its tests (harness/lib/install):
 # PREFIX/tests/mmapconf/ (kyua tests tree), PREFIX/bin/mmapconf, the harness
 # that runs it in PREFIX/lib/mmapconf/.  DESTDIR: a staging root.
+# TESTSDIR: where the tests tree goes (the Debian package: /usr/libexec/
+# mmapconf/tests, as the FHS wants).
 PREFIX ?= /usr
-export PREFIX
+TESTSDIR ?= $(PREFIX)/tests/mmapconf
+export PREFIX TESTSDIR
 install: all
-	@harness/lib/install "$$BUILD" "$$DESTDIR" "$$PREFIX"
+	@harness/lib/install "$$BUILD" "$$DESTDIR" "$$PREFIX" "$$TESTSDIR"
+
+# The Debian package (debian/, harness/lib/deb): $(BUILD)/deb/mmapconf_*.deb,
+# checked with lintian.
+deb: deps
+	@harness/lib/deb "$$BUILD"
 
 clean:
 	rm -rf build build-cov
 
 FORCE:
 
-.PHONY: FORCE all stage install deps check recheck coverage selftest bench matrix mutants kernel-coverage lava-run lava-submit lava-server-check stress limits clean
+.PHONY: FORCE all stage install deb deps check recheck coverage selftest bench matrix mutants kernel-coverage lava-run lava-submit lava-server-check stress limits clean
