@@ -207,9 +207,15 @@ install: all
 deb: deps
 	@harness/lib/deb "$$BUILD"
 
+# The container image (harness/lib/image): Debian 12 minbase + the package,
+# imported with podman as mmapconf:<version>; podman run --rm -v DIR:/reports
+# mmapconf writes a run folder.
+image: deps
+	@harness/lib/image "$$BUILD"
+
 clean:
 	rm -rf build build-cov
 
 FORCE:
 
-.PHONY: FORCE all stage install deb deps check recheck coverage selftest bench matrix mutants kernel-coverage lava-run lava-submit lava-server-check stress limits clean
+.PHONY: FORCE all stage install deb image deps check recheck coverage selftest bench matrix mutants kernel-coverage lava-run lava-submit lava-server-check stress limits clean

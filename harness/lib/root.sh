@@ -1,5 +1,6 @@
-# root.sh - a minimal Debian 12 root for the self-checks that start from
-# nothing (sourced after lib.sh, apt.sh and checks.sh; as root).
+# root.sh - a minimal Debian 12 root, for what starts from nothing: the
+# self-checks freshroot and deb, the container image (lib/image).  Sourced
+# after lib.sh and apt.sh; as root.
 #
 #   root_prepare      debootstrap --variant=minbase bookworm once (release
 #                     signatures checked against debian-archive-keyring; the
