@@ -86,7 +86,8 @@ take_file() {
 # install_folder DIR LABEL: swap the finished folder DIR in as
 # $reports/LABEL (atomically enough: the old folder is moved aside first,
 # then removed); $final is that path.  LABEL goes to $record when set.
-# DIR gets the marker .producer ($MC_KIND).
+# DIR gets the marker .producer ($MC_KIND); $reports/index.html is
+# refreshed (harness/read/index).
 install_folder() {
 	final="$reports/$2"
 	may_replace "$2"
@@ -94,6 +95,8 @@ install_folder() {
 	chmod 0755 "$1"
 	swap_folder "$1" "$final"
 	[ -z "${record:-}" ] || printf '%s\n' "$2" >"$record"
+	"$MC_ROOT/harness/read/index" "$reports" >/dev/null 2>&1 ||
+		log "warning: could not refresh $reports/index.html"
 }
 
 # install_did_not_run LABEL KEY ENVIRONMENT REASON: write the did-not-run

@@ -550,7 +550,9 @@ def write_did_not_run(d, label, key, environment, reason, seconds=None):
     write_atomic(os.path.join(d, "report.txt"),
                  "%s: did not run: %s\n" % (label, reason))
     import exports
+    import pages
     exports.write_junit(os.path.join(d, "junit.xml"), [d])
+    pages.write_run_page(d)
 
 
 # --- selecting cases -------------------------------------------------------------
@@ -744,7 +746,11 @@ def summarize(run_dir, label=None, baselines=()):
     if baselines:
         annotate_report(run_dir, summary)
     import exports
-    exports.write_junit(os.path.join(run_dir, "junit.xml"), [run_dir])
+    import pages
+    catalogue = read_catalogue()
+    exports.write_junit(os.path.join(run_dir, "junit.xml"), [run_dir],
+                        catalogue)
+    pages.write_run_page(run_dir, catalogue)
     return summary
 
 

@@ -169,6 +169,7 @@ PY
 mkdir -p "$reports/kernel-coverage"
 swap_folder "$new" "$out"
 swap_folder "$run" "$reports/$label"
+"$MC_ROOT/harness/read/index" "$reports" >/dev/null 2>&1 || log "warning: could not refresh $reports/index.html"
 cat "$out/summary.txt"
 wall=$(cat "$reports/$label/wall-seconds" 2>/dev/null || echo '?')
 log "report: $out/index.html; run folder: $reports/$label (suite $wall s; $(tail -n 1 "$tmp/qemu-kernel.out"))"
