@@ -9,10 +9,28 @@
 #                               no Python traceback)
 #   finish                      "NAME: N passed, M failed"; exit 0 only
 #                               when none failed
+#   checks_real_run LABEL [DIR] a real run of the suite into DIR/LABEL
 #   reports_fingerprint         reports/ (but coverage/ and .locks/) as
 #                               names, types, sizes and modification times:
 #                               what bad input must leave unchanged, cheap
 #                               enough for hundreds of checks
+# Sourcing it also sets H (the harness folder) and build (the built suite:
+# $BUILD, absolute; build/ by default).
+H="$MC_ROOT/harness"
+build="${BUILD:-$MC_ROOT/build}"
+case "$build" in /*) ;; *) build="$MC_ROOT/$build" ;; esac
+
+# checks_real_run LABEL [REPORTS]: a real run of this host's suite into
+# REPORTS/LABEL ($t by default), what most self-checks start from; when it
+# cannot run, a failed check and the end of the self-check.
+checks_real_run() {
+	"$H/produce/run-suite" --reports "${2:-$t}" --label "$1" --build "$build" >"$t/$1.out" 2>&1
+	[ $? -le 1 ] && [ -f "${2:-$t}/$1/summary.json" ] || {
+		bad "the suite could not run: $(tail -n 1 "$t/$1.out")"
+		finish
+	}
+}
+
 checks_begin() {
 	CHECKS_NAME=$1
 	t=$(mktemp -d "${TMPDIR:-/tmp}/mc-$1.XXXXXX") || die "cannot create a scratch folder"
