@@ -27,6 +27,7 @@ import re
 import sqlite3
 import xml.etree.ElementTree as ET
 
+import pages
 import runs
 
 # "tests/core/t_api.c:451: ..." (ATF_REQUIRE*, atf_tc_fail_requirement) and
@@ -222,6 +223,16 @@ def junit(run_dirs, catalogue=None):
 
 def write_junit(path, run_dirs, catalogue=None):
     runs.write_atomic(path, junit(run_dirs, catalogue).decode("utf-8"))
+
+
+def write_reports(run_dir, catalogue=None):
+    """The files of a run folder that are read from its summary: junit.xml
+    and report.html (harness/lib/pages.py).  Every producer's last step
+    (runfolder summarize, runfolder did-not-run)."""
+    if catalogue is None:
+        catalogue = runs.read_catalogue()
+    write_junit(os.path.join(run_dir, "junit.xml"), [run_dir], catalogue)
+    pages.write_run_page(run_dir, catalogue)
 
 
 # --- KTAP ----------------------------------------------------------------

@@ -532,7 +532,8 @@ def take(src, dst, max_mib=256):
 
 def write_did_not_run(d, label, key, environment, reason, seconds=None):
     """The run folder d of a column that did not run: summary.json with
-    "did_not_run": reason, env.json, report.txt, junit.xml (one error)."""
+    "did_not_run": reason, env.json, report.txt (runfolder did-not-run adds
+    junit.xml and report.html)."""
     reason = " ".join(str(reason).split())[:400]
     os.makedirs(d, exist_ok=True)
     summary = {
@@ -549,10 +550,6 @@ def write_did_not_run(d, label, key, environment, reason, seconds=None):
     write_atomic(os.path.join(d, "env.json"), json.dumps(env, indent=1) + "\n")
     write_atomic(os.path.join(d, "report.txt"),
                  "%s: did not run: %s\n" % (label, reason))
-    import exports
-    import pages
-    exports.write_junit(os.path.join(d, "junit.xml"), [d])
-    pages.write_run_page(d)
 
 
 # --- selecting cases -------------------------------------------------------------
@@ -708,7 +705,8 @@ def mark_known(summary, env, baselines):
 def summarize(run_dir, label=None, baselines=()):
     """RUN_DIR/summary.json from results.db and env.json (the schema: see
     harness/lib/runfolder); with baselines, the known divergences marked in
-    it, report.txt and junit.xml.  Returns the summary."""
+    it and in report.txt.  Returns the summary.  (junit.xml and report.html
+    are readers' work: exports.write_reports, called by runfolder.)"""
     cases = read_cases(os.path.join(run_dir, "results.db"))
     env_path = os.path.join(run_dir, "env.json")
     env = read_json(env_path, "env.json") if os.path.isfile(env_path) else {}
@@ -745,12 +743,6 @@ def summarize(run_dir, label=None, baselines=()):
                  json.dumps(summary, indent=1) + "\n")
     if baselines:
         annotate_report(run_dir, summary)
-    import exports
-    import pages
-    catalogue = read_catalogue()
-    exports.write_junit(os.path.join(run_dir, "junit.xml"), [run_dir],
-                        catalogue)
-    pages.write_run_page(run_dir, catalogue)
     return summary
 
 
