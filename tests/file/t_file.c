@@ -301,6 +301,27 @@ ts_cmp(struct timespec a, struct timespec b)
 	return 0;
 }
 
+/*
+ * Waits (bounded, 2 s) until the coarse real-time clock, the one file
+ * times are taken from, is past t: a time stamped afterwards then differs
+ * from t, so "updated" can be told from "left as it was".
+ */
+static void
+wait_clock_past(struct timespec t)
+{
+	struct timespec now, ms = { 0, 1000000 };
+
+	for (int i = 0; i < 2000; i++) {
+		ATF_REQUIRE(clock_gettime(CLOCK_REALTIME_COARSE, &now) == 0);
+		if (ts_cmp(now, t) > 0)
+			return;
+		nanosleep(&ms, NULL);
+	}
+	ATF_REQUIRE_MSG(false, "setup: CLOCK_REALTIME_COARSE did not pass "
+	    "%jd.%09ld within 2 s (now %jd.%09ld)", (intmax_t)t.tv_sec,
+	    t.tv_nsec, (intmax_t)now.tv_sec, now.tv_nsec);
+}
+
 MC_TC(shared_write_msync_updates_mtime_ctime, "FILE-10",
     "After a write through a shared writable mapping and msync(MS_SYNC), "
     "st_mtime and st_ctime are updated (file times first set into the "
@@ -325,30 +346,32 @@ MC_TC(shared_write_msync_updates_mtime_ctime, "FILE-10",
 	    "st_ctime %jd not after the past mtime",
 	    (intmax_t)before.st_ctim.tv_sec);
 
+	/* A clock tick between the stamps: equal ctimes mean "not updated". */
+	wait_clock_past(before.st_ctim);
 	p = mc_map_fd(fd, 2 * ps, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
 	p[ps + 1] = 'm';
 	ATF_REQUIRE_MSG(msync(p, 2 * ps, MS_SYNC) == 0, "msync: %s",
 	    strerror(errno));
 	ATF_REQUIRE(fstat(fd, &after) == 0);
 
-	/* mtime: moved from the past to (at least) the time of futimens. */
-	ATF_REQUIRE_MSG(ts_cmp(after.st_mtim, before.st_ctim) >= 0,
-	    "st_mtime not updated: %jd.%09ld after write+msync, expected >= "
+	/* mtime: moved from the past to after the time of futimens. */
+	ATF_REQUIRE_MSG(ts_cmp(after.st_mtim, before.st_ctim) > 0,
+	    "st_mtime not updated: %jd.%09ld after write+msync, expected > "
 	    "%jd.%09ld (the ctime set by futimens; mtime was %jd)",
 	    (intmax_t)after.st_mtim.tv_sec, after.st_mtim.tv_nsec,
 	    (intmax_t)before.st_ctim.tv_sec, before.st_ctim.tv_nsec,
 	    (intmax_t)past[1].tv_sec);
 	/*
-	 * ctime cannot be set into the past; marked for update together with
-	 * mtime, it is at least as new as the new mtime.
+	 * ctime: stamped again, after the clock moved on (so a ctime left as
+	 * it was fails), and at least as new as the new mtime.
 	 */
-	ATF_REQUIRE_MSG(ts_cmp(after.st_ctim, after.st_mtim) >= 0 &&
-	    ts_cmp(after.st_ctim, before.st_ctim) >= 0, "st_ctime not "
-	    "updated: %jd.%09ld after write+msync, new st_mtime %jd.%09ld, "
-	    "ctime before %jd.%09ld", (intmax_t)after.st_ctim.tv_sec,
-	    after.st_ctim.tv_nsec, (intmax_t)after.st_mtim.tv_sec,
-	    after.st_mtim.tv_nsec, (intmax_t)before.st_ctim.tv_sec,
-	    before.st_ctim.tv_nsec);
+	ATF_REQUIRE_MSG(ts_cmp(after.st_ctim, before.st_ctim) > 0 &&
+	    ts_cmp(after.st_ctim, after.st_mtim) >= 0, "st_ctime not "
+	    "updated: %jd.%09ld after write+msync, expected > %jd.%09ld (before) "
+	    "and >= the new st_mtime %jd.%09ld", (intmax_t)after.st_ctim.tv_sec,
+	    after.st_ctim.tv_nsec, (intmax_t)before.st_ctim.tv_sec,
+	    before.st_ctim.tv_nsec, (intmax_t)after.st_mtim.tv_sec,
+	    after.st_mtim.tv_nsec);
 	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
 	close(fd);
 }

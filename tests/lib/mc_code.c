@@ -4,10 +4,13 @@
 #include "mc_code.h"
 
 #include <sys/mman.h>
+#include <sys/personality.h>
 
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "mc_fault.h"
 
 /* Instruction words are stored in the CPU's instruction byte order. */
 #if defined(__x86_64__) || defined(__i386__)
@@ -92,4 +95,28 @@ mc_mprotect_exec_or_skip(void *p, size_t len)
 		    "PR_SET_MDWE): %s", strerror(errno));
 	ATF_REQUIRE_MSG(false, "mprotect(PROT_READ|PROT_EXEC): %s",
 	    strerror(errno));
+}
+
+const char *
+mc_noexec_unenforced(void)
+{
+	size_t ps = mc_pagesize();
+	int pers = personality(0xffffffff);
+	unsigned char *p;
+	struct mc_fault f;
+
+	if (pers != -1 && (pers & READ_IMPLIES_EXEC))
+		return "the process runs with the READ_IMPLIES_EXEC "
+		    "personality: readable mappings are executable";
+	p = mc_map_anon(ps, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	if (mc_place_code42(p) == 0) {
+		ATF_REQUIRE(munmap(p, ps) == 0);
+		return MC_NO_CODE42_REASON;
+	}
+	f = mc_touch(p, MC_EXEC);
+	ATF_REQUIRE(munmap(p, ps) == 0);
+	if (f.signo == 0)
+		return "code in a PROT_READ|PROT_WRITE mapping ran: this CPU "
+		    "(or its configuration) does not enforce no-execute";
+	return NULL;
 }

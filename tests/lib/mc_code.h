@@ -34,4 +34,13 @@ int mc_call_code(void *p, size_t len);
  */
 void mc_mprotect_exec_or_skip(void *p, size_t len);
 
+/*
+ * Why a jump into a readable mapping without PROT_EXEC would not fault
+ * here: the READ_IMPLIES_EXEC personality, or a CPU (or configuration) that
+ * does not enforce no-execute, probed by running the code from a fresh
+ * PROT_READ|PROT_WRITE page; NULL when such a jump faults.  A case that
+ * expects a fault after removing PROT_EXEC skips with this reason.
+ */
+const char *mc_noexec_unenforced(void);
+
 #endif

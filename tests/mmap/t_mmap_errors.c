@@ -38,14 +38,19 @@
 /* ---- helpers ----------------------------------------------------------- */
 
 /*
- * MAP_FIXED_NOREPLACE is honoured? A kernel (or emulator) that does not
- * know the bit ignores it and takes addr as a hint. Skips the case then.
+ * Is MAP_FIXED_NOREPLACE honoured?  A kernel before 4.17 (or an emulator)
+ * that does not know the bit ignores it and takes addr as a hint.  The
+ * probe maps over a mapping of its own: EEXIST means honoured.  Returns
+ * NULL when it is, else why not (in why); an answer other than EEXIST or
+ * a hint's placement fails the case.
  */
-static void
-require_fixed_noreplace(void)
+static const char *
+fixed_noreplace_missing(char *why, size_t len)
 {
 #ifndef MAP_FIXED_NOREPLACE
-	atf_tc_skip("MAP_FIXED_NOREPLACE not defined by the C library");
+	snprintf(why, len, "MAP_FIXED_NOREPLACE is not defined by the C "
+	    "library");
+	return why;
 #else
 	size_t ps = mc_pagesize();
 	void *a = mc_map_anon(ps, PROT_READ, MAP_PRIVATE);
@@ -56,17 +61,27 @@ require_fixed_noreplace(void)
 	ATF_REQUIRE(munmap(a, ps) == 0);
 	if (r != MAP_FAILED) {
 		munmap(r, ps);
-		char what[128];
-
 		ATF_REQUIRE_MSG(r != a, "probe: MAP_FIXED_NOREPLACE over a "
 		    "mapping returned the same address %p", a);
-		snprintf(what, sizeof(what), "MAP_FIXED_NOREPLACE over a "
-		    "mapping at %p (taken as a hint: mapped at %p)", a, r);
-		mc_skip_unsupported(what, 0);
+		snprintf(why, len, "MAP_FIXED_NOREPLACE over a mapping at %p "
+		    "was taken as a hint (mapped at %p): not known to this "
+		    "kernel or emulator", a, r);
+		return why;
 	}
 	ATF_REQUIRE_MSG(e == EEXIST, "probe: MAP_FIXED_NOREPLACE over a "
 	    "mapping: expected EEXIST, got %d (%s)", e, strerror(e));
+	return NULL;
 #endif
+}
+
+/* Skips the case unless MAP_FIXED_NOREPLACE is honoured. */
+static void
+require_fixed_noreplace(void)
+{
+	char why[160];
+
+	if (fixed_noreplace_missing(why, sizeof(why)) != NULL)
+		atf_tc_skip("%s", why);
 }
 
 /* ---- children: results ------------------------------------------------- */
@@ -490,27 +505,24 @@ MC_TC(fixed_unaligned_addr_einval, "MMAPERR-11",
 	    "MAP_FIXED calls");
 	ATF_REQUIRE_MSG(mc_all_bytes(a, 2 * ps, 'u'), "a failed MAP_FIXED "
 	    "changed the mapping at addr");
+	ATF_REQUIRE(munmap(a, 2 * ps) == 0);
+	{
+		char why[160];
+
+		if (fixed_noreplace_missing(why, sizeof(why)) != NULL)
+			atf_tc_skip("MAP_FIXED with an unaligned addr fails "
+			    "with EINVAL (proved); MAP_FIXED_NOREPLACE cannot "
+			    "be: %s", why);
+	}
 #ifdef MAP_FIXED_NOREPLACE
 	{
 		unsigned char *h = mc_free_hole(2);
-		void *r = mmap(h + 1, ps, RW, MAP_PRIVATE | MAP_ANONYMOUS |
-		    MAP_FIXED_NOREPLACE, -1, 0);
-		int e = errno;
 
-		if (r != MAP_FAILED) {
-			munmap(r, ps);
-			/* Taken as a hint: a kernel before 4.17. */
-			ATF_REQUIRE_MSG((uintptr_t)r % ps == 0, "mmap(hint "
-			    "%p) returned an unaligned %p", (void *)(h + 1),
-			    r);
-		} else {
-			ATF_REQUIRE_MSG(e == EINVAL, "mmap(MAP_FIXED_NOREPLACE"
-			    ", unaligned addr in a free range): expected "
-			    "EINVAL, got %d (%s)", e, mc_errname(e));
-		}
+		mc_require_mmap_fails(mmap(h + 1, ps, RW, MAP_PRIVATE |
+		    MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0), ps, EINVAL,
+		    "mmap(MAP_FIXED_NOREPLACE, unaligned addr in a free range)");
 	}
 #endif
-	ATF_REQUIRE(munmap(a, 2 * ps) == 0);
 }
 
 /* MMAPERR-12 through one route (libc's mmap or the bare syscall). */
@@ -716,7 +728,14 @@ child_rlimit(struct mc_child *self, void *arg)
 	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
 	struct cres r = { 0 };
 	struct rlimit old, rl;
+	int fd = open("rlimit.dat", O_RDWR | O_CREAT | O_TRUNC, 0600);
 
+	if (fd < 0 || ftruncate(fd, (off_t)(4 * ps)) != 0) {
+		r.step = 4;
+		r.err = errno;
+		child_report(self, &r);
+		return 0;
+	}
 	if (getrlimit(res, &old) != 0) {
 		r.step = 1;
 		r.err = errno;
@@ -737,6 +756,8 @@ child_rlimit(struct mc_child *self, void *arg)
 	    MAP_ANONYMOUS, -1, 0);
 	r.v[2] = mc_mmap_errno(NULL, 4 * ps, RW, MAP_SHARED | MAP_ANONYMOUS,
 	    -1, 0);
+	r.v[4] = mc_mmap_errno(NULL, 4 * ps, RW, MAP_SHARED, fd, 0);
+	r.v[5] = mc_mmap_errno(NULL, 4 * ps, RW, MAP_PRIVATE, fd, 0);
 	if (setrlimit(res, &old) != 0) {
 		r.step = 3;
 		r.err = errno;
@@ -754,17 +775,19 @@ run_rlimit_child(int res, struct cres *r)
 {
 	struct mc_child ch;
 	static const char *steps[] = { "", "getrlimit", "setrlimit(lower)",
-	    "setrlimit(restore)" };
+	    "setrlimit(restore)", "creating a 4-page file" };
 
 	mc_spawn(&ch, child_rlimit, &res);
 	expect_report(&ch, r, "rlimit report");
 	ATF_REQUIRE_MSG(r->step == 0, "child: %s failed: %s",
-	    steps[r->step & 3], strerror(r->err));
+	    steps[r->step >= 0 && r->step <= 4 ? r->step : 0],
+	    strerror(r->err));
 }
 
 MC_TC(rlimit_as_exceeded_enomem, "MMAPERR-19",
     "A mapping that would take the address space above RLIMIT_AS fails "
-    "with ENOMEM (any kind of mapping); it succeeds again once the limit "
+    "with ENOMEM whatever its kind (private writable and read-only, shared "
+    "anonymous, shared and private file); it succeeds again once the limit "
     "is raised back")
 {
 	struct cres r;
@@ -779,15 +802,21 @@ MC_TC(rlimit_as_exceeded_enomem, "MMAPERR-19",
 	ATF_REQUIRE_MSG(r.v[2] == ENOMEM, "mmap(shared anonymous) above "
 	    "RLIMIT_AS: expected ENOMEM, got %jd (%s)", (intmax_t)r.v[2],
 	    mc_errname((int)r.v[2]));
+	ATF_REQUIRE_MSG(r.v[4] == ENOMEM, "mmap(shared file) above "
+	    "RLIMIT_AS: expected ENOMEM, got %jd (%s)", (intmax_t)r.v[4],
+	    mc_errname((int)r.v[4]));
+	ATF_REQUIRE_MSG(r.v[5] == ENOMEM, "mmap(private file) above "
+	    "RLIMIT_AS: expected ENOMEM, got %jd (%s)", (intmax_t)r.v[5],
+	    mc_errname((int)r.v[5]));
 	ATF_REQUIRE_MSG(r.v[3] == 0, "mmap after RLIMIT_AS was restored: "
 	    "expected success, got %jd (%s)", (intmax_t)r.v[3],
 	    mc_errname((int)r.v[3]));
 }
 
 MC_TC(rlimit_data_exceeded_enomem, "MMAPERR-20",
-    "Since Linux 4.7 a private writable mapping that would exceed "
-    "RLIMIT_DATA fails with ENOMEM; read-only and shared mappings are not "
-    "data and are not limited")
+    "Since Linux 4.7 a private writable mapping (anonymous or of a file) "
+    "that would exceed RLIMIT_DATA fails with ENOMEM; read-only and shared "
+    "mappings are not data and are not limited")
 {
 	struct cres r;
 
@@ -802,6 +831,12 @@ MC_TC(rlimit_data_exceeded_enomem, "MMAPERR-20",
 	ATF_REQUIRE_MSG(r.v[2] == 0, "mmap(shared anonymous writable) with a "
 	    "tiny RLIMIT_DATA: expected success, got %jd (%s)",
 	    (intmax_t)r.v[2], mc_errname((int)r.v[2]));
+	ATF_REQUIRE_MSG(r.v[4] == 0, "mmap(shared file writable) with a tiny "
+	    "RLIMIT_DATA: expected success, got %jd (%s)", (intmax_t)r.v[4],
+	    mc_errname((int)r.v[4]));
+	ATF_REQUIRE_MSG(r.v[5] == ENOMEM, "mmap(private file writable) above "
+	    "RLIMIT_DATA: expected ENOMEM (private writable is data), got %jd "
+	    "(%s)", (intmax_t)r.v[5], mc_errname((int)r.v[5]));
 	ATF_REQUIRE_MSG(r.v[3] == 0, "mmap after RLIMIT_DATA was restored: "
 	    "expected success, got %jd (%s)", (intmax_t)r.v[3],
 	    mc_errname((int)r.v[3]));
@@ -908,23 +943,18 @@ MC_TC(fixed_beyond_address_space_enomem, "MMAPERR-22",
 	mc_require_mmap_fails(mmap((char *)top - ps, 2 * ps, RW, MAP_PRIVATE |
 	    MAP_ANONYMOUS | MAP_FIXED, -1, 0), 2 * ps, ENOMEM,
 	    "mmap(MAP_FIXED, 2 pages ending at the top of the pointer range)");
-#ifdef MAP_FIXED_NOREPLACE
 	{
-		void *r = mmap(top, ps, RW, MAP_PRIVATE | MAP_ANONYMOUS |
-		    MAP_FIXED_NOREPLACE, -1, 0);
-		int e = errno;
+		char why[160];
 
-		/* A kernel before 4.17 takes it as a hint and succeeds. */
-		if (r != MAP_FAILED) {
-			munmap(r, ps);
-			ATF_REQUIRE_MSG(r != top, "mmap(MAP_FIXED_NOREPLACE) "
-			    "mapped the last page of the pointer range");
-		} else {
-			ATF_REQUIRE_MSG(e == ENOMEM, "mmap(MAP_FIXED_NOREPLACE"
-			    ", last page of the pointer range): expected "
-			    "ENOMEM, got %d (%s)", e, mc_errname(e));
-		}
+		if (fixed_noreplace_missing(why, sizeof(why)) != NULL)
+			atf_tc_skip("MAP_FIXED beyond the address space fails "
+			    "with ENOMEM (proved); MAP_FIXED_NOREPLACE cannot "
+			    "be: %s", why);
 	}
+#ifdef MAP_FIXED_NOREPLACE
+	mc_require_mmap_fails(mmap(top, ps, RW, MAP_PRIVATE | MAP_ANONYMOUS |
+	    MAP_FIXED_NOREPLACE, -1, 0), ps, ENOMEM, "mmap(MAP_FIXED_NOREPLACE, "
+	    "last page of the pointer range)");
 #endif
 }
 

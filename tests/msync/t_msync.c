@@ -36,10 +36,15 @@ byte_via_new_fd(const char *name, off_t off)
 	return c;
 }
 
+/*
+ * MSYNC-1, -3 and -12 prove that the call is accepted and that the data is
+ * in the file; read() would see it without msync (one page cache), so they
+ * do not prove the write-back: MSYNC-2 does, by the pages' dirty state.
+ */
 MC_TC(ms_sync_data_reaches_file, "MSYNC-1",
     "After msync(MS_SYNC) of a shared file mapping the data is in the "
     "file: read() through a new descriptor sees it, and so does a reopen "
-    "after munmap and close")
+    "after munmap and close (the write-back itself: MSYNC-2)")
 {
 	size_t ps = mc_pagesize();
 	int fd = mc_make_file("f", 2);

@@ -926,6 +926,25 @@ e_fixed_noreplace_as_fixed(struct tracee *t, struct user_regs_struct *r,
 	return A_REGS;
 }
 
+/*
+ * MAP_FIXED_NOREPLACE with an addr it must refuse (not page aligned, or
+ * beyond the 47-bit user address space) is taken as a hint, as a kernel
+ * before 4.17 takes it; the probe's valid addr over a mapping still gets
+ * EEXIST, so the case cannot call this kernel "too old".
+ */
+static int
+e_noreplace_bad_addr_as_hint(struct tracee *t, struct user_regs_struct *r,
+    long nr)
+{
+	(void)nr;
+	if (!(ARG4(r) & MAP_FIXED_NOREPLACE) || !from_test(t, r) ||
+	    (!(ARG1(r) & (ps - 1)) && ARG1(r) < (1UL << 47)))
+		return 0;
+	ARG4(r) &= ~(unsigned long)MAP_FIXED_NOREPLACE;
+	t->fired++;
+	return A_REGS;
+}
+
 static int
 e_hint_as_fixed(struct tracee *t, struct user_regs_struct *r, long nr)
 {
@@ -1263,6 +1282,16 @@ e_dontneed_noop(struct tracee *t, struct user_regs_struct *r, long nr)
 	(void)nr;
 	if (ARG3(r) != MADV_DONTNEED || (ARG1(r) & (ps - 1)) ||
 	    !from_test(t, r))
+		return 0;
+	return skip(t, r, 0);
+}
+
+/* madvise(MADV_FREE) returns 0 and frees nothing. */
+static int
+e_free_noop(struct tracee *t, struct user_regs_struct *r, long nr)
+{
+	(void)nr;
+	if (ARG3(r) != MADV_FREE || (ARG1(r) & (ps - 1)) || !from_test(t, r))
 		return 0;
 	return skip(t, r, 0);
 }
@@ -1622,6 +1651,12 @@ M("fixed-noreplace-as-fixed", "MMAPERR-9 MMAPERR-10",
     "MAP_FIXED_NOREPLACE treated as MAP_FIXED (replaces what is there)",
     "MAP_FIXED_NOREPLACE over a mapping fails with EEXIST and keeps it",
     S_MMAP, e_fixed_noreplace_as_fixed, NULL),
+M("noreplace-bad-addr-as-hint", "MMAPERR-11 MMAPERR-22",
+    "MAP_FIXED_NOREPLACE with an unaligned addr or one beyond the address "
+    "space is taken as a hint (while it still refuses to replace a mapping)",
+    "probe MAP_FIXED_NOREPLACE (EEXIST over a mapping) before excusing a "
+    "success as an old kernel; then expect EINVAL / ENOMEM",
+    S_MMAP, e_noreplace_bad_addr_as_hint, NULL),
 M("hint-as-fixed", "API-1 MMAPERR-23",
     "a non-NULL addr without MAP_FIXED is obeyed as MAP_FIXED (not a hint)",
     "a hint over an existing mapping leaves that mapping intact",
@@ -1700,6 +1735,10 @@ M("dontneed-noop", "MADV-1 MADV-2 MADV-5",
     "madvise(MADV_DONTNEED) returns 0 without dropping the pages",
     "after MADV_DONTNEED a private anonymous page reads zeros",
     S_MADVISE, e_dontneed_noop, NULL),
+M("free-noop", "MADV-13 MADV-14",
+    "madvise(MADV_FREE) returns 0 without freeing the pages",
+    "after MADV_FREE and MADV_PAGEOUT with no swap, the pages not written "
+    "again read zeros", S_MADVISE, e_free_noop, NULL),
 M("madvise-noop", "MADV-7 MADV-9 MADV-16 MADV-20",
     "madvise returns 0 for every advice and does nothing",
     "the effect of each advice (DONTFORK, WIPEONFORK, REMOVE, POPULATE_*) "
