@@ -104,14 +104,7 @@ def _statements(case, catalogue):
 
 def junit_suite(run_dir, index, catalogue):
     """One <testsuite> element for a run folder."""
-    summary = runs.read_json(os.path.join(run_dir, "summary.json"),
-                             "summary.json")
-    env_path = os.path.join(run_dir, "env.json")
-    env = runs.read_json(env_path, "env.json") \
-        if os.path.isfile(env_path) else {}
-    if not isinstance(summary, dict) or not isinstance(env, dict):
-        raise runs.InputError("%s: summary.json or env.json is not an "
-                              "object" % run_dir)
+    summary, env = runs.read_run(run_dir)
     label = summary.get("label") or os.path.basename(
         os.path.normpath(run_dir))
     cases = summary.get("cases") or []
@@ -245,10 +238,7 @@ def _ktap_desc(s):
 
 def ktap(run_dir, catalogue=None):
     """KTAP version 1 text of one run folder."""
-    summary = runs.read_json(os.path.join(run_dir, "summary.json"),
-                             "summary.json")
-    if not isinstance(summary, dict):
-        raise runs.InputError("%s/summary.json is not an object" % run_dir)
+    summary, _ = runs.read_run(run_dir)
     if catalogue is None:
         catalogue = runs.read_catalogue()
     cases = summary.get("cases") or []
@@ -301,9 +291,8 @@ def github(run_dirs, catalogue=None):
         catalogue = runs.read_catalogue()
     lines = []
     for d in run_dirs:
-        summary = runs.read_json(os.path.join(d, "summary.json"),
-                                 "summary.json")
-        label = summary.get("label") if isinstance(summary, dict) else None
+        summary, _ = runs.read_run(d)
+        label = summary.get("label")
         if summary.get("did_not_run"):
             lines.append("::error title=%s::%s" % (
                 _gh_escape("mmapconf %s did not run" % label, True),

@@ -73,12 +73,7 @@ def _verdict(s):
 def run_page(run_dir, catalogue=None):
     if catalogue is None:
         catalogue = runs.read_catalogue()
-    s = runs.read_json(os.path.join(run_dir, "summary.json"), "summary.json")
-    env_path = os.path.join(run_dir, "env.json")
-    env = runs.read_json(env_path, "env.json") \
-        if os.path.isfile(env_path) else {}
-    if not isinstance(s, dict) or not isinstance(env, dict):
-        raise runs.InputError("%s: corrupt summary.json or env.json" % run_dir)
+    s, env = runs.read_run(run_dir)
     label = s.get("label") or os.path.basename(os.path.normpath(run_dir))
     cls, text = _verdict(s)
     t = s.get("totals") or {}
@@ -197,10 +192,8 @@ def index_page(reports):
                 os.path.join(d, "summary.json")):
             continue
         try:
-            s = runs.read_json(os.path.join(d, "summary.json"), "summary.json")
+            s, _ = runs.read_run(d)
         except runs.InputError:
-            continue
-        if not isinstance(s, dict):
             continue
         cls, text = _verdict(s)
         t = s.get("totals") or {}

@@ -49,6 +49,29 @@ class InputError(Exception):
     """Missing or corrupt input: one line, exit status 2."""
 
 
+def read_lines(path, what):
+    """The lines of a text file the harness reads (a baseline, a skip list,
+    the catalogue); an unreadable one is an InputError naming what it is."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError("cannot read the %s %s: %s" % (
+            what, path, getattr(e, "strerror", None) or e))
+
+
+def read_run(run_dir):
+    """(summary, env) of a run folder: summary.json, and env.json ({} when
+    there is none); either one not a JSON object is an InputError."""
+    summary = read_json(os.path.join(run_dir, "summary.json"), "summary.json")
+    env_path = os.path.join(run_dir, "env.json")
+    env = read_json(env_path, "env.json") if os.path.isfile(env_path) else {}
+    if not isinstance(summary, dict) or not isinstance(env, dict):
+        raise InputError("%s: summary.json or env.json is not a JSON object"
+                         % run_dir)
+    return summary, env
+
+
 def read_json(path, what):
     try:
         with open(path, encoding="utf-8") as f:
@@ -144,15 +167,10 @@ def load_run(folder, key=None):
     refused (InputError), never read as a smaller run."""
     if not os.path.isdir(folder):
         raise InputError("%s: no such run folder" % folder)
-    summary = read_json(os.path.join(folder, "summary.json"), "summary.json")
-    if not isinstance(summary, dict) or not isinstance(
-            summary.get("cases", []), list):
+    summary, env = read_run(folder)
+    if not isinstance(summary.get("cases", []), list):
         raise InputError("%s/summary.json: corrupt summary (no case list)"
                          % folder)
-    env_path = os.path.join(folder, "env.json")
-    env = read_json(env_path, "env.json") if os.path.exists(env_path) else {}
-    if not isinstance(env, dict):
-        raise InputError("%s: corrupt env.json" % env_path)
     label = summary.get("label") or os.path.basename(os.path.normpath(folder))
     col = {
         "key": key or derive_key(summary, env),
@@ -297,11 +315,7 @@ class Baseline:
         self.matches = []   # [[(name, op, glob)]]: OR of ANDs
         self.entries = []   # [(pattern, reason)]
         self.reproduce = None   # a "# Reproduce: COMMAND" comment
-        try:
-            with open(path, encoding="utf-8") as f:
-                lines = f.read().splitlines()
-        except (OSError, UnicodeDecodeError) as e:
-            raise InputError("%s: cannot read baseline: %s" % (path, e))
+        lines = read_lines(path, "baseline")
         for n, line in enumerate(lines, 1):
             body, _, why = line.partition("#")
             body = body.strip()
@@ -567,12 +581,7 @@ def parse_listing(text):
 
 def read_patterns(path):
     """The case-name globs of a skip list: one per line, '#' comments."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError("cannot read the skip list %s: %s" % (
-            path, getattr(e, "strerror", None) or e))
+    lines = read_lines(path, "skip list")
     pats = []
     for n, line in enumerate(lines, 1):
         line = line.split("#", 1)[0].strip()
@@ -650,11 +659,7 @@ def read_catalogue(path=None, strict=False):
     A missing file is an InputError."""
     path = path or CATALOGUE
     cat, problems = {}, []
-    try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError("cannot read the catalogue %s: %s" % (path, e))
+    lines = read_lines(path, "catalogue")
     for n, line in enumerate(lines, 1):
         if not line or line.startswith("#"):
             continue
