@@ -43,6 +43,16 @@ check_label() {
 	esac
 }
 
+# require_all_cases BUILD LISTING: a copy of the suite (make stage, make
+# install) must hold every case its build did (BUILD/cases.txt,
+# harness/lib/manifest); LISTING is `kyua list [-v]` of BUILD/Kyuafile.  A
+# missing case is an error (exit 2), never a shorter green run.
+require_all_cases() {
+	_missing=$(sed -n 's/^\([^ 	][^ ]*\).*/\1/p' "$2" | LC_ALL=C sort |
+		LC_ALL=C comm -23 "$1/cases.txt" -)
+	[ -z "$_missing" ] || MC_DIE_STATUS=2 die "$(printf '%s\n' "$_missing" | wc -l) of the $(wc -l <"$1/cases.txt") cases in $1/cases.txt are missing from $1/Kyuafile (first: $(printf '%s\n' "$_missing" | head -n 1)): an incomplete copy of the suite"
+}
+
 # Python 3 for the data-merging steps (standard library only).
 PYTHON=${PYTHON:-python3}
 
