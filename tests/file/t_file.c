@@ -302,24 +302,29 @@ ts_cmp(struct timespec a, struct timespec b)
 }
 
 /*
- * Waits (bounded, 2 s) until the coarse real-time clock, the one file
- * times are taken from, is past t: a time stamped afterwards then differs
- * from t, so "updated" can be told from "left as it was".
+ * Lets the clock that stamps file times (the coarse real-time clock) move
+ * past t, so that a time stamped afterwards differs from t and "updated"
+ * can be told from "left as it was".  There is no event to wait for here,
+ * only time: one absolute sleep to two ticks (clock_getres) after t.
  */
 static void
 wait_clock_past(struct timespec t)
 {
-	struct timespec now, ms = { 0, 1000000 };
+	struct timespec res, until, now;
 
-	for (int i = 0; i < 2000; i++) {
-		ATF_REQUIRE(clock_gettime(CLOCK_REALTIME_COARSE, &now) == 0);
-		if (ts_cmp(now, t) > 0)
-			return;
-		nanosleep(&ms, NULL);
-	}
-	ATF_REQUIRE_MSG(false, "setup: CLOCK_REALTIME_COARSE did not pass "
-	    "%jd.%09ld within 2 s (now %jd.%09ld)", (intmax_t)t.tv_sec,
-	    t.tv_nsec, (intmax_t)now.tv_sec, now.tv_nsec);
+	ATF_REQUIRE(clock_getres(CLOCK_REALTIME_COARSE, &res) == 0);
+	until.tv_sec = t.tv_sec + 2 * res.tv_sec;
+	until.tv_nsec = t.tv_nsec + 2 * res.tv_nsec + 1;
+	until.tv_sec += until.tv_nsec / 1000000000;
+	until.tv_nsec %= 1000000000;
+	while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &until, NULL) ==
+	    EINTR)
+		;
+	ATF_REQUIRE(clock_gettime(CLOCK_REALTIME_COARSE, &now) == 0);
+	ATF_REQUIRE_MSG(ts_cmp(now, t) > 0, "setup: CLOCK_REALTIME_COARSE "
+	    "%jd.%09ld is not past %jd.%09ld two ticks (%ld ns) later",
+	    (intmax_t)now.tv_sec, now.tv_nsec, (intmax_t)t.tv_sec, t.tv_nsec,
+	    res.tv_nsec);
 }
 
 MC_TC(shared_write_msync_updates_mtime_ctime, "FILE-10",
