@@ -784,33 +784,41 @@ run_rlimit_child(int res, struct cres *r)
 	    strerror(r->err));
 }
 
+/* What the rlimit child mapped, by index of its cres.v. */
+static const char *const rlimit_maps[6] = {
+	"private writable anonymous", "private read-only anonymous",
+	"shared writable anonymous",
+	"private writable anonymous, once the limit is restored",
+	"shared writable file", "private writable file" };
+
+/*
+ * Each of the child's mmap results (errno, 0 for success) against want;
+ * hint is added to a message that expected an error.
+ */
+static void
+require_rlimit_results(const struct cres *r, const char *limit,
+    const int want[6], const char *hint)
+{
+	for (int i = 0; i < 6; i++)
+		ATF_REQUIRE_MSG(r->v[i] == want[i], "%s lowered to one page: "
+		    "mmap(%s): expected %s, got %jd (%s)%s", limit,
+		    rlimit_maps[i], want[i] ? mc_errname(want[i]) : "success",
+		    (intmax_t)r->v[i], mc_errname((int)r->v[i]),
+		    want[i] ? hint : "");
+}
+
 MC_TC(rlimit_as_exceeded_enomem, "MMAPERR-19",
     "A mapping that would take the address space above RLIMIT_AS fails "
     "with ENOMEM whatever its kind (private writable and read-only, shared "
     "anonymous, shared and private file); it succeeds again once the limit "
     "is raised back")
 {
+	static const int want[6] = { ENOMEM, ENOMEM, ENOMEM, 0, ENOMEM,
+	    ENOMEM };
 	struct cres r;
 
 	run_rlimit_child(RLIMIT_AS, &r);
-	ATF_REQUIRE_MSG(r.v[0] == ENOMEM, "mmap(private writable) above "
-	    "RLIMIT_AS: expected ENOMEM, got %jd (%s)", (intmax_t)r.v[0],
-	    mc_errname((int)r.v[0]));
-	ATF_REQUIRE_MSG(r.v[1] == ENOMEM, "mmap(private read-only) above "
-	    "RLIMIT_AS: expected ENOMEM, got %jd (%s)", (intmax_t)r.v[1],
-	    mc_errname((int)r.v[1]));
-	ATF_REQUIRE_MSG(r.v[2] == ENOMEM, "mmap(shared anonymous) above "
-	    "RLIMIT_AS: expected ENOMEM, got %jd (%s)", (intmax_t)r.v[2],
-	    mc_errname((int)r.v[2]));
-	ATF_REQUIRE_MSG(r.v[4] == ENOMEM, "mmap(shared file) above "
-	    "RLIMIT_AS: expected ENOMEM, got %jd (%s)", (intmax_t)r.v[4],
-	    mc_errname((int)r.v[4]));
-	ATF_REQUIRE_MSG(r.v[5] == ENOMEM, "mmap(private file) above "
-	    "RLIMIT_AS: expected ENOMEM, got %jd (%s)", (intmax_t)r.v[5],
-	    mc_errname((int)r.v[5]));
-	ATF_REQUIRE_MSG(r.v[3] == 0, "mmap after RLIMIT_AS was restored: "
-	    "expected success, got %jd (%s)", (intmax_t)r.v[3],
-	    mc_errname((int)r.v[3]));
+	require_rlimit_results(&r, "RLIMIT_AS", want, "");
 }
 
 MC_TC(rlimit_data_exceeded_enomem, "MMAPERR-20",
@@ -818,28 +826,13 @@ MC_TC(rlimit_data_exceeded_enomem, "MMAPERR-20",
     "that would exceed RLIMIT_DATA fails with ENOMEM; read-only and shared "
     "mappings are not data and are not limited")
 {
+	/* private writable (anonymous or file) is data; the rest is not */
+	static const int want[6] = { ENOMEM, 0, 0, 0, 0, ENOMEM };
 	struct cres r;
 
 	run_rlimit_child(RLIMIT_DATA, &r);
-	ATF_REQUIRE_MSG(r.v[0] == ENOMEM, "mmap(private writable) above "
-	    "RLIMIT_DATA: expected ENOMEM, got %jd (%s) (a kernel booted with "
-	    "ignore_rlimit_data only warns)", (intmax_t)r.v[0],
-	    mc_errname((int)r.v[0]));
-	ATF_REQUIRE_MSG(r.v[1] == 0, "mmap(private read-only) with a tiny "
-	    "RLIMIT_DATA: expected success, got %jd (%s)", (intmax_t)r.v[1],
-	    mc_errname((int)r.v[1]));
-	ATF_REQUIRE_MSG(r.v[2] == 0, "mmap(shared anonymous writable) with a "
-	    "tiny RLIMIT_DATA: expected success, got %jd (%s)",
-	    (intmax_t)r.v[2], mc_errname((int)r.v[2]));
-	ATF_REQUIRE_MSG(r.v[4] == 0, "mmap(shared file writable) with a tiny "
-	    "RLIMIT_DATA: expected success, got %jd (%s)", (intmax_t)r.v[4],
-	    mc_errname((int)r.v[4]));
-	ATF_REQUIRE_MSG(r.v[5] == ENOMEM, "mmap(private file writable) above "
-	    "RLIMIT_DATA: expected ENOMEM (private writable is data), got %jd "
-	    "(%s)", (intmax_t)r.v[5], mc_errname((int)r.v[5]));
-	ATF_REQUIRE_MSG(r.v[3] == 0, "mmap after RLIMIT_DATA was restored: "
-	    "expected success, got %jd (%s)", (intmax_t)r.v[3],
-	    mc_errname((int)r.v[3]));
+	require_rlimit_results(&r, "RLIMIT_DATA", want, " (a kernel booted "
+	    "with ignore_rlimit_data only warns)");
 }
 
 /* Above this, exhausting vm.max_map_count takes too long to be a case. */
