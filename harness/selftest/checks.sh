@@ -10,6 +10,7 @@
 #   finish                      "NAME: N passed, M failed"; exit 0 only
 #                               when none failed
 #   checks_real_run LABEL [DIR] a real run of the suite into DIR/LABEL
+#   checks_made_up_run ...      a copy of a real run with cases failed
 #   reports_fingerprint         reports/ (but coverage/ and .locks/) as
 #                               names, types, sizes and modification times:
 #                               what bad input must leave unchanged, cheap
@@ -29,6 +30,37 @@ checks_real_run() {
 		bad "the suite could not run: $(tail -n 1 "$t/$1.out")"
 		finish
 	}
+}
+
+# checks_made_up_run REAL DIR LABEL [BASELINE] -- CASE RESULT REASON...: a
+# copy of the real run folder REAL in DIR (its results.db and env.json)
+# where each CASE (tests/<area>/t_<prog>:<case>) has RESULT (failed,
+# broken) and REASON, finished as a run folder labelled LABEL (with
+# BASELINE's known divergences when given).  A case that is not there, or
+# a run that cannot be finished, is a failed check and the end.
+checks_made_up_run() {
+	_real=$1 _dir=$2 _label=$3
+	shift 3
+	_bl=
+	if [ "$1" != -- ]; then _bl=$1; shift; fi
+	shift
+	mkdir -p "$_dir" && cp "$_real/results.db" "$_real/env.json" "$_dir/" &&
+		"$PYTHON" - "$_dir/results.db" "$@" <<'PY' >"$t/made-up.out" 2>&1 &&
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+args = sys.argv[2:]
+for name, rtype, why in zip(args[0::3], args[1::3], args[2::3]):
+    prog, case = name.split(":")
+    n = con.execute(
+        "UPDATE test_results SET result_type = ?, result_reason = ? "
+        "WHERE test_case_id IN (SELECT test_case_id FROM test_cases tc JOIN "
+        "test_programs tp USING (test_program_id) WHERE tp.relative_path "
+        "= ? AND tc.name = ?)", (rtype, why, prog, case)).rowcount
+    assert n == 1, "no case %s in the real run" % name
+con.commit()
+PY
+		"$H/produce/finish-run" "$_dir" "$_label" ${_bl:+--baseline "$_bl"} >>"$t/made-up.out" 2>&1 ||
+		{ bad "the made-up run $_label: $(tail -n 1 "$t/made-up.out")"; finish; }
 }
 
 checks_begin() {
