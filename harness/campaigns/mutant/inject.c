@@ -1276,24 +1276,27 @@ e_mprotect_noop(struct tracee *t, struct user_regs_struct *r, long nr)
 	return skip(t, r, 0);
 }
 
+/* madvise(addr aligned, ..., advice) returns 0 and does nothing. */
 static int
-e_dontneed_noop(struct tracee *t, struct user_regs_struct *r, long nr)
+advice_noop(struct tracee *t, struct user_regs_struct *r, int advice)
 {
-	(void)nr;
-	if (ARG3(r) != MADV_DONTNEED || (ARG1(r) & (ps - 1)) ||
-	    !from_test(t, r))
+	if ((int)ARG3(r) != advice || (ARG1(r) & (ps - 1)) || !from_test(t, r))
 		return 0;
 	return skip(t, r, 0);
 }
 
-/* madvise(MADV_FREE) returns 0 and frees nothing. */
+static int
+e_dontneed_noop(struct tracee *t, struct user_regs_struct *r, long nr)
+{
+	(void)nr;
+	return advice_noop(t, r, MADV_DONTNEED);
+}
+
 static int
 e_free_noop(struct tracee *t, struct user_regs_struct *r, long nr)
 {
 	(void)nr;
-	if (ARG3(r) != MADV_FREE || (ARG1(r) & (ps - 1)) || !from_test(t, r))
-		return 0;
-	return skip(t, r, 0);
+	return advice_noop(t, r, MADV_FREE);
 }
 
 /* The call returns 0 and does nothing (madvise, msync, mlock, mseal...). */
