@@ -77,9 +77,9 @@ MC_TC(adjacent_anon_mappings_merge, "VMA-1",
 	p[ps] = 0xa5;
 	require_vma(p, p, p + 2 * ps, "the first of two adjacent mappings");
 	require_vma(p + ps, p, p + 2 * ps, "the second of them");
-	ATF_CHECK_EQ_MSG(p[0], 0x5a, "page 0 reads %#x after the merge, "
+	ATF_REQUIRE_EQ_MSG(p[0], 0x5a, "page 0 reads %#x after the merge, "
 	    "expected 0x5a", p[0]);
-	ATF_CHECK_EQ_MSG(p[ps], 0xa5, "page 1 reads %#x after the merge, "
+	ATF_REQUIRE_EQ_MSG(p[ps], 0xa5, "page 1 reads %#x after the merge, "
 	    "expected 0xa5", p[ps]);
 	ATF_REQUIRE(munmap(base, 4 * ps) == 0);
 }
@@ -141,7 +141,7 @@ MC_TC(madvise_middle_splits_and_remerges, "VMA-4",
 	require_vma(p + 2 * ps, p + 2 * ps, p + 3 * ps, "page 2 after "
 	    "MADV_DONTFORK of page 1");
 	if (mc_smaps_vmflags_try(p + ps, flags, sizeof(flags)))
-		ATF_CHECK_MSG(mc_has_vmflag(flags, "dc"), "page 1 after "
+		ATF_REQUIRE_MSG(mc_has_vmflag(flags, "dc"), "page 1 after "
 		    "MADV_DONTFORK: smaps VmFlags \"%s\" lack \"dc\"", flags);
 	ATF_REQUIRE(madvise(p + ps, ps, MADV_DOFORK) == 0);
 	require_vma(p + ps, p, p + 3 * ps, "the three pages after "
@@ -197,7 +197,7 @@ MC_TC(file_pages_at_consecutive_offsets_merge, "VMA-6",
 	require_vma(p, p, p + 2 * ps, "file pages 1 and 2 mapped side by "
 	    "side");
 	mc_maps_get(p, &e);
-	ATF_CHECK_EQ_MSG(e.offset, (unsigned long long)ps, "the merged "
+	ATF_REQUIRE_EQ_MSG(e.offset, (unsigned long long)ps, "the merged "
 	    "mapping's offset is %#llx, expected %#zx (file page 1): \"%s\"",
 	    e.offset, ps, e.line);
 	mc_require_patterns(p, 2, 1, "file pages 1 and 2");
@@ -221,7 +221,7 @@ MC_TC(file_pages_at_other_offsets_do_not_merge, "VMA-7",
 	require_vma(p + ps, p + ps, p + 2 * ps, "file page 3 mapped after "
 	    "file page 1");
 	mc_maps_get(p + ps, &e);
-	ATF_CHECK_EQ_MSG(e.offset, (unsigned long long)(3 * ps), "the second "
+	ATF_REQUIRE_EQ_MSG(e.offset, (unsigned long long)(3 * ps), "the second "
 	    "mapping's offset is %#llx, expected %#zx (file page 3): \"%s\"",
 	    e.offset, 3 * ps, e.line);
 	mc_require_patterns(p, 1, 1, "file page 1");
@@ -250,8 +250,8 @@ MC_TC(adjacent_shared_anon_mappings_do_not_merge, "VMA-8",
 	require_vma(p, p, p + ps, "the first shared anonymous page");
 	require_vma(p + ps, p + ps, p + 2 * ps, "the second shared "
 	    "anonymous page");
-	ATF_CHECK_EQ_MSG(p[0], 0x30, "page 0 reads %#x, expected 0x30", p[0]);
-	ATF_CHECK_EQ_MSG(p[ps], 0x31, "page 1 reads %#x, expected 0x31",
+	ATF_REQUIRE_EQ_MSG(p[0], 0x30, "page 0 reads %#x, expected 0x30", p[0]);
+	ATF_REQUIRE_EQ_MSG(p[ps], 0x31, "page 1 reads %#x, expected 0x31",
 	    p[ps]);
 	ATF_REQUIRE(munmap(base, 4 * ps) == 0);
 }
@@ -282,7 +282,7 @@ MC_TC(munmap_middle_leaves_two_mappings, "VMA-9",
 	    "the hole again");
 	mc_require_patterns(p, 1, 0, "page 0");
 	mc_require_patterns(p + 2 * ps, 1, 2, "page 2");
-	ATF_CHECK_EQ_MSG(mc_count_not(p + ps, ps, 0), (size_t)0, "the new "
+	ATF_REQUIRE_EQ_MSG(mc_count_not(p + ps, ps, 0), (size_t)0, "the new "
 	    "middle page has %zu non-zero bytes, expected zero-filled",
 	    mc_count_not(p + ps, ps, 0));
 	mc_unmap_guarded(p, 3);
