@@ -90,6 +90,20 @@ status_kb_raw(const char *key)
 	return -1;
 }
 
+/*
+ * smaps shows VM_LOCKONFAULT as 'lf' only on newer kernels (6.1 and 5.10
+ * print 'lo' alone): the lock-on-fault behaviour itself is proved by
+ * residency (mincore) and smaps Locked; the letter is reported, not
+ * required.
+ */
+static void
+note_lf(bool shown, const char *what)
+{
+	printf("%s: smaps VmFlags %s 'lf' (lock on fault)\n", what,
+	    shown ? "show" : "do not show (older kernels print no letter "
+	    "for it)");
+}
+
 /* Bits of the VmFlags of the mapping at addr: 1 'lo', 2 'lf', 4 unreadable. */
 #define VF_LO 1
 #define VF_LF 2
@@ -294,10 +308,9 @@ MC_TC(mlock2_onfault_prot_none, "MLOCK-19",
 		    "fault marking cannot be checked");
 	}
 	mlock2_ok_or_skip(r, e, MLOCK_ONFAULT, n);
-	ATF_REQUIRE_MSG(has_flag(p, "lo") && has_flag(p, "lf"),
-	    "mlock2(PROT_NONE range, MLOCK_ONFAULT): VmFlags should show 'lo' "
-	    "and 'lf', 'lo' %s, 'lf' %s", has_flag(p, "lo") ? "present" :
-	    "missing", has_flag(p, "lf") ? "present" : "missing");
+	ATF_REQUIRE_MSG(has_flag(p, "lo"), "mlock2(PROT_NONE range, "
+	    "MLOCK_ONFAULT): VmFlags should show 'lo', it is missing");
+	note_lf(has_flag(p, "lf"), "mlock2(PROT_NONE range, MLOCK_ONFAULT)");
 	for (size_t i = 0; i < n; i++) {
 		MC_REQUIRE_FAULT(p + i * ps, MC_READ, SIGSEGV, SEGV_ACCERR);
 		MC_REQUIRE_FAULT(p + i * ps, MC_WRITE, SIGSEGV, SEGV_ACCERR);
@@ -444,10 +457,9 @@ MC_TC(mlock2_onfault_vmflags, "MLOCK-23",
 	r = sys_mlock2(p, n * ps, MLOCK_ONFAULT);
 	e = errno;
 	mlock2_ok_or_skip(r, e, MLOCK_ONFAULT, n);
-	ATF_REQUIRE_MSG(has_flag(p, "lo") && has_flag(p, "lf"),
-	    "mlock2(MLOCK_ONFAULT): VmFlags should show 'lo' and 'lf', 'lo' "
-	    "%s, 'lf' %s", has_flag(p, "lo") ? "present" : "missing",
-	    has_flag(p, "lf") ? "present" : "missing");
+	ATF_REQUIRE_MSG(has_flag(p, "lo"), "mlock2(MLOCK_ONFAULT): VmFlags "
+	    "should show 'lo', it is missing");
+	note_lf(has_flag(p, "lf"), "mlock2(MLOCK_ONFAULT)");
 	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb() - before, kb_of_pages(n), "mlock2("
 	    "MLOCK_ONFAULT) of %zu untouched pages: VmLck grew by %ld kB, "
 	    "expected the whole range (%ld kB)", n, mc_vmlck_kb() - before,
@@ -513,10 +525,9 @@ MC_TC(mlockall_current_onfault, "MLOCK-24",
 	    "of the whole process");
 	ATF_REQUIRE_MSG(r.v[2] != VF_NONE, "child: no VmFlags for its "
 	    "mapping in /proc/self/smaps");
-	ATF_REQUIRE_EQ_MSG(r.v[2], VF_LO | VF_LF, "child: VmFlags of an "
-	    "existing mapping after mlockall(MCL_CURRENT | MCL_ONFAULT): 'lo' "
-	    "%s, 'lf' %s, expected both", r.v[2] & VF_LO ? "present" :
-	    "missing", r.v[2] & VF_LF ? "present" : "missing");
+	ATF_REQUIRE_MSG(r.v[2] & VF_LO, "child: VmFlags of an existing "
+	    "mapping after mlockall(MCL_CURRENT | MCL_ONFAULT): 'lo' missing");
+	note_lf(r.v[2] & VF_LF, "mlockall(MCL_CURRENT | MCL_ONFAULT)");
 	ATF_REQUIRE_EQ_MSG((int64_t)r.v[4], kb_of_pages(1), "child: smaps "
 	    "Locked after touching 1 page: expected %ld kB, got %jd",
 	    kb_of_pages(1), (intmax_t)(int64_t)r.v[4]);
