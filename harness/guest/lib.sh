@@ -5,6 +5,11 @@
 #
 #   guest_boot          PID 1's mounts: proc, sys, dev, /dev/shm, /dev/pts,
 #                       /run; busybox's applets; the hostname; lo up
+#   guest_thp           the THP modes the suite's THP cases need, set in the
+#                       guest only (Debian kernels boot with shmem THP and
+#                       every mTHP size "never"): shmem_enabled "advise" and
+#                       the 64 kB mTHP size "madvise", both reached only by
+#                       ranges a case marks MADV_HUGEPAGE
 #   guest_params        MC_PORT, MC_DISK, MC_LABEL, MC_ENVIRONMENT from the
 #                       kernel command line: mc.port=DEV (the result port;
 #                       default ttyS1), mc.disk=DEV (an ext4 disk for the test
@@ -36,6 +41,14 @@ guest_boot() {
 	mount -t tmpfs -o mode=0755 tmpfs /run
 	hostname mmapconf-guest
 	ip link set lo up 2>/dev/null
+}
+
+guest_thp() {
+	_t=/sys/kernel/mm/transparent_hugepage
+	[ -w $_t/shmem_enabled ] && echo advise >$_t/shmem_enabled 2>/dev/null
+	[ -w $_t/hugepages-64kB/enabled ] &&
+		echo madvise >$_t/hugepages-64kB/enabled 2>/dev/null
+	return 0
 }
 
 guest_params() {
