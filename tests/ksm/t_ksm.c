@@ -495,7 +495,7 @@ MC_TC_CLEANUP(mergeable_identical_pages_share_pfn, "KSM-1",
 		    "merged page %zu: %zu bytes differ from what was written",
 		    i, identical_mismatches(p, i, getpid()));
 	mp = merging_pages();
-	ATF_CHECK_MSG(mp < 0 || mp == (long)n, "/proc/self/ksm_merging_pages: "
+	ATF_REQUIRE_MSG(mp < 0 || mp == (long)n, "/proc/self/ksm_merging_pages: "
 	    "expected %zu (the merged pages), reads %ld", n, mp);
 	ksm_finish();
 	ATF_REQUIRE(munmap(p, n * ps) == 0);
@@ -586,7 +586,7 @@ MC_TC_CLEANUP(unmergeable_unmerges_pages, "KSM-3",
 	require_distinct_pfns(p, n, "after ksmd merged new control pages and "
 	    "ran two more full scans");
 	mp = merging_pages();
-	ATF_CHECK_MSG(mp < 0 || mp == 2, "/proc/self/ksm_merging_pages after "
+	ATF_REQUIRE_MSG(mp < 0 || mp == 2, "/proc/self/ksm_merging_pages after "
 	    "MADV_UNMERGEABLE and two full scans: expected 2 (the control "
 	    "pages only), reads %ld", mp);
 	ATF_REQUIRE(munmap(q, 2 * ps) == 0);
@@ -698,7 +698,7 @@ MC_TC_CLEANUP(prctl_memory_merge_without_madvise, "KSM-4",
 	    (uintmax_t)r.set_errno, strerror((int)r.set_errno));
 	ATF_REQUIRE_MSG(r.get == 1, "PR_GET_MEMORY_MERGE after setting it: "
 	    "expected 1, got %jd", (intmax_t)r.get);
-	ATF_CHECK_MSG(r.mg != 0, "smaps VmFlags of the child's new mapping "
+	ATF_REQUIRE_MSG(r.mg != 0, "smaps VmFlags of the child's new mapping "
 	    "lack 'mg' (VM_MERGEABLE)");
 	ATF_REQUIRE_MSG(r.pfn != 0, "the child's %d identical pages were not "
 	    "merged within %ju ms (%s); PFNs of its first pages: %#jx %#jx "

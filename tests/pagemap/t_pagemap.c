@@ -351,16 +351,16 @@ MC_TC(exclusive_bit_fork_and_cow, "PAGEMAP-3",
 	mc_spawn(&ch, idle_child, NULL);
 	mc_expect(&ch, &v, sizeof(v), "ready message");
 	shared = require_present(p, true, "the page after fork");
-	ATF_CHECK_MSG(!(shared & MC_PM_EXCLUSIVE), "after fork, with the child "
+	ATF_REQUIRE_MSG(!(shared & MC_PM_EXCLUSIVE), "after fork, with the child "
 	    "alive: expected bit 56 (exclusive) clear in the parent, entry "
 	    "%#jx", (uintmax_t)shared);
 	touch_write(p, 2);
 	after = require_present(p, true, "the page after the parent's write");
-	ATF_CHECK_MSG(after & MC_PM_EXCLUSIVE, "after the parent's write "
+	ATF_REQUIRE_MSG(after & MC_PM_EXCLUSIVE, "after the parent's write "
 	    "(copy-on-write), with the child alive: expected bit 56 "
 	    "(exclusive) set, entry %#jx", (uintmax_t)after);
 	if (MC_PM_PFN(before) != 0 && MC_PM_PFN(shared) != 0)
-		ATF_CHECK_MSG(MC_PM_PFN(shared) == MC_PM_PFN(before),
+		ATF_REQUIRE_MSG(MC_PM_PFN(shared) == MC_PM_PFN(before),
 		    "after fork the parent should still map PFN %#jx, maps "
 		    "%#jx", (uintmax_t)MC_PM_PFN(before),
 		    (uintmax_t)MC_PM_PFN(shared));
