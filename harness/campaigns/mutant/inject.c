@@ -484,7 +484,7 @@ static const char *const wrapper_names[] = {
 	"mmap64", "mmap", "munmap", "mprotect", "madvise", "mincore", "msync",
 	"mremap", "mlock", "munlock", "mlockall", "munlockall", "mlock2",
 	"remap_file_pages", "pkey_mprotect", "posix_madvise", "syscall",
-	"close", "__close", "process_madvise", "fcntl", "fcntl64",
+	"close", "__close", "process_madvise", "fcntl", "fcntl64", "prctl",
 };
 static unsigned long wrapper_off[sizeof(wrapper_names) /
     sizeof(wrapper_names[0])];
@@ -757,6 +757,7 @@ static const int S_NONE[] = { -1 };
 static const int S_MSEAL[] = { SYS_mseal, -1 };
 static const int S_FCNTL[] = { SYS_fcntl, -1 };
 static const int S_CLOSE[] = { SYS_close, -1 };
+static const int S_PRCTL[] = { SYS_prctl, -1 };
 static const int S_ALL[] = { SYS_mmap, SYS_munmap, SYS_mprotect,
 	SYS_pkey_mprotect, SYS_madvise, SYS_mincore, SYS_msync, SYS_mremap,
 	SYS_mlock, SYS_mlock2, SYS_munlock, SYS_mlockall, SYS_munlockall,
@@ -1299,6 +1300,59 @@ e_free_noop(struct tracee *t, struct user_regs_struct *r, long nr)
 	return advice_noop(t, r, MADV_FREE);
 }
 
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102 /* Linux 6.13 */
+#endif
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE 0x08 /* Linux 6.11 */
+#endif
+#ifndef PR_SET_MDWE
+#define PR_SET_MDWE 65 /* Linux 6.3 */
+#endif
+
+static int
+e_guard_install_noop(struct tracee *t, struct user_regs_struct *r, long nr)
+{
+	(void)nr;
+	return advice_noop(t, r, MADV_GUARD_INSTALL);
+}
+
+static int
+e_hugepage_noop(struct tracee *t, struct user_regs_struct *r, long nr)
+{
+	(void)nr;
+	return advice_noop(t, r, MADV_HUGEPAGE);
+}
+
+static int
+e_mergeable_noop(struct tracee *t, struct user_regs_struct *r, long nr)
+{
+	(void)nr;
+	return advice_noop(t, r, MADV_MERGEABLE);
+}
+
+/* mmap(MAP_DROPPABLE|MAP_ANONYMOUS) gets an ordinary private mapping. */
+static int
+e_droppable_as_private(struct tracee *t, struct user_regs_struct *r, long nr)
+{
+	(void)nr;
+	if ((ARG4(r) & MAP_TYPE) != MAP_DROPPABLE || !from_test(t, r))
+		return 0;
+	ARG4(r) = (ARG4(r) & ~(unsigned long)MAP_TYPE) | MAP_PRIVATE;
+	t->fired++;
+	return A_REGS;
+}
+
+/* prctl(PR_SET_MDWE, ...) returns 0 and denies nothing. */
+static int
+e_mdwe_noop(struct tracee *t, struct user_regs_struct *r, long nr)
+{
+	(void)nr;
+	if ((int)ARG1(r) != PR_SET_MDWE || !from_test(t, r))
+		return 0;
+	return skip(t, r, 0);
+}
+
 /* The call returns 0 and does nothing (madvise, msync, mlock, mseal...). */
 static int
 e_call_noop(struct tracee *t, struct user_regs_struct *r, long nr)
@@ -1800,6 +1854,26 @@ M("seals-ignored", "MEMFD-4 MEMFD-5 MEMFD-6 MEMFD-7 MEMFD-10 MEMFD-11",
     "fcntl(F_ADD_SEALS) returns 0 without sealing the memfd",
     "with F_SEAL_WRITE a new shared writable mapping fails with EPERM",
     S_FCNTL, e_seals_ignored, NULL),
+M("guard-install-noop", "GUARD-1 GUARD-3 GUARD-6 GUARD-7",
+    "madvise(MADV_GUARD_INSTALL) returns 0 and installs no guard",
+    "a guarded page raises SIGSEGV on access, in the child too",
+    S_MADVISE, e_guard_install_noop, NULL),
+M("droppable-as-private", "DROP-3 DROP-4 DROP-5",
+    "mmap(MAP_DROPPABLE) gets an ordinary MAP_PRIVATE mapping",
+    "a droppable page is wiped in a fork child and dropped by reclaim "
+    "even when written", S_MMAP, e_droppable_as_private, NULL),
+M("mdwe-noop", "MDWE-1 MDWE-2 MDWE-4 MDWE-5 MDWE-6 MDWE-8",
+    "prctl(PR_SET_MDWE) returns 0 and denies nothing",
+    "under PR_MDWE_REFUSE_EXEC_GAIN, W|X mappings and any gain of "
+    "PROT_EXEC fail with EACCES", S_PRCTL, e_mdwe_noop, NULL),
+M("hugepage-noop", "THP-1 THP-5 THP-8 THP-11",
+    "madvise(MADV_HUGEPAGE) returns 0 and does nothing",
+    "with THP \"madvise\", a MADV_HUGEPAGE range gets a PMD-sized huge "
+    "page on its first write", S_MADVISE, e_hugepage_noop, NULL),
+M("mergeable-noop", "KSM-1 KSM-2 KSM-3",
+    "madvise(MADV_MERGEABLE) returns 0 and registers nothing with ksmd",
+    "identical MADV_MERGEABLE pages end up on one PFN after ksmd scans",
+    S_MADVISE, e_mergeable_noop, NULL),
 { "sigbus-as-sigsegv", "FILE-3 FILE-4 FILE-5 FILE-6",
     "a fault on a mapped page past the end of the file delivers SIGSEGV "
     "(SEGV_ACCERR) instead of SIGBUS",
