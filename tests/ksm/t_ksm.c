@@ -606,6 +606,7 @@ MC_TC_CLEANUP(unmergeable_unmerges_pages, "KSM-3",
 	memcpy(q + ps, &tag, sizeof(tag));
 	ATF_REQUIRE_MSG(madvise(q, 2 * ps, MADV_MERGEABLE) == 0,
 	    "madvise(control pages, MADV_MERGEABLE): %s", strerror(errno));
+	require_mergeable_flag(q);
 	(void)wait_merged(q, 2, 0, "two identical control pages mapped after "
 	    "MADV_UNMERGEABLE");
 	wait_full_scans(2);
@@ -783,6 +784,7 @@ MC_TC_CLEANUP(use_zero_pages_merges_onto_zero_page, "KSM-5",
 		    "maps the zero page before merging", i);
 	ATF_REQUIRE_MSG(madvise(p, n * ps, MADV_MERGEABLE) == 0,
 	    "madvise(MADV_MERGEABLE): %s", strerror(errno));
+	require_mergeable_flag(p);
 	(void)wait_merged(p, n, zpfn, "zero-filled MADV_MERGEABLE pages with "
 	    "use_zero_pages=1");
 	ATF_REQUIRE_EQ_MSG(mc_count_not(p, n * ps, 0), 0, "pages merged onto "
@@ -826,6 +828,7 @@ MC_TC_CLEANUP(different_contents_never_merged, "KSM-6",
 	memcpy(p + (nd + 1) * ps, &tag, sizeof(tag));
 	ATF_REQUIRE_MSG(madvise(p, n * ps, MADV_MERGEABLE) == 0,
 	    "madvise(MADV_MERGEABLE): %s", strerror(errno));
+	require_mergeable_flag(p);
 	ctl = wait_merged(p + nd * ps, 2, 0, "the two identical control "
 	    "pages");
 	wait_full_scans(2);
@@ -900,6 +903,7 @@ MC_TC_CLEANUP(identical_pages_of_two_processes_merge, "KSM-7",
 	fill_identical(p, n, a.tag);
 	ATF_REQUIRE_MSG(madvise(p, n * ps, MADV_MERGEABLE) == 0,
 	    "madvise(MADV_MERGEABLE): %s", strerror(errno));
+	require_mergeable_flag(p);
 	start = now_ms();
 	for (;;) {
 		uint64_t ask = 1;
