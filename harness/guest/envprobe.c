@@ -2,7 +2,8 @@
  * envprobe - print env.json: a fingerprint of what a run's results are
  * about (kernel and its command line, page size, THP per size, the zero
  * page, KSM, swap, VM sysctls, PFN visibility, privileges,
- * container/namespace/sandbox hints, CPU, libc).  Baseline files of known
+ * container/namespace/sandbox hints, CPU, libc, the file system of the
+ * test cases' work directories).  Baseline files of known
  * divergences match a run by these facts (harness/baselines/README.md).
  *
  * Written in C so that it runs wherever the suite runs: inside a minimal
@@ -13,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/vfs.h>
 
 #include <ctype.h>
 #include <dirent.h>
@@ -411,6 +413,34 @@ container_hint(char *buf, size_t len)
 	return "none detected";
 }
 
+/*
+ * The file system the test cases' work directories live on (kyua makes
+ * them under TMPDIR): what a file-backed case depends on, e.g. tmpfs and a
+ * disk file system differ on the bytes past EOF of a file's last page.
+ */
+static const char *
+work_fs(char *buf, size_t len)
+{
+	static const struct { unsigned long magic; const char *name; } fs[] = {
+		{ 0x01021994, "tmpfs" }, { 0xef53, "ext4" },
+		{ 0x794c7630, "overlayfs" }, { 0x01021997, "9p" },
+		{ 0x58465342, "xfs" }, { 0x9123683e, "btrfs" },
+		{ 0x6969, "nfs" }, { 0x65735546, "fuse" },
+	};
+	const char *dir = getenv("TMPDIR");
+	struct statfs st;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	if (statfs(dir, &st) != 0)
+		return NULL;
+	for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++)
+		if ((unsigned long)st.f_type == fs[i].magic)
+			return fs[i].name;
+	snprintf(buf, len, "0x%lx", (unsigned long)st.f_type);
+	return buf;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -473,6 +503,7 @@ main(int argc, char **argv)
 	kv_file("mmap_min_addr", "/proc/sys/vm/mmap_min_addr");
 	kv_file("max_map_count", "/proc/sys/vm/max_map_count");
 	kv_str("pfn_visible", pfn_visibility());
+	kv_str("tmpdir_fs", work_fs(buf2, sizeof(buf2)));
 	key("euid");
 	printf("%ld", (long)geteuid());
 	kv_str("cap_eff", field("/proc/self/status", "CapEff", buf2,

@@ -38,7 +38,7 @@ details summary{cursor:pointer;font-weight:bold;margin:.6em 0}
 FACTS = ("kernel", "arch", "page_size", "environment", "cmdline",
          "thp_enabled", "thp_pmd_size", "zero_page", "zero_page_evidence",
          "ksm", "swap_total", "nr_hugepages", "overcommit_memory",
-         "mmap_min_addr", "max_map_count", "pfn_visible", "euid",
+         "mmap_min_addr", "max_map_count", "pfn_visible", "tmpdir_fs", "euid",
          "capabilities", "seccomp", "user_namespace", "container", "cpu",
          "libc", "hostname", "suite_version", "suite_commit")
 

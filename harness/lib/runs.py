@@ -184,6 +184,7 @@ def load_run(folder, key=None):
         "thp": env.get("thp_enabled"),
         "mmap_min_addr": env.get("mmap_min_addr"),
         "pfn_visible": env.get("pfn_visible"),
+        "workdir_fs": env.get("tmpdir_fs"),
         "cpu": env.get("cpu"),
         "euid": env.get("euid"),
         "facts": env,
@@ -206,7 +207,7 @@ def load_run(folder, key=None):
             col["seconds"]["total"] = _num(qj.get("total_seconds"))
             col["seconds"]["boot"] = _num(qj.get("boot_seconds"))
             col["package"] = qj.get("package")
-            col["workdir_fs"] = qj.get("workdir_fs")
+            col["workdir_fs"] = qj.get("workdir_fs") or col["workdir_fs"]
         except (OSError, ValueError):
             pass
     if summary.get("seconds") is not None and col["seconds"]["total"] is None:

@@ -898,6 +898,50 @@ MC_TC(punch_hole_under_shared_mapping_reads_zeros, "COHER-12",
 	close(fd);
 }
 
+MC_TC(bytes_past_eof_not_in_file_after_extension,
+    "COHER-13",
+    "Bytes written through a shared mapping into the last page after the "
+    "end of the file are not part of the file: after msync and an "
+    "ftruncate that extends the file, read() and the mapping show zeros "
+    "there")
+{
+	size_t ps = mc_pagesize(), keep = ps / 4 + 3;
+	off_t size = (off_t)(ps + keep);
+	int fd = mc_make_file(FNAME, 2);
+	unsigned char *p, *buf = xmalloc(ps);
+	size_t seen;
+	ssize_t n;
+
+	xftruncate(fd, size);
+	p = mc_map_fd(fd, 2 * ps, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	mc_require_readable(p + ps, ps, "the last page, past EOF");
+	/* mmap(2): that part of the page reads zeros when mapped... */
+	require_bytes(p + ps + keep, ps - keep, 0, "the last page past EOF "
+	    "when mapped");
+	/* ...and modifications to it are not written out to the file. */
+	memset(p + ps + keep, 0x5a, ps - keep);
+	ATF_REQUIRE_MSG(msync(p, 2 * ps, MS_SYNC) == 0, "msync(MS_SYNC): %s",
+	    strerror(errno));
+	xftruncate(fd, (off_t)(2 * ps));
+	n = pread(fd, buf, ps, (off_t)ps);
+	ATF_REQUIRE_MSG(n == (ssize_t)ps, "pread(page 1) after extending to 2 "
+	    "pages: got %zd (%s)", n, n < 0 ? strerror(errno) : "bytes");
+	ATF_REQUIRE_MSG(mc_all_bytes(buf, keep, mc_pattern(1)), "pread(): the "
+	    "%zu bytes of page 1 before the old end changed", keep);
+	seen = mc_count_not(buf + keep, ps - keep, 0);
+	/* truncate(2): "the extended part reads as null bytes". */
+	ATF_REQUIRE_MSG(seen == 0, "after msync and ftruncate from %jd to %zu "
+	    "bytes, read() returns %zu of the %zu bytes written through the "
+	    "mapping past the old end (0x5a) instead of zeros: writes past EOF "
+	    "became file data", (intmax_t)size, 2 * ps, seen, ps - keep);
+	seen = mc_count_not(p + ps + keep, ps - keep, 0);
+	ATF_REQUIRE_MSG(seen == 0, "after msync and ftruncate, the mapping "
+	    "shows %zu non-zero bytes where the file was extended", seen);
+	free(buf);
+	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
+	close(fd);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, write_pwrite_seen_through_shared_mapping);
@@ -912,5 +956,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, large_shared_mapping_survives_reopen);
 	ATF_TP_ADD_TC(tp, append_write_extends_into_mapping);
 	ATF_TP_ADD_TC(tp, punch_hole_under_shared_mapping_reads_zeros);
+	ATF_TP_ADD_TC(tp, bytes_past_eof_not_in_file_after_extension);
 	return atf_no_error();
 }
