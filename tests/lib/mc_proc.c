@@ -10,6 +10,7 @@
 #include <linux/capability.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +134,32 @@ mc_cap_is_effective(int cap)
 	return (d[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap)) != 0;
 }
 
+bool
+mc_in_initial_userns(void)
+{
+	char buf[128];
+	unsigned long long a, b, n;
+	int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+	ssize_t r;
+
+	if (fd < 0)
+		return true; /* no user namespaces in this kernel */
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r <= 0)
+		return false;
+	buf[r] = '\0';
+	return sscanf(buf, "%llu %llu %llu", &a, &b, &n) == 3 && a == 0 &&
+	    b == 0 && n == 4294967295ULL && strchr(buf, '\n') ==
+	    strrchr(buf, '\n');
+}
+
+int
+mc_cap_counts(int cap)
+{
+	return mc_cap_is_effective(cap) == 1 && mc_in_initial_userns();
+}
+
 int
 mc_seccomp_mode(void)
 {
@@ -145,7 +172,7 @@ mc_mlock_page_must_succeed(void)
 	struct rlimit rl;
 	long vmlck;
 
-	if (mc_cap_is_effective(CAP_IPC_LOCK) == 1)
+	if (mc_cap_counts(CAP_IPC_LOCK))
 		return true;
 	if (getrlimit(RLIMIT_MEMLOCK, &rl) != 0)
 		return false;

@@ -43,6 +43,18 @@ void mc_skip_if_limited(int err, const char *what);
 int mc_cap_drop(int cap);
 /* 1 when cap is in the effective set, 0 when not, -1 when capget fails. */
 int mc_cap_is_effective(int cap);
+/*
+ * Whether this process is in the initial user namespace: its
+ * /proc/self/uid_map maps all 2^32 ids onto themselves ("0 0 4294967295").
+ */
+bool mc_in_initial_userns(void);
+/*
+ * 1 when cap is effective AND the process is in the initial user
+ * namespace: what the kernel's capable(cap) checks (CAP_IPC_LOCK for mlock
+ * limits, CAP_SYS_RAWIO below vm.mmap_min_addr). Inside a user namespace a
+ * capability there does not count for them. 0 otherwise.
+ */
+int mc_cap_counts(int cap);
 
 /*
  * The Seccomp field of /proc/self/status: 0 none, 1 strict, 2 a filter

@@ -682,7 +682,7 @@ require_mlock_callable(void)
 
 	ATF_REQUIRE_MSG(getrlimit(RLIMIT_MEMLOCK, &rl) == 0, "getrlimit: %s",
 	    strerror(errno));
-	if (rl.rlim_cur == 0 && mc_cap_is_effective(CAP_IPC_LOCK) != 1)
+	if (rl.rlim_cur == 0 && !mc_cap_counts(CAP_IPC_LOCK))
 		atf_tc_skip("RLIMIT_MEMLOCK is 0 and CAP_IPC_LOCK is not "
 		    "effective: every mlock fails with EPERM (MLOCK-17)");
 	mc_require_mlock_unfiltered();
@@ -762,7 +762,7 @@ MC_TC(mlock_wrapping_range_einval_or_limit, "BOUNDS-17",
 	require_wrapping_lengths();
 	require_mlock_callable();
 	ATF_REQUIRE(getrlimit(RLIMIT_MEMLOCK, &rl) == 0);
-	cap = mc_cap_is_effective(CAP_IPC_LOCK) == 1;
+	cap = mc_cap_counts(CAP_IPC_LOCK);
 	/*
 	 * Both errnos are in mlock(2): EINVAL for addr + len < addr, ENOMEM
 	 * for more than RLIMIT_MEMLOCK. The kernel (do_mlock) compares the
@@ -1073,8 +1073,9 @@ MC_TC(cap_sys_rawio_maps_below_min_addr, "BOUNDS-25",
 	uintptr_t below = min_addr_page(min, ps) - ps;
 	unsigned char *p;
 
-	if (mc_cap_is_effective(CAP_SYS_RAWIO) != 1)
-		atf_tc_skip("CAP_SYS_RAWIO is not effective: MAP_FIXED below "
+	if (!mc_cap_counts(CAP_SYS_RAWIO))
+		atf_tc_skip("CAP_SYS_RAWIO is not effective in the initial user "
+		    "namespace: MAP_FIXED below "
 		    "vm.mmap_min_addr is refused with EPERM (MMAPERR-28)");
 	require_fixed_noreplace();
 #ifdef MAP_FIXED_NOREPLACE
