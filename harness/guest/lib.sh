@@ -14,7 +14,8 @@
 #                       kernel command line: mc.port=DEV (the result port;
 #                       default ttyS1), mc.disk=DEV (an ext4 disk for the test
 #                       work directories), mc.label=L (default
-#                       qemu-<uname -r>), mc.environment=E (default qemu)
+#                       <environment>-<uname -r>), mc.environment=E
+#                       (default qemu; qemu-max on qemu's max CPU)
 #   guest_workdisk      /tmp on the ext4 disk MC_DISK (its modules from
 #                       /lib/modules/mc: harness/kernels/kernel-fetch), else
 #                       tmpfs; GUEST_WORKFS says which
@@ -61,7 +62,7 @@ guest_params() {
 		mc.environment=*) MC_ENVIRONMENT=${_a#mc.environment=} ;;
 		esac
 	done
-	MC_LABEL=${MC_LABEL:-qemu-$(uname -r)}
+	MC_LABEL=${MC_LABEL:-$MC_ENVIRONMENT-$(uname -r)}
 }
 
 guest_workdisk() {

@@ -15,6 +15,10 @@
 #   ppc64el-VERSION    linux-image-...-powerpc64le (to 6.1),  64K  qemu-system-ppc64
 #                      -powerpc64le-64k (6.12 on: the plain flavour has 4K pages)
 #   arm64-16k-VERSION  linux-image-...-arm64-16k            16K  qemu-system-aarch64
+#   VERSION-max        VERSION on qemu's "max" CPU with la57 and pku
+#                      left on (the default CPU turns them off): 5-level
+#                      paging and protection keys; matrix column key
+#                      qemu-VERSION-max, environment qemu-max (x86_64 only)
 #   lava-SPEC          SPEC as a LAVA job (harness/produce/lava)
 #
 # Every SPEC boots through harness/produce/qemu-kernel; the kernel comes
@@ -26,7 +30,9 @@
 #
 # kernel_spec SPEC: 0 when SPEC is in the table, else 1 with K_ERROR; sets
 #   K_KIND (x86_64 | cross | lava), K_VER, K_FLAVOUR (rt, cloud or empty),
-#   K_ARCH (amd64, ppc64el, arm64) and K_SUITES (KERNEL_SUITE overrides).
+#   K_ARCH (amd64, ppc64el, arm64), K_SUITES (KERNEL_SUITE overrides),
+#   K_CPU (max for VERSION-max, else empty) and K_KERNEL (the SPEC of the
+#   kernel package itself: SPEC without -max).
 # target SPEC: kernel_spec, then what booting it needs (returns 1 with
 #   T_ERROR on a bad SPEC): T_ARCH (Debian arch), T_FLAVOUR (of the image
 #   package), T_PAGE (the expected page size), T_TRIPLET, T_CC (the
@@ -39,14 +45,18 @@
 #   names the result port in the guest).
 
 KERNELS_DEFAULT="5.10 6.1 6.12 7"
-KERNEL_FORMS="VERSION with an optional -rt or -cloud flavour, ppc64el-VERSION or arm64-16k-VERSION, each optionally prefixed lava- (harness/produce/lava); VERSION is 5.10, 6.1, 6.12, 7 or 7.N (e.g. 5.10 6.1 6.12 7 6.1-rt 6.12-cloud ppc64el-6.12 arm64-16k-7 lava-6.1)"
+KERNEL_FORMS="VERSION with an optional -rt or -cloud flavour, VERSION-max (qemu's max CPU: la57, pku), ppc64el-VERSION or arm64-16k-VERSION, each optionally prefixed lava- (harness/produce/lava); VERSION is 5.10, 6.1, 6.12, 7 or 7.N (e.g. 5.10 6.1 6.12 7 6.1-rt 6.12-cloud 7-max ppc64el-6.12 arm64-16k-7 lava-6.1)"
 
 kernel_spec() {
-	K_ERROR= K_KIND=x86_64 K_FLAVOUR= K_ARCH=amd64
+	K_ERROR= K_KIND=x86_64 K_FLAVOUR= K_ARCH=amd64 K_CPU=
 	_ks=$1
 	case "$_ks" in
 	lava-*) K_KIND=lava _ks=${_ks#lava-} ;;
 	esac
+	case "$_ks" in
+	*-max) K_CPU=max _ks=${_ks%-max} ;;
+	esac
+	K_KERNEL=$_ks
 	case "$_ks" in
 	ppc64el-*) K_ARCH=ppc64el K_VER=${_ks#ppc64el-} ;;
 	arm64-16k-*) K_ARCH=arm64 K_VER=${_ks#arm64-16k-} ;;
@@ -54,6 +64,10 @@ kernel_spec() {
 	*) K_VER=$_ks ;;
 	esac
 	[ "$K_KIND" = lava ] || [ "$K_ARCH" = amd64 ] || K_KIND=cross
+	if [ -n "$K_CPU" ] && { [ "$K_KIND" != x86_64 ] || [ -n "$K_FLAVOUR" ]; }; then
+		K_ERROR="unknown kernel '$1': -max is for a plain x86_64 VERSION under qemu (7-max)"
+		return 1
+	fi
 	case "$K_VER" in
 	5.10) K_SUITES=bullseye ;;
 	6.1) K_SUITES=bookworm ;;
@@ -133,10 +147,13 @@ qemu_args() {
 		# and pku off: a high hint must not map above 47 bits by accident.
 		_accel=${ACCEL:-tcg}
 		_cpu=${QEMU_CPU:-max,la57=off,pku=off}
+		[ "$K_CPU" = max ] && _cpu=${QEMU_CPU:-max}
 		[ "$_accel" = kvm ] && _cpu=${QEMU_CPU:-host}
 		T_QARGS="-accel $_accel -machine q35 -cpu $_cpu
 			-serial file:$1 -serial file:$2"
 		T_APPEND="console=ttyS0 panic=-1 quiet mc.port=ttyS1"
+		# Its own environment, so its own column key and label.
+		[ "$K_CPU" != max ] || T_APPEND="$T_APPEND mc.environment=qemu-max"
 		;;
 	ppc64el)
 		# pseries with qemu's own firmware (x-vof: no SLOF, 1.4 s to

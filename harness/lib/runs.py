@@ -110,7 +110,7 @@ def derive_key(summary, env):
     label = summary.get("label") or env.get("label") or "?"
     if environment == "host" or (not environment and label.startswith("host-")):
         return "host"
-    if environment in ("qemu", "qemu-gcov"):
+    if environment in ("qemu", "qemu-gcov", "qemu-max"):
         # qemu-gcov: a kernel built with gcov (harness/campaigns/kernel-coverage)
         return release_key(env.get("kernel") or summary.get("kernel"),
                            env.get("arch") or summary.get("arch"), environment,

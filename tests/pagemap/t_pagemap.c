@@ -198,8 +198,9 @@ scan(int fd, struct scan_arg *a, int *err)
 
 /*
  * The pagemap fd, or skip when PAGEMAP_SCAN is missing: a valid scan of one
- * mapped page (no output buffer) fails with ENOTTY (no ioctl on the file)
- * or EINVAL (an ioctl that does not know the command).
+ * mapped page (no output buffer) fails with ENOTTY (no ioctl on the file),
+ * EINVAL (an ioctl that does not know the command) or ENOSYS (qemu-user,
+ * which passes on only the ioctls it knows).
  */
 static int
 require_scan(void)
@@ -215,11 +216,11 @@ require_scan(void)
 	a.category_mask = a.return_mask = IS_PRESENT;
 	r = scan(fd, &a, &err);
 	mc_unmap_guarded(p, 1);
-	if (r == -1 && (err == ENOTTY || err == EINVAL))
+	if (r == -1 && (err == ENOTTY || err == EINVAL || err == ENOSYS))
 		atf_tc_skip("ioctl(/proc/self/pagemap, PAGEMAP_SCAN) with valid "
 		    "arguments fails with %s (%s): no PAGEMAP_SCAN here (Linux "
-		    "6.7+)", err == ENOTTY ? "ENOTTY" : "EINVAL",
-		    strerror(err));
+		    "6.7+; ENOSYS: an emulator that does not know the ioctl)",
+		    mc_errname(err), strerror(err));
 	ATF_REQUIRE_MSG(r == 0, "probe: PAGEMAP_SCAN of one page with no "
 	    "output buffer: expected 0, got %ld/%s", r, mc_errname(err));
 	return fd;
