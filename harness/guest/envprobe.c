@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <gnu/libc-version.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -414,6 +415,48 @@ container_hint(char *buf, size_t len)
 }
 
 /*
+ * The memory-management CPU features the kernel reports in /proc/cpuinfo
+ * (x86 "flags"): la57 (5-level paging), pku and ospke (protection keys in
+ * the CPU and enabled by the kernel). Space-separated, "" for none; NULL
+ * when there is no flags line (not x86).
+ */
+static const char *
+cpu_mm_flags(char *buf, size_t len)
+{
+	static const char *const want[] = { "la57", "pku", "ospke" };
+	char line[8192];
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	bool found = false;
+
+	if (f == NULL)
+		return NULL;
+	buf[0] = '\0';
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "flags", 5) != 0 || strchr(line, ':') == NULL)
+			continue;
+		found = true;
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+			char *w = strchr(line, ':') + 1, *tok, *save = NULL;
+			char copy[8192];
+
+			snprintf(copy, sizeof(copy), "%s", w);
+			for (tok = strtok_r(copy, " \t\n", &save); tok != NULL;
+			    tok = strtok_r(NULL, " \t\n", &save))
+				if (strcmp(tok, want[i]) == 0) {
+					size_t u = strlen(buf);
+
+					snprintf(buf + u, len - u, "%s%s",
+					    u ? " " : "", want[i]);
+					break;
+				}
+		}
+		break;
+	}
+	fclose(f);
+	return found ? buf : NULL;
+}
+
+/*
  * The file system the test cases' work directories live on (kyua makes
  * them under TMPDIR): what a file-backed case depends on, e.g. tmpfs and a
  * disk file system differ on the bytes past EOF of a file's last page.
@@ -520,6 +563,7 @@ main(int argc, char **argv)
 		kv_str("cpu", buf2);
 	else
 		kv_str("cpu", NULL);
+	kv_str("cpu_mm_flags", cpu_mm_flags(buf2, sizeof(buf2)));
 	key("cpus");
 	printf("%ld", sysconf(_SC_NPROCESSORS_ONLN));
 	snprintf(buf, sizeof(buf), "glibc %s", gnu_get_libc_version());
