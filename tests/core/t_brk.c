@@ -52,40 +52,6 @@ page_up(uintptr_t a)
 	return (a + ps - 1) & ~(uintptr_t)(ps - 1);
 }
 
-/* Read a small /proc file into buf with read(2); false when unreadable. */
-static bool
-read_small(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t got = 0;
-	ssize_t n;
-
-	if (fd < 0)
-		return false;
-	while (got < len - 1 && (n = read(fd, buf + got, len - 1 - got)) > 0)
-		got += (size_t)n;
-	close(fd);
-	buf[got] = '\0';
-	return got > 0;
-}
-
-/* A "Key:   N kB" field of /proc/self/status without stdio; -1 when absent. */
-static long
-status_kb_raw(const char *key)
-{
-	static char buf[8192];
-	size_t klen = strlen(key);
-	char *s;
-
-	if (!read_small("/proc/self/status", buf, sizeof(buf)))
-		return -1;
-	for (s = buf; s != NULL && *s != '\0'; s = strchr(s, '\n'),
-	    s = s ? s + 1 : NULL)
-		if (strncmp(s, key, klen) == 0 && s[klen] == ':')
-			return strtol(s + klen + 1, NULL, 10);
-	return -1;
-}
-
 /*
  * Fields 45-47 of /proc/self/stat (proc(5), Linux 3.3+): start_data,
  * end_data, start_brk. False when unreadable or shown as 0.
@@ -99,7 +65,7 @@ stat_data_fields(uintptr_t *start_data, uintptr_t *end_data,
 	char *s;
 	int field = 3;
 
-	if (!read_small("/proc/self/stat", buf, sizeof(buf)))
+	if (!mc_read_small("/proc/self/stat", buf, sizeof(buf)))
 		return false;
 	s = strrchr(buf, ')');
 	if (s == NULL)
@@ -137,7 +103,7 @@ maps_range_raw(uintptr_t addr, uintptr_t *start, uintptr_t *end)
 	static char buf[1 << 18];
 	char *s;
 
-	if (!read_small("/proc/self/maps", buf, sizeof(buf)))
+	if (!mc_read_small("/proc/self/maps", buf, sizeof(buf)))
 		return false;
 	for (s = buf; s != NULL && *s != '\0'; s = strchr(s, '\n'),
 	    s = s ? s + 1 : NULL) {
@@ -154,20 +120,6 @@ maps_range_raw(uintptr_t addr, uintptr_t *start, uintptr_t *end)
 		}
 	}
 	return false;
-}
-
-/* Resident pages of [p, p + n pages) per mincore; -1 on error. */
-static long
-resident_try(void *p, size_t n)
-{
-	unsigned char vec[16];
-	long c = 0;
-
-	if (n > sizeof(vec) || mincore(p, n * mc_pagesize(), vec) != 0)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		c += vec[i] & 1;
-	return c;
 }
 
 /* A child's report: up to 12 numbers, sent in one message. */
@@ -378,7 +330,7 @@ data_limit_child(struct mc_child *self, void *arg)
 		send_rep(self, &r);
 		return 0;
 	}
-	if ((vmdata = status_kb_raw("VmData")) < 0) {
+	if ((vmdata = mc_status_kb_raw("VmData")) < 0) {
 		r.v[0] = 2ULL << 32;
 		send_rep(self, &r);
 		return 0;
@@ -618,10 +570,10 @@ memlock_brk_child(struct mc_child *self, void *arg)
 	top = page_up(r.v[2]);
 	r.v[3] = raw_brk(top + ps);
 	if (r.v[3] == top + ps)
-		r.v[4] = (uint64_t)resident_try((void *)top, 1);
+		r.v[4] = (uint64_t)mc_resident_try((void *)top, 1);
 	r.v[5] = raw_brk(top + 4 * ps);
 	r.v[6] = raw_brk(top + 2 * ps);
-	r.v[7] = (uint64_t)status_kb_raw("VmLck");
+	r.v[7] = (uint64_t)mc_status_kb_raw("VmLck");
 	munlockall();
 	r.v[8] = raw_brk(r.v[2]);
 	send_rep(self, &r);

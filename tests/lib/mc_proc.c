@@ -135,6 +135,38 @@ mc_cap_is_effective(int cap)
 }
 
 bool
+mc_read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t got = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	while (got < len - 1 && (n = read(fd, buf + got, len - 1 - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	buf[got] = '\0';
+	return got > 0;
+}
+
+long
+mc_status_kb_raw(const char *key)
+{
+	static char buf[8192];
+	size_t klen = strlen(key);
+	char *s;
+
+	if (!mc_read_small("/proc/self/status", buf, sizeof(buf)))
+		return -1;
+	for (s = buf; s != NULL && *s != '\0'; s = strchr(s, '\n'),
+	    s = s ? s + 1 : NULL)
+		if (strncmp(s, key, klen) == 0 && s[klen] == ':')
+			return strtol(s + klen + 1, NULL, 10);
+	return -1;
+}
+
+bool
 mc_in_initial_userns(void)
 {
 	char buf[128];

@@ -57,6 +57,19 @@ bool mc_in_initial_userns(void);
 int mc_cap_counts(int cap);
 
 /*
+ * For children that must not allocate (a moved break, MCL_FUTURE): read a
+ * small file (/proc/self/status, stat, maps) into buf with read(2),
+ * NUL-terminated; false when unreadable or empty. No stdio, no malloc,
+ * no ATF.
+ */
+bool mc_read_small(const char *path, char *buf, size_t len);
+/*
+ * A "Key:   N kB" field of /proc/self/status the same way (a static
+ * buffer); -1 when unreadable or absent.
+ */
+long mc_status_kb_raw(const char *key);
+
+/*
  * The Seccomp field of /proc/self/status: 0 none, 1 strict, 2 a filter
  * (seccomp(2)); -1 when the file or the field is missing. No ATF.
  */

@@ -405,3 +405,16 @@ mc_maps_read(struct mc_maps_ent *ents, size_t max)
 	fclose(f);
 	return n;
 }
+
+long
+mc_resident_try(void *p, size_t n)
+{
+	unsigned char vec[64];
+	long c = 0;
+
+	if (n > sizeof(vec) || mincore(p, n * mc_pagesize(), vec) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		c += vec[i] & 1;
+	return c;
+}

@@ -63,6 +63,11 @@ void mc_require_pfns(void);
 /* Number of resident pages of [addr, addr+len) per mincore(). */
 size_t mc_mincore_count(void *addr, size_t len);
 /*
+ * Resident pages of [p, p + n pages) per mincore, n at most 64; -1 on
+ * error. No ATF, no malloc: usable in children.
+ */
+long mc_resident_try(void *p, size_t n);
+/*
  * Whether mincore() tells untouched anonymous pages from resident ones
  * here: probed once on fresh, never touched private anonymous pages
  * (gVisor's mincore reports every mapped page resident).

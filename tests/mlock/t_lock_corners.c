@@ -47,49 +47,6 @@
 
 /* ---- helpers usable in children (no ATF, no malloc) -------------------- */
 
-/* Resident pages of [p, p + n pages) per mincore; -1 on error. */
-static long
-resident_try(void *p, size_t n)
-{
-	unsigned char vec[16];
-	long c = 0;
-
-	if (n > sizeof(vec) || mincore(p, n * mc_pagesize(), vec) != 0)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		c += vec[i] & 1;
-	return c;
-}
-
-/*
- * A "Key:   N kB" field of /proc/self/status read with read(2) into a
- * static buffer: no stdio, so no malloc that could grow the heap (which
- * is locked under MCL_FUTURE and counted against RLIMIT_MEMLOCK). -1 when
- * unreadable or absent.
- */
-static long
-status_kb_raw(const char *key)
-{
-	static char buf[8192];
-	size_t klen = strlen(key), got = 0;
-	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-	char *s;
-
-	if (fd < 0)
-		return -1;
-	while (got < sizeof(buf) - 1 &&
-	    (n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
-		got += (size_t)n;
-	close(fd);
-	buf[got] = '\0';
-	for (s = buf; s != NULL && *s != '\0'; s = strchr(s, '\n'),
-	    s = s ? s + 1 : NULL)
-		if (strncmp(s, key, klen) == 0 && s[klen] == ':')
-			return strtol(s + klen + 1, NULL, 10);
-	return -1;
-}
-
 /*
  * smaps shows VM_LOCKONFAULT as 'lf' only on newer kernels (6.1 and 5.10
  * print 'lo' alone): the lock-on-fault behaviour itself is proved by
@@ -499,10 +456,10 @@ current_onfault_child(struct mc_child *self, void *arg)
 		send_rep(self, &r);
 		return 0;
 	}
-	r.v[1] = (uint64_t)resident_try(a, 2);
+	r.v[1] = (uint64_t)mc_resident_try(a, 2);
 	r.v[2] = vmflag_bits(a);
 	a[ps] = 1;
-	r.v[3] = (uint64_t)resident_try(a, 2);
+	r.v[3] = (uint64_t)mc_resident_try(a, 2);
 	r.v[4] = (uint64_t)mc_smaps_kb_try(a, "Locked");
 	munlockall();
 	send_rep(self, &r);
@@ -651,11 +608,11 @@ future_limit_child(struct mc_child *self, void *arg)
 	}
 	a = mmap(NULL, ps, RW, fl, -1, 0);
 	r.v[2] = a == MAP_FAILED ? (uint64_t)errno : 0;
-	r.v[3] = a == MAP_FAILED ? UINT64_MAX : (uint64_t)resident_try(a, 1);
+	r.v[3] = a == MAP_FAILED ? UINT64_MAX : (uint64_t)mc_resident_try(a, 1);
 	r.v[4] = (uint64_t)mc_mmap_errno(NULL, 2 * ps, RW, fl, -1, 0);
 	a = mmap(NULL, ps, RW, fl, -1, 0);
 	r.v[5] = a == MAP_FAILED ? (uint64_t)errno : 0;
-	r.v[6] = (uint64_t)status_kb_raw("VmLck");
+	r.v[6] = (uint64_t)mc_status_kb_raw("VmLck");
 	munlockall();
 	send_rep(self, &r);
 	return 0;
@@ -721,14 +678,14 @@ exec_probe(void)
 	if (v == NULL)
 		return;
 	fd = atoi(v);
-	r.v[1] = (uint64_t)status_kb_raw("VmLck");
+	r.v[1] = (uint64_t)mc_status_kb_raw("VmLck");
 	q = mmap(NULL, 2 * ps, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (q == MAP_FAILED) {
 		r.v[2] = r.v[4] = UINT64_MAX;
 		r.v[3] = VF_NONE;
 	} else {
 		(void)madvise(q, 2 * ps, MADV_NOHUGEPAGE);
-		r.v[2] = (uint64_t)resident_try(q, 2);
+		r.v[2] = (uint64_t)mc_resident_try(q, 2);
 		r.v[3] = vmflag_bits(q);
 		r.v[4] = (uint64_t)mc_smaps_kb_try(q, "Locked");
 	}
@@ -782,7 +739,7 @@ exec_locked_child(struct mc_child *self, void *arg)
 		return 10;
 	if (mlock(a, 2 * ps) != 0)
 		r.v[0] = (uint64_t)errno;
-	r.v[1] = (uint64_t)status_kb_raw("VmLck");
+	r.v[1] = (uint64_t)mc_status_kb_raw("VmLck");
 	send_rep(self, &r);
 	if (r.v[0] != 0)
 		return 0;

@@ -28,20 +28,6 @@
 
 /* ---- helpers usable in children (no ATF) ------------------------------ */
 
-/* Resident pages of [p, p + n pages) per mincore; -1 on error. */
-static long
-resident_try(void *p, size_t n)
-{
-	unsigned char vec[64];
-	long c = 0;
-
-	if (n > sizeof(vec) || mincore(p, n * mc_pagesize(), vec) != 0)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		c += vec[i] & 1;
-	return c;
-}
-
 /* ---- helpers for the test process -------------------------------------- */
 
 static long
@@ -343,7 +329,7 @@ future_child(struct mc_child *self, void *arg)
 		return 0;
 	}
 	mc_child_send_u64(self, 0);
-	mc_child_send_u64(self, (uint64_t)resident_try(q, 2));
+	mc_child_send_u64(self, (uint64_t)mc_resident_try(q, 2));
 	mc_child_send_u64(self, (uint64_t)mc_smaps_kb_try(q, "Locked"));
 	return 0;
 }
@@ -403,9 +389,9 @@ current_child(struct mc_child *self, void *arg)
 	if (b == MAP_FAILED)
 		return 11;
 	(void)madvise(b, 2 * ps, MADV_NOHUGEPAGE);
-	mc_child_send_u64(self, (uint64_t)resident_try(a, 2));
+	mc_child_send_u64(self, (uint64_t)mc_resident_try(a, 2));
 	mc_child_send_u64(self, (uint64_t)mc_smaps_kb_try(a, "Locked"));
-	mc_child_send_u64(self, (uint64_t)resident_try(b, 2));
+	mc_child_send_u64(self, (uint64_t)mc_resident_try(b, 2));
 	mc_child_send_u64(self, (uint64_t)mc_smaps_kb_try(b, "Locked"));
 	munlockall();
 	return 0;
@@ -592,7 +578,7 @@ map_and_report(void *arg)
 	(void)arg;
 	if (q == MAP_FAILED)
 		return UINT64_MAX;
-	r = resident_try(q, 2);
+	r = mc_resident_try(q, 2);
 	l = mc_smaps_kb_try(q, "Locked");
 	if (r < 0 || l < 0) {
 		errno = ENODATA; /* mincore or smaps failed */
