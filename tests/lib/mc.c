@@ -269,3 +269,42 @@ mc_map_fd(int fd, size_t len, int prot, int flags, off_t off)
 	    strerror(errno));
 	return p;
 }
+
+const char *
+mc_fixed_noreplace_missing(char *why, size_t len)
+{
+#ifndef MAP_FIXED_NOREPLACE
+	snprintf(why, len, "MAP_FIXED_NOREPLACE is not defined by the C "
+	    "library");
+	return why;
+#else
+	size_t ps = mc_pagesize();
+	void *a = mc_map_anon(ps, PROT_READ, MAP_PRIVATE);
+	void *r = mmap(a, ps, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS |
+	    MAP_FIXED_NOREPLACE, -1, 0);
+	int e = errno;
+
+	ATF_REQUIRE(munmap(a, ps) == 0);
+	if (r != MAP_FAILED) {
+		munmap(r, ps);
+		ATF_REQUIRE_MSG(r != a, "probe: MAP_FIXED_NOREPLACE over a "
+		    "mapping returned the same address %p", a);
+		snprintf(why, len, "MAP_FIXED_NOREPLACE over a mapping at %p "
+		    "was taken as a hint (mapped at %p): not known to this "
+		    "kernel or emulator", a, r);
+		return why;
+	}
+	ATF_REQUIRE_MSG(e == EEXIST, "probe: MAP_FIXED_NOREPLACE over a "
+	    "mapping: expected EEXIST, got %d (%s)", e, strerror(e));
+	return NULL;
+#endif
+}
+
+void
+mc_require_fixed_noreplace(void)
+{
+	char why[160];
+
+	if (mc_fixed_noreplace_missing(why, sizeof(why)) != NULL)
+		atf_tc_skip("%s", why);
+}

@@ -99,6 +99,16 @@ int mc_unknown_map_flag(void);
  * mc_skip_unsupported): probes with a read-only mapping of fd.
  */
 void mc_require_shared_validate(int fd);
+/*
+ * Is MAP_FIXED_NOREPLACE honoured?  A kernel before 4.17 (or an emulator)
+ * that does not know the bit ignores it and takes addr as a hint.  The
+ * probe maps over a mapping of its own: EEXIST means honoured.  Returns
+ * NULL when it is, else why not (written to why); an answer other than
+ * EEXIST or a hint's placement fails the case.
+ */
+const char *mc_fixed_noreplace_missing(char *why, size_t len);
+/* Skip the case unless MAP_FIXED_NOREPLACE is honoured. */
+void mc_require_fixed_noreplace(void);
 
 /*
  * A file of 'pages' pages in the current (work) directory, page i filled

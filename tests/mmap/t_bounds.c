@@ -42,44 +42,12 @@
 
 /* ---- helpers ----------------------------------------------------------- */
 
-/*
- * Skip the case unless MAP_FIXED_NOREPLACE is honoured: a kernel before
- * 4.17 (or an emulator) that does not know the bit takes addr as a hint.
- * The probe maps over a mapping of its own: EEXIST means honoured; any
- * other error fails the case.
- */
-static void
-require_fixed_noreplace(void)
-{
-#ifndef MAP_FIXED_NOREPLACE
-	atf_tc_skip("MAP_FIXED_NOREPLACE is not defined by the C library");
-#else
-	size_t ps = mc_pagesize();
-	void *a = mc_map_anon(ps, PROT_READ, MAP_PRIVATE);
-	void *r = mmap(a, ps, PROT_READ, ANON_PRIV | MAP_FIXED_NOREPLACE, -1,
-	    0);
-	int e = errno;
-
-	ATF_REQUIRE(munmap(a, ps) == 0);
-	if (r != MAP_FAILED) {
-		munmap(r, ps);
-		ATF_REQUIRE_MSG(r != a, "probe: MAP_FIXED_NOREPLACE over a "
-		    "mapping returned the same address %p", a);
-		atf_tc_skip("MAP_FIXED_NOREPLACE over a mapping at %p was "
-		    "taken as a hint (mapped at %p): not known to this kernel "
-		    "or emulator", a, r);
-	}
-	ATF_REQUIRE_MSG(e == EEXIST, "probe: MAP_FIXED_NOREPLACE over a "
-	    "mapping: expected EEXIST, got %d (%s)", e, mc_errname(e));
-#endif
-}
-
 #ifdef MAP_FIXED_NOREPLACE
 /*
  * Whether the page at a belongs to the user address space: a
  * MAP_FIXED_NOREPLACE PROT_NONE page there succeeds (free; unmapped again)
  * or fails with EEXIST (in use); ENOMEM says it lies beyond the address
- * space. Any other answer fails the case. Needs require_fixed_noreplace().
+ * space. Any other answer fails the case. Needs mc_require_fixed_noreplace().
  */
 static bool
 page_in_user_space(uintptr_t a)
@@ -125,7 +93,7 @@ user_top(void)
 	unsigned char *m;
 	uintptr_t lo, hi;
 
-	require_fixed_noreplace();
+	mc_require_fixed_noreplace();
 	m = mc_map_anon(ps, PROT_NONE, MAP_PRIVATE);
 	lo = (uintptr_t)m;
 	/* The last page whose end does not wrap to 0. */
@@ -196,7 +164,7 @@ MC_TC(fixed_with_noreplace_noreplace_wins, "BOUNDS-1",
 	char before[1024], after[1024];
 
 	/* Without the probe an old kernel would clobber like MAP_FIXED. */
-	require_fixed_noreplace();
+	mc_require_fixed_noreplace();
 	a = mc_map_anon(2 * ps, RW, MAP_SHARED);
 	memset(a, 'x', 2 * ps);
 	ATF_REQUIRE(mc_maps_line(a, before, sizeof(before)));
@@ -1043,7 +1011,7 @@ MC_TC(fixed_at_min_addr_allowed, "BOUNDS-24",
 	struct mc_child ch;
 	struct cres r;
 
-	require_fixed_noreplace();
+	mc_require_fixed_noreplace();
 	mc_spawn(&ch, child_at_min_addr, &min);
 	expect_report(&ch, &r, "mmap_min_addr report");
 	if (r.v[0] != 0)
@@ -1077,7 +1045,7 @@ MC_TC(cap_sys_rawio_maps_below_min_addr, "BOUNDS-25",
 		atf_tc_skip("CAP_SYS_RAWIO is not effective in the initial user "
 		    "namespace: MAP_FIXED below "
 		    "vm.mmap_min_addr is refused with EPERM (MMAPERR-28)");
-	require_fixed_noreplace();
+	mc_require_fixed_noreplace();
 #ifdef MAP_FIXED_NOREPLACE
 	p = mmap((void *)below, ps, RW, ANON_PRIV | MAP_FIXED_NOREPLACE, -1, 0);
 	if (p == MAP_FAILED && errno == EACCES)

@@ -37,53 +37,6 @@
 
 /* ---- helpers ----------------------------------------------------------- */
 
-/*
- * Is MAP_FIXED_NOREPLACE honoured?  A kernel before 4.17 (or an emulator)
- * that does not know the bit ignores it and takes addr as a hint.  The
- * probe maps over a mapping of its own: EEXIST means honoured.  Returns
- * NULL when it is, else why not (in why); an answer other than EEXIST or
- * a hint's placement fails the case.
- */
-static const char *
-fixed_noreplace_missing(char *why, size_t len)
-{
-#ifndef MAP_FIXED_NOREPLACE
-	snprintf(why, len, "MAP_FIXED_NOREPLACE is not defined by the C "
-	    "library");
-	return why;
-#else
-	size_t ps = mc_pagesize();
-	void *a = mc_map_anon(ps, PROT_READ, MAP_PRIVATE);
-	void *r = mmap(a, ps, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS |
-	    MAP_FIXED_NOREPLACE, -1, 0);
-	int e = errno;
-
-	ATF_REQUIRE(munmap(a, ps) == 0);
-	if (r != MAP_FAILED) {
-		munmap(r, ps);
-		ATF_REQUIRE_MSG(r != a, "probe: MAP_FIXED_NOREPLACE over a "
-		    "mapping returned the same address %p", a);
-		snprintf(why, len, "MAP_FIXED_NOREPLACE over a mapping at %p "
-		    "was taken as a hint (mapped at %p): not known to this "
-		    "kernel or emulator", a, r);
-		return why;
-	}
-	ATF_REQUIRE_MSG(e == EEXIST, "probe: MAP_FIXED_NOREPLACE over a "
-	    "mapping: expected EEXIST, got %d (%s)", e, strerror(e));
-	return NULL;
-#endif
-}
-
-/* Skips the case unless MAP_FIXED_NOREPLACE is honoured. */
-static void
-require_fixed_noreplace(void)
-{
-	char why[160];
-
-	if (fixed_noreplace_missing(why, sizeof(why)) != NULL)
-		atf_tc_skip("%s", why);
-}
-
 /* ---- children: results ------------------------------------------------- */
 
 /* What a child saw: a step that failed (0: none) and up to 6 values. */
@@ -421,7 +374,7 @@ MC_TC(fixed_noreplace_over_mapping_eexist, "MMAPERR-9",
 	unsigned char *a;
 	char before[1024], after[1024];
 
-	require_fixed_noreplace();
+	mc_require_fixed_noreplace();
 	a = mc_map_anon(2 * ps, RW, MAP_SHARED);
 	memset(a, 'e', 2 * ps);
 	ATF_REQUIRE(mc_maps_line(a, before, sizeof(before)));
@@ -452,7 +405,7 @@ MC_TC(fixed_noreplace_partial_overlap_eexist, "MMAPERR-10",
 	size_t ps = mc_pagesize();
 	unsigned char *h, *m;
 
-	require_fixed_noreplace();
+	mc_require_fixed_noreplace();
 	/* [h, h+2ps) free, then a mapping at h+2ps, then free again. */
 	h = mc_free_hole(5);
 	m = mc_require_mmap_ok(mmap(h + 2 * ps, ps, RW, MAP_SHARED |
@@ -509,7 +462,7 @@ MC_TC(fixed_unaligned_addr_einval, "MMAPERR-11",
 	{
 		char why[160];
 
-		if (fixed_noreplace_missing(why, sizeof(why)) != NULL)
+		if (mc_fixed_noreplace_missing(why, sizeof(why)) != NULL)
 			atf_tc_skip("MAP_FIXED with an unaligned addr fails "
 			    "with EINVAL (proved); MAP_FIXED_NOREPLACE cannot "
 			    "be: %s", why);
@@ -939,7 +892,7 @@ MC_TC(fixed_beyond_address_space_enomem, "MMAPERR-22",
 	{
 		char why[160];
 
-		if (fixed_noreplace_missing(why, sizeof(why)) != NULL)
+		if (mc_fixed_noreplace_missing(why, sizeof(why)) != NULL)
 			atf_tc_skip("MAP_FIXED beyond the address space fails "
 			    "with ENOMEM (proved); MAP_FIXED_NOREPLACE cannot "
 			    "be: %s", why);

@@ -157,33 +157,6 @@ maps_offset_at(const void *addr, unsigned long long *ino)
 	return e.offset + ((uintptr_t)addr - e.start);
 }
 
-/* Skip unless MAP_FIXED_NOREPLACE is honoured (probe as in t_mmap_errors). */
-static void
-require_fixed_noreplace(void)
-{
-#ifndef MAP_FIXED_NOREPLACE
-	atf_tc_skip("MAP_FIXED_NOREPLACE is not defined by the C library");
-#else
-	size_t ps = mc_pagesize();
-	void *a = mc_map_anon(ps, PROT_READ, MAP_PRIVATE);
-	void *r = mmap(a, ps, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS |
-	    MAP_FIXED_NOREPLACE, -1, 0);
-	int e = errno;
-
-	ATF_REQUIRE(munmap(a, ps) == 0);
-	if (r != MAP_FAILED) {
-		ATF_REQUIRE(munmap(r, ps) == 0);
-		ATF_REQUIRE_MSG(r != a, "probe: MAP_FIXED_NOREPLACE over a "
-		    "mapping returned the same address %p", a);
-		atf_tc_skip("MAP_FIXED_NOREPLACE over a mapping at %p was "
-		    "taken as a hint (mapped at %p): not known to this kernel "
-		    "or emulator", a, r);
-	}
-	ATF_REQUIRE_MSG(e == EEXIST, "probe: MAP_FIXED_NOREPLACE over a "
-	    "mapping: expected EEXIST, got %d (%s)", e, mc_errname(e));
-#endif
-}
-
 /* ---- file-backed mappings moved --------------------------------------- */
 
 MC_TC(file_private_move_keeps_offset, "MREMAP-19",
@@ -538,7 +511,7 @@ MC_TC(shrink_frees_tail_for_reuse, "MREMAP-28",
 	size_t ps = mc_pagesize();
 	unsigned char *p, *q, *r;
 
-	require_fixed_noreplace();
+	mc_require_fixed_noreplace();
 	p = map_filled(4, 0);
 	q = mremap(p, 4 * ps, ps, 0);
 	ATF_REQUIRE_MSG(q != MAP_FAILED, "mremap(4 -> 1 page, no flags): %s",
