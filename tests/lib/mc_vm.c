@@ -418,3 +418,21 @@ mc_resident_try(void *p, size_t n)
 		c += vec[i] & 1;
 	return c;
 }
+
+long
+mc_locked_kb(const void *addr)
+{
+	long kb;
+
+	mc_require_smaps();
+	kb = mc_smaps_kb(addr, "Locked");
+	ATF_REQUIRE_MSG(kb >= 0, "smaps: no Locked field for the mapping at "
+	    "%p", addr);
+	return kb;
+}
+
+long
+mc_kb_of_pages(size_t n)
+{
+	return (long)(n * mc_pagesize() / 1024);
+}

@@ -84,6 +84,10 @@ void mc_require_mincore_sees_untouched(const char *why);
 long mc_smaps_kb(const void *addr, const char *field);
 /* Without ATF (usable in children): -1 also when smaps is unreadable. */
 long mc_smaps_kb_try(const void *addr, const char *field);
+/* smaps Locked of the mapping at addr, in kB; fails the case without it. */
+long mc_locked_kb(const void *addr);
+/* n pages in kB (for VmLck, Locked, Rss). */
+long mc_kb_of_pages(size_t n);
 /* Skip when /proc/self/smaps is not available. */
 void mc_require_smaps(void);
 /*

@@ -114,24 +114,6 @@ expect_rep(struct mc_child *ch, struct rep *r, const char *what)
 
 /* ---- helpers for the test process -------------------------------------- */
 
-static long
-kb_of_pages(size_t n)
-{
-	return (long)(n * mc_pagesize() / 1024);
-}
-
-static long
-locked_kb(const void *addr)
-{
-	long kb;
-
-	mc_require_smaps();
-	kb = mc_smaps_kb(addr, "Locked");
-	ATF_REQUIRE_MSG(kb >= 0, "smaps: no Locked field for the mapping at "
-	    "%p", addr);
-	return kb;
-}
-
 static bool
 has_flag(const void *addr, const char *flag)
 {
@@ -282,9 +264,9 @@ MC_TC(mlock2_onfault_prot_none, "MLOCK-19",
 	memset(p, 'n', n * ps);
 	ATF_REQUIRE_MSG(has_flag(p, "lo"), "after mprotect(PROT_READ | "
 	    "PROT_WRITE) the range lost VmFlags 'lo'");
-	ATF_REQUIRE_EQ_MSG(locked_kb(p), kb_of_pages(n), "smaps Locked after "
+	ATF_REQUIRE_EQ_MSG(mc_locked_kb(p), mc_kb_of_pages(n), "smaps Locked after "
 	    "mprotect and touching all %zu pages: expected %ld kB, got %ld kB",
-	    n, kb_of_pages(n), locked_kb(p));
+	    n, mc_kb_of_pages(n), mc_locked_kb(p));
 	ATF_REQUIRE(munlock(p, n * ps) == 0);
 	ATF_REQUIRE_EQ(mc_vmlck_kb(), before);
 	ATF_REQUIRE(munmap(p, n * ps) == 0);
@@ -314,9 +296,9 @@ MC_TC(map_locked_prot_none, "MLOCK-20",
 	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap(PROT_NONE, MAP_PRIVATE | "
 	    "MAP_ANONYMOUS | MAP_LOCKED, %zu pages): expected success, got %s",
 	    n, mc_errname(e));
-	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb() - before, kb_of_pages(n), "VmLck "
+	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb() - before, mc_kb_of_pages(n), "VmLck "
 	    "grew by %ld kB after mmap(PROT_NONE, MAP_LOCKED) of %zu pages, "
-	    "expected %ld kB", mc_vmlck_kb() - before, n, kb_of_pages(n));
+	    "expected %ld kB", mc_vmlck_kb() - before, n, mc_kb_of_pages(n));
 	ATF_REQUIRE_MSG(has_flag(p, "lo"), "mmap(PROT_NONE, MAP_LOCKED): its "
 	    "smaps VmFlags lack 'lo'");
 	for (size_t i = 0; i < n; i++) {
@@ -384,12 +366,12 @@ MC_TC(mlock2_zero_flags_is_mlock, "MLOCK-22",
 	r = sys_mlock2(p, n * ps, 0);
 	e = errno;
 	mlock2_ok_or_skip(r, e, 0, n);
-	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb() - before, kb_of_pages(n), "mlock2("
+	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb() - before, mc_kb_of_pages(n), "mlock2("
 	    "flags 0): VmLck grew by %ld kB, expected %ld kB",
-	    mc_vmlck_kb() - before, kb_of_pages(n));
-	ATF_REQUIRE_EQ_MSG(locked_kb(p), kb_of_pages(n), "mlock2(flags 0): "
+	    mc_vmlck_kb() - before, mc_kb_of_pages(n));
+	ATF_REQUIRE_EQ_MSG(mc_locked_kb(p), mc_kb_of_pages(n), "mlock2(flags 0): "
 	    "smaps Locked %ld kB, expected %ld kB (every page faulted in)",
-	    locked_kb(p), kb_of_pages(n));
+	    mc_locked_kb(p), mc_kb_of_pages(n));
 	ATF_REQUIRE_MSG(has_flag(p, "lo"), "mlock2(flags 0): VmFlags lack "
 	    "'lo'");
 	ATF_REQUIRE_MSG(!has_flag(p, "lf"), "mlock2(flags 0): VmFlags show "
@@ -419,10 +401,10 @@ MC_TC(mlock2_onfault_vmflags, "MLOCK-23",
 	ATF_REQUIRE_MSG(has_flag(p, "lo"), "mlock2(MLOCK_ONFAULT): VmFlags "
 	    "should show 'lo', it is missing");
 	note_lf(has_flag(p, "lf"), "mlock2(MLOCK_ONFAULT)");
-	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb() - before, kb_of_pages(n), "mlock2("
+	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb() - before, mc_kb_of_pages(n), "mlock2("
 	    "MLOCK_ONFAULT) of %zu untouched pages: VmLck grew by %ld kB, "
 	    "expected the whole range (%ld kB)", n, mc_vmlck_kb() - before,
-	    kb_of_pages(n));
+	    mc_kb_of_pages(n));
 	ATF_REQUIRE(munlock(p, n * ps) == 0);
 	ATF_REQUIRE_MSG(!has_flag(p, "lo") && !has_flag(p, "lf"), "after "
 	    "munlock the range still shows a lock flag ('lo' %s, 'lf' %s)",
@@ -487,9 +469,9 @@ MC_TC(mlockall_current_onfault, "MLOCK-24",
 	ATF_REQUIRE_MSG(r.v[2] & VF_LO, "child: VmFlags of an existing "
 	    "mapping after mlockall(MCL_CURRENT | MCL_ONFAULT): 'lo' missing");
 	note_lf(r.v[2] & VF_LF, "mlockall(MCL_CURRENT | MCL_ONFAULT)");
-	ATF_REQUIRE_EQ_MSG((int64_t)r.v[4], kb_of_pages(1), "child: smaps "
+	ATF_REQUIRE_EQ_MSG((int64_t)r.v[4], mc_kb_of_pages(1), "child: smaps "
 	    "Locked after touching 1 page: expected %ld kB, got %jd",
-	    kb_of_pages(1), (intmax_t)(int64_t)r.v[4]);
+	    mc_kb_of_pages(1), (intmax_t)(int64_t)r.v[4]);
 	mc_require_mincore_sees_untouched("whether mlockall populated the "
 	    "mapping cannot be observed (VmFlags and Locked checked)");
 	ATF_REQUIRE_EQ_MSG((int64_t)r.v[1], 0, "child: %jd of 2 untouched "
@@ -647,9 +629,9 @@ MC_TC(mcl_future_beyond_limit_eagain, "MLOCK-26",
 	    "pages locked, mmap of 1 more page (up to the limit): expected "
 	    "success, got %s", mc_errname((int)r.v[5]));
 	if ((int64_t)r.v[6] >= 0)
-		ATF_REQUIRE_EQ_MSG((int64_t)r.v[6], kb_of_pages(2), "child: "
+		ATF_REQUIRE_EQ_MSG((int64_t)r.v[6], mc_kb_of_pages(2), "child: "
 		    "VmLck after the two mappings made under MCL_FUTURE: "
-		    "expected %ld kB, got %jd kB", kb_of_pages(2),
+		    "expected %ld kB, got %jd kB", mc_kb_of_pages(2),
 		    (intmax_t)(int64_t)r.v[6]);
 	ATF_REQUIRE_EQ_MSG(r.v[3], 1, "child: the page mapped under "
 	    "MCL_FUTURE is not resident right after mmap (%jd)",
@@ -762,10 +744,10 @@ MC_TC(execve_removes_locks, "MLOCK-27",
 	expect_probe(&ch, &post);
 	if ((int64_t)pre.v[1] < 0 || (int64_t)post.v[1] < 0)
 		atf_tc_skip("/proc/self/status has no VmLck field");
-	ATF_REQUIRE_MSG((int64_t)pre.v[1] >= kb_of_pages(2), "positive "
+	ATF_REQUIRE_MSG((int64_t)pre.v[1] >= mc_kb_of_pages(2), "positive "
 	    "control: child's VmLck with 2 locked pages is %jd kB before "
 	    "execve, expected at least %ld kB", (intmax_t)(int64_t)pre.v[1],
-	    kb_of_pages(2));
+	    mc_kb_of_pages(2));
 	ATF_REQUIRE_EQ_MSG((int64_t)post.v[1], 0, "after execve: VmLck is %jd "
 	    "kB, expected 0 (locks removed)", (intmax_t)(int64_t)post.v[1]);
 }
@@ -816,10 +798,10 @@ MC_TC(execve_clears_mcl_future, "MLOCK-28",
 	child_lock_err_or_skip(pre.v[0], "mlockall(MCL_FUTURE) and mmap of "
 	    "one page");
 	expect_probe(&ch, &post);
-	ATF_REQUIRE_EQ_MSG((int64_t)pre.v[1], kb_of_pages(1), "positive "
+	ATF_REQUIRE_EQ_MSG((int64_t)pre.v[1], mc_kb_of_pages(1), "positive "
 	    "control: before execve, a page mapped under MCL_FUTURE has smaps "
 	    "Locked %jd kB, expected %ld kB", (intmax_t)(int64_t)pre.v[1],
-	    kb_of_pages(1));
+	    mc_kb_of_pages(1));
 	ATF_REQUIRE_MSG(post.v[2] != UINT64_MAX, "the re-executed image "
 	    "could not map 2 pages");
 	ATF_REQUIRE_MSG(post.v[3] != VF_NONE, "the re-executed image could "

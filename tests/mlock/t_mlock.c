@@ -26,27 +26,7 @@
 #include "mc_err.h"
 #include "mc_proc.h"
 
-/* ---- helpers usable in children (no ATF) ------------------------------ */
-
 /* ---- helpers for the test process -------------------------------------- */
-
-static long
-locked_kb(const void *addr)
-{
-	long kb;
-
-	mc_require_smaps();
-	kb = mc_smaps_kb(addr, "Locked");
-	ATF_REQUIRE_MSG(kb >= 0, "smaps: no Locked field for the mapping at "
-	    "%p", addr);
-	return kb;
-}
-
-static long
-kb_of_pages(size_t n)
-{
-	return (long)(n * mc_pagesize() / 1024);
-}
 
 /* The child reports errno err of a lock call: skip for a limit, or fail. */
 static void
@@ -95,14 +75,14 @@ MC_TC(mlock_counted_in_vmlck, "MLOCK-2",
 	    MAP_PRIVATE);
 	long before = mc_vmlck_kb(), after;
 
-	ATF_REQUIRE_EQ_MSG(locked_kb(p), 0, "Locked before mlock: expected 0");
+	ATF_REQUIRE_EQ_MSG(mc_locked_kb(p), 0, "Locked before mlock: expected 0");
 	mc_mlock_or_skip(p, n * ps);
 	after = mc_vmlck_kb();
-	ATF_REQUIRE_EQ_MSG(after - before, kb_of_pages(n), "VmLck grew by "
+	ATF_REQUIRE_EQ_MSG(after - before, mc_kb_of_pages(n), "VmLck grew by "
 	    "%ld kB after locking %zu pages, expected %ld kB", after - before,
-	    n, kb_of_pages(n));
-	ATF_REQUIRE_EQ_MSG(locked_kb(p), kb_of_pages(n), "smaps Locked: "
-	    "expected %ld kB, got %ld kB", kb_of_pages(n), locked_kb(p));
+	    n, mc_kb_of_pages(n));
+	ATF_REQUIRE_EQ_MSG(mc_locked_kb(p), mc_kb_of_pages(n), "smaps Locked: "
+	    "expected %ld kB, got %ld kB", mc_kb_of_pages(n), mc_locked_kb(p));
 	ATF_REQUIRE(munlock(p, n * ps) == 0);
 	ATF_REQUIRE(munmap(p, n * ps) == 0);
 }
@@ -118,14 +98,14 @@ MC_TC(munlock_removes_from_vmlck, "MLOCK-3",
 
 	memset(p, 'm', n * ps);
 	mc_mlock_or_skip(p, n * ps);
-	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb() - before, kb_of_pages(n), "VmLck did "
+	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb() - before, mc_kb_of_pages(n), "VmLck did "
 	    "not grow by the locked pages");
 	ATF_REQUIRE_MSG(munlock(p, n * ps) == 0, "munlock: %s",
 	    strerror(errno));
 	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb(), before, "VmLck after munlock: "
 	    "expected %ld kB, got %ld kB", before, mc_vmlck_kb());
-	ATF_REQUIRE_EQ_MSG(locked_kb(p), 0, "smaps Locked after munlock: "
-	    "expected 0, got %ld kB", locked_kb(p));
+	ATF_REQUIRE_EQ_MSG(mc_locked_kb(p), 0, "smaps Locked after munlock: "
+	    "expected 0, got %ld kB", mc_locked_kb(p));
 	ATF_REQUIRE_MSG(mc_all_bytes(p, n * ps, 'm'), "munlock changed the "
 	    "contents");
 	ATF_REQUIRE(munmap(p, n * ps) == 0);
@@ -140,7 +120,7 @@ MC_TC(munmap_removes_lock, "MLOCK-4",
 	long before = mc_vmlck_kb();
 
 	mc_mlock_or_skip(p, n * ps);
-	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb() - before, kb_of_pages(n), "VmLck did "
+	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb() - before, mc_kb_of_pages(n), "VmLck did "
 	    "not grow by the locked pages");
 	ATF_REQUIRE(munmap(p, n * ps) == 0);
 	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb(), before, "VmLck after munmap of the "
@@ -158,14 +138,14 @@ MC_TC(locks_do_not_stack, "MLOCK-5",
 	mc_mlock_or_skip(p, n * ps);
 	ATF_REQUIRE_MSG(mlock(p, n * ps) == 0, "second mlock of the same "
 	    "range: %s", strerror(errno));
-	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb() - before, kb_of_pages(n), "VmLck "
+	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb() - before, mc_kb_of_pages(n), "VmLck "
 	    "after locking twice: expected +%ld kB (counted once), got +%ld kB",
-	    kb_of_pages(n), mc_vmlck_kb() - before);
+	    mc_kb_of_pages(n), mc_vmlck_kb() - before);
 	ATF_REQUIRE(munlock(p, n * ps) == 0);
 	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb(), before, "VmLck after one munlock: "
 	    "expected %ld kB, got %ld kB", before, mc_vmlck_kb());
-	ATF_REQUIRE_EQ_MSG(locked_kb(p), 0, "smaps Locked after one munlock: "
-	    "expected 0, got %ld kB", locked_kb(p));
+	ATF_REQUIRE_EQ_MSG(mc_locked_kb(p), 0, "smaps Locked after one munlock: "
+	    "expected 0, got %ld kB", mc_locked_kb(p));
 	ATF_REQUIRE(munmap(p, n * ps) == 0);
 }
 
@@ -179,14 +159,14 @@ MC_TC(mlock_rounds_addr_down, "MLOCK-6",
 	long before = mc_vmlck_kb();
 
 	mc_mlock_or_skip(p + 1, 1);
-	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb() - before, kb_of_pages(1), "mlock(addr "
+	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb() - before, mc_kb_of_pages(1), "mlock(addr "
 	    "+ 1, 1 byte): VmLck grew by %ld kB, expected one page (%ld kB)",
-	    mc_vmlck_kb() - before, kb_of_pages(1));
-	ATF_REQUIRE_EQ_MSG(locked_kb(p), kb_of_pages(1), "smaps Locked of the "
-	    "first page: expected %ld kB, got %ld kB", kb_of_pages(1),
-	    locked_kb(p));
-	ATF_REQUIRE_EQ_MSG(locked_kb(p + ps), 0, "the second page is locked "
-	    "too (%ld kB)", locked_kb(p + ps));
+	    mc_vmlck_kb() - before, mc_kb_of_pages(1));
+	ATF_REQUIRE_EQ_MSG(mc_locked_kb(p), mc_kb_of_pages(1), "smaps Locked of the "
+	    "first page: expected %ld kB, got %ld kB", mc_kb_of_pages(1),
+	    mc_locked_kb(p));
+	ATF_REQUIRE_EQ_MSG(mc_locked_kb(p + ps), 0, "the second page is locked "
+	    "too (%ld kB)", mc_locked_kb(p + ps));
 	ATF_REQUIRE_MSG(munlock(p + 1, 1) == 0, "munlock(addr + 1, 1): %s",
 	    strerror(errno));
 	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb(), before, "munlock(addr + 1, 1) left "
@@ -290,15 +270,15 @@ MC_TC(mlock2_onfault_locks_on_touch, "MLOCK-9",
 	ATF_REQUIRE_EQ_MSG(mc_mincore_count(p, n * ps), 0, "right after "
 	    "mlock2(MLOCK_ONFAULT): expected 0 resident pages, mincore says "
 	    "%zu", mc_mincore_count(p, n * ps));
-	ATF_REQUIRE_EQ_MSG(locked_kb(p), 0, "smaps Locked before any touch: "
-	    "expected 0, got %ld kB", locked_kb(p));
+	ATF_REQUIRE_EQ_MSG(mc_locked_kb(p), 0, "smaps Locked before any touch: "
+	    "expected 0, got %ld kB", mc_locked_kb(p));
 	p[ps] = 1;
 	ATF_REQUIRE_EQ_MSG(mc_mincore_count(p, n * ps), 1, "after touching "
 	    "1 page: expected 1 resident, mincore says %zu",
 	    mc_mincore_count(p, n * ps));
-	ATF_REQUIRE_EQ_MSG(locked_kb(p), kb_of_pages(1), "smaps Locked after "
-	    "touching 1 page: expected %ld kB, got %ld kB", kb_of_pages(1),
-	    locked_kb(p));
+	ATF_REQUIRE_EQ_MSG(mc_locked_kb(p), mc_kb_of_pages(1), "smaps Locked after "
+	    "touching 1 page: expected %ld kB, got %ld kB", mc_kb_of_pages(1),
+	    mc_locked_kb(p));
 	ATF_REQUIRE(munlock(p, n * ps) == 0);
 	ATF_REQUIRE(munmap(p, n * ps) == 0);
 }
@@ -358,8 +338,8 @@ MC_TC(mlockall_future_locks_new_mappings, "MLOCK-10",
 	ATF_REQUIRE_EQ_MSG((int64_t)res, 2, "child: a mapping created after "
 	    "mlockall(MCL_FUTURE) has %jd resident pages right after mmap, "
 	    "expected 2", (intmax_t)(int64_t)res);
-	ATF_REQUIRE_EQ_MSG((int64_t)lk, kb_of_pages(2), "child: smaps Locked "
-	    "of the new mapping: expected %ld kB, got %jd", kb_of_pages(2),
+	ATF_REQUIRE_EQ_MSG((int64_t)lk, mc_kb_of_pages(2), "child: smaps Locked "
+	    "of the new mapping: expected %ld kB, got %jd", mc_kb_of_pages(2),
 	    (intmax_t)(int64_t)lk);
 }
 
@@ -419,9 +399,9 @@ MC_TC(mlockall_current_locks_existing, "MLOCK-11",
 	ATF_REQUIRE_EQ_MSG((int64_t)ra, 2, "child: the mapping that existed "
 	    "at mlockall(MCL_CURRENT) has %jd resident pages, expected 2",
 	    (intmax_t)(int64_t)ra);
-	ATF_REQUIRE_EQ_MSG((int64_t)la, kb_of_pages(2), "child: smaps Locked "
+	ATF_REQUIRE_EQ_MSG((int64_t)la, mc_kb_of_pages(2), "child: smaps Locked "
 	    "of the existing mapping: expected %ld kB, got %jd",
-	    kb_of_pages(2), (intmax_t)(int64_t)la);
+	    mc_kb_of_pages(2), (intmax_t)(int64_t)la);
 	ATF_REQUIRE_EQ_MSG((int64_t)lb, 0, "child: a mapping created after "
 	    "mlockall(MCL_CURRENT) is locked (%jd kB)", (intmax_t)(int64_t)lb);
 	ATF_REQUIRE_MSG((int64_t)rb == 0 || (int64_t)rb == 2, "child: "
@@ -509,7 +489,7 @@ MC_TC(munlockall_unlocks_everything, "MLOCK-13",
 	mc_reap_ok(&ch);
 	if ((int64_t)before < 0)
 		atf_tc_skip("/proc/self/status has no VmLck field");
-	ATF_REQUIRE_MSG((int64_t)before >= kb_of_pages(2), "child: VmLck "
+	ATF_REQUIRE_MSG((int64_t)before >= mc_kb_of_pages(2), "child: VmLck "
 	    "with two locked pages is %jd kB", (intmax_t)(int64_t)before);
 	ATF_REQUIRE_EQ_MSG((int64_t)after, 0, "child: VmLck after munlockall: "
 	    "expected 0, got %jd kB", (intmax_t)(int64_t)after);
@@ -547,7 +527,7 @@ MC_TC(locks_not_inherited_by_fork, "MLOCK-14",
 	(void)mc_vmlck_kb();
 	memset(p, 'l', 2 * ps);
 	mc_mlock_or_skip(p, 2 * ps);
-	ATF_REQUIRE_EQ_MSG(locked_kb(p), kb_of_pages(2), "parent: the range "
+	ATF_REQUIRE_EQ_MSG(mc_locked_kb(p), mc_kb_of_pages(2), "parent: the range "
 	    "is not locked");
 	mc_spawn(&ch, fork_lock_child, p);
 	mc_expect(&ch, &vl, sizeof(vl), "VmLck");
@@ -560,7 +540,7 @@ MC_TC(locks_not_inherited_by_fork, "MLOCK-14",
 	    "inherited range is %jd kB, expected 0", (intmax_t)(int64_t)lk);
 	ATF_REQUIRE_EQ_MSG(same, 1, "child: the inherited range lost its "
 	    "contents");
-	ATF_REQUIRE_EQ_MSG(locked_kb(p), kb_of_pages(2), "parent: the range "
+	ATF_REQUIRE_EQ_MSG(mc_locked_kb(p), mc_kb_of_pages(2), "parent: the range "
 	    "was unlocked by the fork");
 	ATF_REQUIRE(munlock(p, 2 * ps) == 0);
 	ATF_REQUIRE(munmap(p, 2 * ps) == 0);
@@ -641,10 +621,10 @@ MC_TC(mcl_future_not_inherited_by_fork, "MLOCK-15",
 	    "child: the grandchild failed (%s)", grand == UINT64_MAX ?
 	    "mapping or inspection" : "fork, pipe or report");
 	ATF_REQUIRE_MSG((own >> 32) == 2 &&
-	    (long)(uint32_t)own == kb_of_pages(2), "positive control: the "
+	    (long)(uint32_t)own == mc_kb_of_pages(2), "positive control: the "
 	    "MCL_FUTURE child's own new mapping should be resident and locked "
 	    "(2 pages, %ld kB), got %ju resident, %ju kB locked",
-	    kb_of_pages(2), (uintmax_t)(own >> 32), (uintmax_t)(uint32_t)own);
+	    mc_kb_of_pages(2), (uintmax_t)(own >> 32), (uintmax_t)(uint32_t)own);
 	ATF_REQUIRE_EQ_MSG((uint32_t)grand, 0, "grandchild: its new mapping "
 	    "is locked (%ju kB): MCL_FUTURE was inherited",
 	    (uintmax_t)(uint32_t)grand);
