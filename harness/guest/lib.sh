@@ -19,6 +19,11 @@
 #   guest_workdisk      /tmp on the ext4 disk MC_DISK (its modules from
 #                       /lib/modules/mc: harness/kernels/kernel-fetch), else
 #                       tmpfs; GUEST_WORKFS says which
+#   guest_swap          a swap file of MC_SWAP MiB (mc.swap=N, default 64;
+#                       0: none) on the ext4 work disk, for the swap cases
+#                       (tests/swap): swap cannot live on tmpfs, so a guest
+#                       without the disk has none; envprobe's swap_total
+#                       says what the run had
 #   run_suite SUITE OUT PAR LABEL ENVIRONMENT [RUNNER...]
 #                       the whole suite with kyua from SUITE, exactly as
 #                       harness/produce/run-suite runs it on the host
@@ -53,16 +58,18 @@ guest_thp() {
 }
 
 guest_params() {
-	MC_PORT=/dev/ttyS1 MC_DISK= MC_LABEL= MC_ENVIRONMENT=qemu
+	MC_PORT=/dev/ttyS1 MC_DISK= MC_LABEL= MC_ENVIRONMENT=qemu MC_SWAP=64
 	for _a in $(cat /proc/cmdline); do
 		case "$_a" in
 		mc.port=*) MC_PORT=/dev/${_a#mc.port=} ;;
 		mc.disk=*) MC_DISK=/dev/${_a#mc.disk=} ;;
 		mc.label=*) MC_LABEL=${_a#mc.label=} ;;
 		mc.environment=*) MC_ENVIRONMENT=${_a#mc.environment=} ;;
+		mc.swap=*) MC_SWAP=${_a#mc.swap=} ;;
 		esac
 	done
 	MC_LABEL=${MC_LABEL:-$MC_ENVIRONMENT-$(uname -r)}
+	case "$MC_SWAP" in "" | *[!0-9]*) MC_SWAP=0 ;; esac
 }
 
 guest_workdisk() {
@@ -86,6 +93,18 @@ guest_workdisk() {
 		fi
 	fi
 	[ "$GUEST_WORKFS" = ext4 ] || mount -t tmpfs -o mode=1777 tmpfs /tmp
+}
+
+guest_swap() {
+	[ "$MC_SWAP" -gt 0 ] && [ "$GUEST_WORKFS" = ext4 ] || return 0
+	_sw=/tmp/.mc-swapfile
+	if dd if=/dev/zero of=$_sw bs=1048576 count="$MC_SWAP" 2>/dev/null &&
+		chmod 600 $_sw && mkswap $_sw >/dev/null 2>&1 && swapon $_sw 2>/dev/null; then
+		return 0
+	fi
+	echo "guest: no swap file ($MC_SWAP MiB on /tmp)" >&2
+	rm -f $_sw
+	return 0
 }
 
 guest_now() {

@@ -526,10 +526,202 @@ freeing_unobservable(bool paged)
 	return NULL;
 }
 
+/*
+ * With swap on, reclaim may swap out a page that MADV_FREE did not free,
+ * and that page reads its data back: the contents alone prove nothing.
+ * pagemap tells the two apart before any access: a lazily freed page that
+ * reclaim discarded is neither present nor swapped (bits 63 and 62
+ * clear), a page holding data again is swapped out (bit 62). These cases
+ * keep their thread on one CPU (pin_to_current_cpu, with the MADV_PAGEOUT
+ * cases below): MADV_FREE queues a page in a per-CPU batch that moves it
+ * to the lazily freed pages, and MADV_PAGEOUT drains only the batch of its
+ * own CPU; a page left in another CPU's batch would be swapped out as
+ * ordinary memory. MADV_PAGEOUT may skip a page that reclaim was busy
+ * with, so it is asked up to FREE_PAGEOUT_ROUNDS times.
+ */
+#define FREE_PAGEOUT_ROUNDS 3
+static void pin_to_current_cpu(void);
+
+/*
+ * Whether the swap path applies: SwapTotal > 0, unless a cgroup v2
+ * memory.swap.max of 0 forbids this process to swap (a container on a
+ * host with swap), where no page can be swapped out.
+ */
+static bool
+swap_usable(void)
+{
+	char buf[4096], path[4200], val[64];
+	char *c;
+
+	if (mc_meminfo("SwapTotal") <= 0)
+		return false;
+	if (!mc_read_small("/proc/self/cgroup", buf, sizeof(buf)))
+		return true;
+	c = strstr(buf, "0::");
+	if (c == NULL || (c != buf && c[-1] != '\n'))
+		return true;
+	c += 3;
+	c[strcspn(c, "\n")] = '\0';
+	snprintf(path, sizeof(path), "/sys/fs/cgroup%s%smemory.swap.max", c,
+	    c[strlen(c) - 1] == '/' ? "" : "/");
+	return !mc_read_small(path, val, sizeof(val)) ||
+	    strncmp(val, "0\n", 2) != 0;
+}
+
+/* What pagemap says of a page after MADV_FREE and MADV_PAGEOUT. */
+static const char *
+free_state(uint64_t e)
+{
+	if (e & MC_PM_SWAP)
+		return "swapped out (kept as data)";
+	if (e & MC_PM_PRESENT)
+		return "present (not reclaimed)";
+	return "discarded";
+}
+
+/*
+ * MADV-13 with swap on, on the n unwritten pages at p: every page written,
+ * freed with MADV_FREE, then reclaimed with MADV_PAGEOUT must be discarded
+ * (pagemap: neither present nor swapped) and read zeros. Ends the case.
+ */
+static void
+free_discards_with_swap(unsigned char *p, size_t n)
+{
+	size_t ps = mc_pagesize(), freed = 0;
+	bool paged;
+	int round;
+
+	pin_to_current_cpu();
+	for (size_t i = 0; i < n; i++)
+		memset(p + i * ps, mc_pattern(i), ps);
+	advise_or_skip(p, n * ps, MADV_FREE, "MADV_FREE");
+	paged = pageout(p, n * ps);
+	for (round = 1; paged; round++) {
+		freed = 0;
+		for (size_t i = 0; i < n; i++) {
+			uint64_t e = mc_pagemap(p + i * ps);
+			ATF_REQUIRE_MSG(!(e & MC_PM_SWAP), "page %zu after "
+			    "MADV_FREE and MADV_PAGEOUT with swap on: expected "
+			    "discarded (neither present nor swapped), it was "
+			    "swapped out (pagemap entry %#jx): MADV_FREE did "
+			    "not free it", i, (uintmax_t)e);
+			freed += !(e & MC_PM_PRESENT);
+		}
+		if (freed == n || round == FREE_PAGEOUT_ROUNDS)
+			break;
+		ATF_REQUIRE(pageout(p, n * ps));
+	}
+	if (paged)
+		ATF_REQUIRE_EQ_MSG(freed, n, "after MADV_FREE and %d "
+		    "MADV_PAGEOUT calls with swap on: expected the %zu lazily "
+		    "freed pages discarded (pagemap: neither present nor "
+		    "swapped), %zu are; page 0 is %s", round, n, freed,
+		    free_state(mc_pagemap(p)));
+	mc_require_readable(p, n * ps, "the range after MADV_FREE");
+	for (size_t i = 0; i < n; i++) {
+		size_t old = mc_count_not(p + i * ps, ps, mc_pattern(i));
+		size_t nz = mc_count_not(p + i * ps, ps, 0);
+		ATF_REQUIRE_MSG(nz == 0 || (!paged && old == 0), "page %zu "
+		    "after MADV_FREE%s: expected %s, %zu bytes differ from the "
+		    "old data and %zu are not zero", i, paged ? " and "
+		    "MADV_PAGEOUT (discarded)" : "", paged ? "all zero" :
+		    "all old data or all zero", old, nz);
+	}
+	ATF_REQUIRE(munmap(p, n * ps) == 0);
+	if (!paged)
+		atf_tc_skip("every page read its old data or zeros, as "
+		    "documented; that MADV_FREE freed them cannot be proved: "
+		    "%s", freeing_unobservable(false));
+	atf_tc_pass();
+}
+
+/*
+ * MADV-14 with swap on, on the n unwritten pages at p: all written, freed
+ * with MADV_FREE, the first 'half' written again. Under reclaim the pages
+ * not written again must be discarded (neither present nor swapped, read
+ * zeros) and the written ones swapped out (bit 62; the first MADV_PAGEOUT
+ * may keep a page whose freeing a write cancelled in memory, the next
+ * swaps it out) and read their data. Ends the case.
+ */
+static void
+free_write_swaps_with_swap(unsigned char *p, size_t n, size_t half)
+{
+	size_t ps = mc_pagesize(), done = 0;
+	bool paged;
+	int round;
+
+	pin_to_current_cpu();
+	memset(p, 'o', n * ps);
+	advise_or_skip(p, n * ps, MADV_FREE, "MADV_FREE");
+	for (size_t i = 0; i < half; i++)
+		MC_REQUIRE_NO_FAULT(p + i * ps, MC_WRITE);
+	memset(p, 'n', half * ps);
+	paged = pageout(p, n * ps);
+	for (round = 1; paged; round++) {
+		done = 0;
+		for (size_t i = 0; i < n; i++) {
+			uint64_t e = mc_pagemap(p + i * ps);
+			if (i < half) {
+				ATF_REQUIRE_MSG((e & (MC_PM_SWAP |
+				    MC_PM_PRESENT)) != 0, "page %zu, written "
+				    "after MADV_FREE, after MADV_PAGEOUT with "
+				    "swap on: discarded (pagemap entry %#jx): "
+				    "the write did not cancel the freeing", i,
+				    (uintmax_t)e);
+				done += (e & MC_PM_SWAP) != 0;
+			} else {
+				ATF_REQUIRE_MSG(!(e & MC_PM_SWAP), "page %zu, "
+				    "not written after MADV_FREE, after "
+				    "MADV_PAGEOUT with swap on: expected "
+				    "discarded, it was swapped out (pagemap "
+				    "entry %#jx): MADV_FREE did not free it",
+				    i, (uintmax_t)e);
+				done += !(e & MC_PM_PRESENT);
+			}
+		}
+		if (done == n || round == FREE_PAGEOUT_ROUNDS)
+			break;
+		ATF_REQUIRE(pageout(p, n * ps));
+	}
+	for (size_t i = 0; paged && i < n; i++) {
+		uint64_t e = mc_pagemap(p + i * ps);
+		bool ok = i < half ? (e & MC_PM_SWAP) != 0 :
+		    !(e & (MC_PM_SWAP | MC_PM_PRESENT));
+		ATF_REQUIRE_MSG(ok, "page %zu (%s after MADV_FREE), after %d "
+		    "MADV_PAGEOUT calls with swap on: expected %s, pagemap "
+		    "says %s (entry %#jx); SwapTotal %ld kB, SwapFree %ld "
+		    "kB", i, i < half ? "written" : "not written", round,
+		    i < half ? "swapped out" : "discarded", free_state(e),
+		    (uintmax_t)e,
+		    mc_meminfo("SwapTotal"), mc_meminfo("SwapFree"));
+	}
+	mc_require_readable(p, n * ps, "the range after MADV_FREE");
+	ATF_REQUIRE_MSG(mc_all_bytes(p, half * ps, 'n'), "data written after "
+	    "MADV_FREE was lost: %zu of the %zu bytes written are not 'n'",
+	    mc_count_not(p, half * ps, 'n'), half * ps);
+	for (size_t i = half; i < n; i++) {
+		size_t old = mc_count_not(p + i * ps, ps, 'o');
+		size_t nz = mc_count_not(p + i * ps, ps, 0);
+		ATF_REQUIRE_MSG(nz == 0 || (!paged && old == 0), "page %zu "
+		    "(not written after MADV_FREE%s): expected %s, %zu bytes "
+		    "differ from 'o' and %zu are not zero", i, paged ?
+		    ", discarded" : "", paged ? "all zero" :
+		    "all 'o' or all zero", old, nz);
+	}
+	ATF_REQUIRE(munmap(p, n * ps) == 0);
+	if (!paged)
+		atf_tc_skip("the pages written after MADV_FREE kept their "
+		    "data; that their neighbours were freed meanwhile (so "
+		    "that the write did cancel a freeing) cannot be proved: "
+		    "%s", freeing_unobservable(false));
+	atf_tc_pass();
+}
+
 MC_TC(free_pages_read_old_data_or_zeros, "MADV-13",
     "After MADV_FREE each page reads either its old contents or zeros "
-    "(whole page); under reclaim (MADV_PAGEOUT, no swap) the freed pages "
-    "are discarded and read zeros")
+    "(whole page); under reclaim (MADV_PAGEOUT) the freed pages are "
+    "discarded and read zeros (with swap on: pagemap shows them neither "
+    "present nor swapped)")
 {
 	size_t ps = mc_pagesize(), n = 4, zero = 0;
 	unsigned char *p = mc_map_anon(n * ps, PROT_READ | PROT_WRITE,
@@ -537,6 +729,8 @@ MC_TC(free_pages_read_old_data_or_zeros, "MADV-13",
 	const char *why;
 	bool paged;
 
+	if (swap_usable())
+		free_discards_with_swap(p, n);
 	for (size_t i = 0; i < n; i++)
 		memset(p + i * ps, mc_pattern(i), ps);
 	advise_or_skip(p, n * ps, MADV_FREE, "MADV_FREE");
@@ -564,8 +758,9 @@ MC_TC(free_pages_read_old_data_or_zeros, "MADV-13",
 
 MC_TC(free_then_write_keeps_data, "MADV-14",
     "A write after MADV_FREE cancels the freeing of that page: under "
-    "reclaim (MADV_PAGEOUT, no swap) the written pages keep their data "
-    "while the pages not written again are discarded")
+    "reclaim (MADV_PAGEOUT) the written pages keep their data (with swap "
+    "on: they are swapped out) while the pages not written again are "
+    "discarded")
 {
 	size_t ps = mc_pagesize(), n = 4, half = 2, zero = 0;
 	unsigned char *p = mc_map_anon(n * ps, PROT_READ | PROT_WRITE,
@@ -573,6 +768,8 @@ MC_TC(free_then_write_keeps_data, "MADV-14",
 	const char *why;
 	bool paged;
 
+	if (swap_usable())
+		free_write_swaps_with_swap(p, n, half);
 	memset(p, 'o', n * ps);
 	advise_or_skip(p, n * ps, MADV_FREE, "MADV_FREE");
 	for (size_t i = 0; i < half; i++)

@@ -845,7 +845,7 @@ MC_TC(munmap_one_page_keeps_rest, "THP-7",
 
 MC_TC(dontneed_one_page_zero_fills_it, "THP-9",
     "MADV_DONTNEED of one small page inside a huge page drops just that "
-    "page (not present, reads zero; the range no longer PMD-mapped); the "
+    "page (not present, so no longer PMD-mapped; reads zero); the "
     "others keep their contents and physical pages")
 {
 	size_t ps = mc_pagesize(), thp = thp_require_anon(), n = thp / ps;
@@ -865,9 +865,14 @@ MC_TC(dontneed_one_page_zero_fills_it, "THP-9",
 	ATF_REQUIRE_MSG(!(ent & MC_PM_PRESENT), "the page dropped with "
 	    "MADV_DONTNEED is still present (pagemap entry %#jx)",
 	    (uintmax_t)ent);
-	ATF_REQUIRE_EQ_MSG(ahp, 0, "AnonHugePages after MADV_DONTNEED of one "
-	    "page: expected 0 kB (no PMD can map a range with a hole), got "
-	    "%ld kB", ahp);
+	/*
+	 * Not present in pagemap already says no PMD maps the range. smaps
+	 * is read after it and is only reported: khugepaged may collapse the
+	 * range again at any time (max_ptes_none), as seen once on the gcov
+	 * 6.12 kernel (AnonHugePages 2048 kB right after the drop).
+	 */
+	printf("AnonHugePages after MADV_DONTNEED of one page: %ld kB\n",
+	    ahp);
 	mc_require_readable(p + k * ps, ps, "the dropped page");
 	ATF_REQUIRE_MSG(mc_count_not(p + k * ps, ps, 0) == 0, "the dropped "
 	    "page: expected zeros, %zu bytes are not",
@@ -875,8 +880,8 @@ MC_TC(dontneed_one_page_zero_fills_it, "THP-9",
 	mc_require_patterns(p, k, 0, "the pages before the dropped one");
 	mc_require_patterns(p + (k + 1) * ps, n - k - 1, k + 1, "the pages "
 	    "after the dropped one");
-	require_pfns_after("dropped page not present and zero, AnonHugePages "
-	    "0 and contents passed");
+	require_pfns_after("dropped page not present and zero, contents "
+	    "passed");
 	for (size_t i = 0; i < n; i++) {
 		uint64_t now;
 
