@@ -32,7 +32,10 @@
 #                       e.g. "setarch i686"); leaves in OUT: results.db,
 #                       kyua-test.txt, env.json, rc (kyua's exit status),
 #                       wall (kyua's seconds), kyua.log (kept on error),
-#                       error (what went wrong, if anything)
+#                       error (what went wrong, if anything); with
+#                       MC_DISPOSABLE=yes (a qemu guest: guest/init) the
+#                       cases that damage the machine run too (kyua's
+#                       allow_destructive: tests/hwpoison)
 #   send_file NAME PATH between "MC-FILE NAME <sha256>" and "MC-END NAME",
 #                       PATH in base64 (gzip'ed first when NAME ends in .gz)
 
@@ -121,6 +124,7 @@ run_suite() {
 	env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
 		HOME="$_home" TMPDIR="${TMPDIR:-/tmp}" LANG=C.UTF-8 \
 		kyua --logfile="$_out/kyua.log" -v parallelism="$_par" \
+		${MC_DISPOSABLE:+-v test_suites.mmapconf.allow_destructive=yes} \
 		test --kyuafile=Kyuafile \
 		--results-file="$_out/results.db" >"$_out/kyua-test.txt" 2>&1
 	_rc=$?
