@@ -53,7 +53,7 @@ append="mc.label=qemu-gcov-$kver mc.environment=qemu-gcov${KCOV_VERBOSE:+ ignore
 serial="$cdir/serial.log"
 log "booting $kver (gcov) under qemu (${ACCEL:-tcg}), limit ${run_limit} s (harness/produce/qemu-kernel)"
 set +e
-BOOT_TIMEOUT=${BOOT_TIMEOUT:-240} RUN_TIMEOUT=$run_limit "$MC_ROOT/harness/produce/qemu-kernel" \
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-240} RUN_TIMEOUT=$run_limit QEMU_DISK_BUILTIN=yes "$MC_ROOT/harness/produce/qemu-kernel" \
 	--kernel "$bz" --initrd "$tmp/initrd.cpio.gz" --build "$build" --reports "$tmp/r" \
 	--record "$tmp/label" --append "$append" --end-marker MC-KCOV-EXIT --serial "$serial" \
 	--keep kcov-main.tar.gz --keep 'prog-*.tar.gz' "gcov-$kernel" >"$tmp/qemu-kernel.out"
