@@ -5,7 +5,8 @@
 #
 #   guest_boot          PID 1's mounts: proc, sys, dev, /dev/shm, /dev/pts,
 #                       /run; busybox's applets; the hostname; lo up
-#   guest_thp           the THP modes the suite's THP cases need, set in the
+#   guest_thp           eight pages in the hugetlb pool, and the THP modes the
+#                       suite's THP cases need, set in the
 #                       guest only (Debian kernels boot with shmem THP and
 #                       every mTHP size "never"): shmem_enabled "advise" and
 #                       the 64 kB mTHP size "madvise", both reached only by
@@ -53,6 +54,10 @@ guest_boot() {
 }
 
 guest_thp() {
+	# Eight huge pages in the hugetlb pool (16 MiB on x86_64, 256 MiB on
+	# arm64-16k), for the cases that need some (t_hugetlb, t_uffd), two
+	# of which may run at once: with two pages one of them found none free.
+	[ -w /proc/sys/vm/nr_hugepages ] && echo 8 >/proc/sys/vm/nr_hugepages 2>/dev/null
 	_t=/sys/kernel/mm/transparent_hugepage
 	[ -w $_t/shmem_enabled ] && echo advise >$_t/shmem_enabled 2>/dev/null
 	[ -w $_t/hugepages-64kB/enabled ] &&
