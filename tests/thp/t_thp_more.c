@@ -633,9 +633,12 @@ MC_TC(syscalls_read_huge_page, "THP-19",
 		iov.iov_base = p + off;
 		iov.iov_len = thp - off < (size_t)psz ? thp - off : (size_t)psz;
 		s = vmsplice(pfd[1], &iov, 1, SPLICE_F_NONBLOCK);
-		if (s < 0 && off == 0 && (errno == ENOSYS || errno == EINVAL))
+		if (s < 0 && off == 0 && (errno == ENOSYS || errno == EINVAL ||
+		    errno == EPERM))
 			atf_tc_skip("write(2)/pread passed; vmsplice fails "
-			    "with %s: not supported here", mc_errname(errno));
+			    "with %s: not supported here (EPERM: a seccomp "
+			    "filter, as podman's; Seccomp: %d)",
+			    mc_errname(errno), mc_seccomp_mode());
 		ATF_REQUIRE_MSG(s > 0, "vmsplice of %zu bytes at offset %zu "
 		    "of the huge page into an empty pipe of %d bytes: got "
 		    "%zd/%s", iov.iov_len, off, psz, s, mc_errname(errno));
