@@ -82,15 +82,6 @@ static pid_t ksm_owner;    /* the process that must restore at exit */
 static bool ksm_saved_ok[KSM_NKNOBS];
 static unsigned long ksm_saved[KSM_NKNOBS];
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 static void
 sleep_ms(int ms)
 {
@@ -249,7 +240,7 @@ ksm_probe(void)
 static void
 ksm_start(int use_zero)
 {
-	long deadline = now_ms() + KSM_LOCK_MS;
+	long deadline = mc_now_ms() + KSM_LOCK_MS;
 	FILE *f;
 
 	ksm_lock_fd = open(KSM_SYSFS "run", O_RDONLY | O_CLOEXEC);
@@ -258,7 +249,7 @@ ksm_start(int use_zero)
 	while (flock(ksm_lock_fd, LOCK_EX | LOCK_NB) != 0) {
 		ATF_REQUIRE_MSG(errno == EWOULDBLOCK || errno == EINTR,
 		    "flock(" KSM_SYSFS "run): %s", strerror(errno));
-		ATF_REQUIRE_MSG(now_ms() < deadline, "another process held "
+		ATF_REQUIRE_MSG(mc_now_ms() < deadline, "another process held "
 		    "the lock on " KSM_SYSFS "run (another KSM case) for %d "
 		    "ms", KSM_LOCK_MS);
 		sleep_ms(20);
@@ -401,7 +392,7 @@ wait_merged(const unsigned char *p, size_t n, uint64_t want,
     const char *what)
 {
 	unsigned long scans0 = knob_get("full_scans");
-	long start = now_ms();
+	long start = mc_now_ms();
 
 	for (;;) {
 		uint64_t pfn = common_pfn(p, n);
@@ -415,7 +406,7 @@ wait_merged(const unsigned char *p, size_t n, uint64_t want,
 		 * not slowness.
 		 */
 		if (knob_get("full_scans") >= scans0 + KSM_SCANS ||
-		    now_ms() - start > KSM_DEADLINE_MS)
+		    mc_now_ms() - start > KSM_DEADLINE_MS)
 			break;
 		sleep_ms(20);
 	}
@@ -431,10 +422,10 @@ static void
 wait_full_scans(unsigned long k)
 {
 	unsigned long scans0 = knob_get("full_scans");
-	long start = now_ms();
+	long start = mc_now_ms();
 
 	while (knob_get("full_scans") < scans0 + k) {
-		ATF_REQUIRE_MSG(now_ms() - start <= KSM_DEADLINE_MS, "ksmd did "
+		ATF_REQUIRE_MSG(mc_now_ms() - start <= KSM_DEADLINE_MS, "ksmd did "
 		    "not complete %lu full scans within %d ms (%s)", k,
 		    KSM_DEADLINE_MS, ksm_state(scans0));
 		sleep_ms(20);
@@ -677,11 +668,11 @@ prctl_child(struct mc_child *self, void *arg)
 		r.mg = mc_has_vmflag(flags, "mg");
 	else
 		r.mg = PRCTL_NO_SMAPS;
-	start = now_ms();
+	start = mc_now_ms();
 	while ((r.pfn = common_pfn(p, n)) == 0 &&
-	    now_ms() - start <= KSM_DEADLINE_MS)
+	    mc_now_ms() - start <= KSM_DEADLINE_MS)
 		sleep_ms(20);
-	r.waited_ms = (uint64_t)(now_ms() - start);
+	r.waited_ms = (uint64_t)(mc_now_ms() - start);
 	for (size_t i = 0; i < n; i++)
 		r.mismatches += identical_mismatches(p, i, getpid());
 	for (size_t i = 0; i < 4; i++)
@@ -904,7 +895,7 @@ MC_TC_CLEANUP(identical_pages_of_two_processes_merge, "KSM-7",
 	ATF_REQUIRE_MSG(madvise(p, n * ps, MADV_MERGEABLE) == 0,
 	    "madvise(MADV_MERGEABLE): %s", strerror(errno));
 	require_mergeable_flag(p);
-	start = now_ms();
+	start = mc_now_ms();
 	for (;;) {
 		uint64_t ask = 1;
 
@@ -913,9 +904,9 @@ MC_TC_CLEANUP(identical_pages_of_two_processes_merge, "KSM-7",
 		mc_expect(&ch, &theirs, sizeof(theirs), "PFN report");
 		if (mine != 0 && mine == theirs)
 			break;
-		if (now_ms() - start > KSM_DEADLINE_MS)
+		if (mc_now_ms() - start > KSM_DEADLINE_MS)
 			(void)mc_reap(&ch, 0);
-		ATF_REQUIRE_MSG(now_ms() - start <= KSM_DEADLINE_MS, "the "
+		ATF_REQUIRE_MSG(mc_now_ms() - start <= KSM_DEADLINE_MS, "the "
 		    "pages of parent and child were not merged onto one page "
 		    "within %d ms (%s): parent's common PFN %#jx (PFNs %s), "
 		    "child's %#jx", KSM_DEADLINE_MS, ksm_state(scans0),

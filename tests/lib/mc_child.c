@@ -74,8 +74,8 @@ mc_send(struct mc_child *ch, const void *msg, size_t len)
 	}
 }
 
-static long
-now_ms(void)
+long
+mc_now_ms(void)
 {
 	struct timespec ts;
 
@@ -87,11 +87,11 @@ bool
 mc_recv(struct mc_child *ch, void *msg, size_t len, int timeout_ms)
 {
 	size_t got = 0;
-	long deadline = now_ms() + timeout_ms;
+	long deadline = mc_now_ms() + timeout_ms;
 
 	while (got < len) {
 		struct pollfd pfd = { ch->rd, POLLIN, 0 };
-		long left = deadline - now_ms();
+		long left = deadline - mc_now_ms();
 		ssize_t n;
 		int r;
 
@@ -144,7 +144,7 @@ mc_child_recv_u64(struct mc_child *self)
 int
 mc_reap(struct mc_child *ch, int timeout_ms)
 {
-	long deadline = now_ms() + timeout_ms;
+	long deadline = mc_now_ms() + timeout_ms;
 	int st = 0;
 	pid_t r;
 
@@ -158,7 +158,7 @@ mc_reap(struct mc_child *ch, int timeout_ms)
 			break;
 		ATF_REQUIRE_MSG(r == 0 || errno == EINTR, "waitpid(%d): %s",
 		    (int)ch->pid, strerror(errno));
-		if (now_ms() >= deadline) {
+		if (mc_now_ms() >= deadline) {
 			kill(ch->pid, SIGKILL);
 			ATF_REQUIRE(waitpid(ch->pid, &st, 0) == ch->pid);
 			break;

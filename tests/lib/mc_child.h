@@ -23,6 +23,8 @@ struct mc_child {
 };
 typedef int (*mc_child_fn)(struct mc_child *self, void *arg);
 
+/* CLOCK_MONOTONIC in milliseconds: for deadlines of bounded waits. */
+long mc_now_ms(void);
 /* Fork a child running fn; the parent gets the handle. */
 void mc_spawn(struct mc_child *ch, mc_child_fn fn, void *arg);
 /* Send / receive one fixed-size message (e.g. a uint64_t). */

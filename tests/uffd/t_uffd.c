@@ -10,7 +10,7 @@
  * for the fork event, in a child; calls that raise a non-cooperative event
  * (madvise, mremap, munmap, fork) also run in a second thread, since they
  * wait until the monitor has read the event. The monitor waits for each
- * message with poll(2) and a deadline (WAIT_MS); when nothing arrives, or
+ * message with poll(2) and a deadline (MC_UFFD_WAIT_MS); when nothing arrives, or
  * a blocked thread is not woken, it closes the userfaultfd (which wakes
  * every waiter and unregisters every range), joins the thread and fails
  * the case with what it saw. Threads are always joined, children reaped.
@@ -49,421 +49,7 @@
 #include "mc.h"
 #include "mc_err.h"
 #include "mc_proc.h"
-
-/* include/uapi/linux/userfaultfd.h, for older kernel headers. */
-#ifndef UFFD_USER_MODE_ONLY
-#define UFFD_USER_MODE_ONLY 1
-#endif
-#ifndef USERFAULTFD_IOC_NEW
-#define USERFAULTFD_IOC_NEW _IO(0xAA, 0x00)
-#endif
-#ifndef UFFD_FEATURE_THREAD_ID
-#define UFFD_FEATURE_THREAD_ID (1 << 8)
-#endif
-#ifndef UFFD_FEATURE_MINOR_SHMEM
-#define UFFD_FEATURE_MINOR_SHMEM (1 << 10)
-#endif
-#ifndef UFFD_FEATURE_EXACT_ADDRESS
-#define UFFD_FEATURE_EXACT_ADDRESS (1 << 11)
-#endif
-#ifndef UFFD_PAGEFAULT_FLAG_MINOR
-#define UFFD_PAGEFAULT_FLAG_MINOR (1 << 2)
-#endif
-#ifndef UFFDIO_REGISTER_MODE_MINOR
-#define UFFDIO_REGISTER_MODE_MINOR ((__u64)1 << 2)
-#endif
-#ifndef UFFDIO_CONTINUE
-struct uffdio_continue {
-	struct uffdio_range range;
-	__u64 mode;
-	__s64 mapped;
-};
-#define UFFDIO_CONTINUE _IOWR(UFFDIO, 0x07, struct uffdio_continue)
-#endif
-
-/* How long the monitor waits for a message or a thread (qemu TCG: slow). */
-#define WAIT_MS 5000
-
-/* ---- time ------------------------------------------------------------- */
-
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ---- creating a userfaultfd ------------------------------------------- */
-
-static int
-uffd_sys(int flags)
-{
-#ifdef SYS_userfaultfd
-	return (int)syscall(SYS_userfaultfd, flags);
-#else
-	(void)flags;
-	errno = ENOSYS;
-	return -1;
-#endif
-}
-
-/* vm.unprivileged_userfaultfd as text ("0", "1", or "unreadable"). */
-static const char *
-sysctl_text(void)
-{
-	static char buf[32];
-	unsigned long v;
-
-	if (!mc_read_ulong_file("/proc/sys/vm/unprivileged_userfaultfd", &v))
-		return "unreadable";
-	snprintf(buf, sizeof(buf), "%lu", v);
-	return buf;
-}
-
-/*
- * A new userfaultfd (O_CLOEXEC | O_NONBLOCK), by the first way that this
- * process may use: the syscall, the syscall with UFFD_USER_MODE_ONLY, or
- * /dev/userfaultfd. The way found is kept for the rest of the case (each
- * case runs in a process of its own). Skips when none works.
- */
-static int uffd_way = -1; /* 0 syscall, 1 user-mode-only, 2 /dev/userfaultfd */
-
-static int
-dev_uffd(int flags)
-{
-	int dfd = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
-	int fd, e;
-
-	if (dfd < 0)
-		return -1;
-	fd = ioctl(dfd, USERFAULTFD_IOC_NEW, flags);
-	e = errno;
-	close(dfd);
-	errno = e;
-	return fd;
-}
-
-static int
-uffd_new(void)
-{
-	const int fl = O_CLOEXEC | O_NONBLOCK;
-	int fd, e0, e1, e2;
-
-	switch (uffd_way) {
-	case 0:
-		fd = uffd_sys(fl);
-		break;
-	case 1:
-		fd = uffd_sys(fl | UFFD_USER_MODE_ONLY);
-		break;
-	case 2:
-		fd = dev_uffd(fl);
-		break;
-	default:
-		fd = uffd_sys(fl);
-		if (fd >= 0) {
-			uffd_way = 0;
-			return fd;
-		}
-		e0 = errno;
-		if (e0 == ENOSYS)
-			mc_skip_unsupported("userfaultfd", ENOSYS);
-		ATF_REQUIRE_MSG(e0 == EPERM, "userfaultfd(O_CLOEXEC|O_NONBLOCK):"
-		    " expected a descriptor or EPERM, got %s", mc_errname(e0));
-		fd = uffd_sys(fl | UFFD_USER_MODE_ONLY);
-		if (fd >= 0) {
-			uffd_way = 1;
-			return fd;
-		}
-		e1 = errno;
-		fd = dev_uffd(fl);
-		if (fd >= 0) {
-			uffd_way = 2;
-			return fd;
-		}
-		e2 = errno;
-		atf_tc_skip("userfaultfd: EPERM (no CAP_SYS_PTRACE and "
-		    "vm.unprivileged_userfaultfd=%s, or a seccomp filter: "
-		    "Seccomp=%d); with UFFD_USER_MODE_ONLY: %s; "
-		    "/dev/userfaultfd: %s", sysctl_text(), mc_seccomp_mode(),
-		    mc_errname(e1), mc_errname(e2));
-	}
-	ATF_REQUIRE_MSG(fd >= 0, "userfaultfd (way %d, which worked before): %s",
-	    uffd_way, strerror(errno));
-	return fd;
-}
-
-static const struct {
-	uint64_t bit;
-	const char *name;
-} feature_names[] = {
-	{ UFFD_FEATURE_PAGEFAULT_FLAG_WP, "UFFD_FEATURE_PAGEFAULT_FLAG_WP" },
-	{ UFFD_FEATURE_EVENT_FORK, "UFFD_FEATURE_EVENT_FORK" },
-	{ UFFD_FEATURE_EVENT_REMAP, "UFFD_FEATURE_EVENT_REMAP" },
-	{ UFFD_FEATURE_EVENT_REMOVE, "UFFD_FEATURE_EVENT_REMOVE" },
-	{ UFFD_FEATURE_MISSING_HUGETLBFS, "UFFD_FEATURE_MISSING_HUGETLBFS" },
-	{ UFFD_FEATURE_MISSING_SHMEM, "UFFD_FEATURE_MISSING_SHMEM" },
-	{ UFFD_FEATURE_EVENT_UNMAP, "UFFD_FEATURE_EVENT_UNMAP" },
-	{ UFFD_FEATURE_SIGBUS, "UFFD_FEATURE_SIGBUS" },
-	{ UFFD_FEATURE_THREAD_ID, "UFFD_FEATURE_THREAD_ID" },
-	{ UFFD_FEATURE_MINOR_SHMEM, "UFFD_FEATURE_MINOR_SHMEM" },
-	{ UFFD_FEATURE_EXACT_ADDRESS, "UFFD_FEATURE_EXACT_ADDRESS" },
-};
-
-/* The features this kernel reports, from a probe descriptor. */
-static uint64_t
-uffd_available(void)
-{
-	struct uffdio_api api = { .api = UFFD_API, .features = 0 };
-	int fd = uffd_new();
-
-	ATF_REQUIRE_MSG(ioctl(fd, UFFDIO_API, &api) == 0, "UFFDIO_API(UFFD_API, "
-	    "no features) on a new userfaultfd: %s", strerror(errno));
-	close(fd);
-	return api.features;
-}
-
-/*
- * A new userfaultfd enabled by UFFDIO_API with the features 'want'; skips
- * naming the first feature the kernel does not report, or EVENT_FORK when
- * UFFDIO_API refuses it with EPERM (it needs CAP_SYS_PTRACE).
- */
-static int
-uffd_open(uint64_t want)
-{
-	uint64_t have = uffd_available(), missing = want & ~have;
-	struct uffdio_api api = { .api = UFFD_API, .features = want };
-	int fd;
-
-	for (size_t i = 0; missing != 0 &&
-	    i < sizeof(feature_names) / sizeof(feature_names[0]); i++)
-		if (missing & feature_names[i].bit)
-			atf_tc_skip("%s: not reported by UFFDIO_API here "
-			    "(features %#" PRIx64 ")", feature_names[i].name,
-			    have);
-	ATF_REQUIRE_MSG(missing == 0, "features %#" PRIx64 " missing",
-	    missing);
-	fd = uffd_new();
-	if (ioctl(fd, UFFDIO_API, &api) != 0) {
-		int e = errno;
-
-		close(fd);
-		if (e == EPERM && (want & UFFD_FEATURE_EVENT_FORK))
-			atf_tc_skip("UFFDIO_API(UFFD_FEATURE_EVENT_FORK): EPERM "
-			    "(it needs CAP_SYS_PTRACE, which this process "
-			    "lacks)");
-		ATF_REQUIRE_MSG(false, "UFFDIO_API(features %#" PRIx64 "), all "
-		    "reported available: %s", want, strerror(e));
-	}
-	return fd;
-}
-
-/* ---- ioctls ------------------------------------------------------------ */
-
-static int
-uffd_register(int fd, void *p, size_t len, uint64_t mode)
-{
-	struct uffdio_register r = {
-		.range = { .start = (uintptr_t)p, .len = len }, .mode = mode };
-
-	return ioctl(fd, UFFDIO_REGISTER, &r);
-}
-
-static void
-register_ok(int fd, void *p, size_t len, uint64_t mode, const char *what)
-{
-	ATF_REQUIRE_MSG(uffd_register(fd, p, len, mode) == 0,
-	    "UFFDIO_REGISTER(%p, %zu bytes, mode %#" PRIx64 ") on %s: %s", p,
-	    len, mode, what, strerror(errno));
-}
-
-/* UFFDIO_COPY: returns the ioctl result; *copied gets the copy field. */
-static int
-uffd_copy(int fd, void *dst, const void *src, size_t len, int64_t *copied)
-{
-	struct uffdio_copy c = { .dst = (uintptr_t)dst, .src = (uintptr_t)src,
-		.len = len, .mode = 0, .copy = 0 };
-	int r = ioctl(fd, UFFDIO_COPY, &c);
-
-	*copied = c.copy;
-	return r;
-}
-
-static int
-uffd_zeropage(int fd, void *dst, size_t len, int64_t *zeroed)
-{
-	struct uffdio_zeropage z = {
-		.range = { .start = (uintptr_t)dst, .len = len }, .mode = 0 };
-	int r = ioctl(fd, UFFDIO_ZEROPAGE, &z);
-
-	*zeroed = z.zeropage;
-	return r;
-}
-
-static int
-uffd_wp(int fd, void *p, size_t len, bool protect)
-{
-	struct uffdio_writeprotect w = {
-		.range = { .start = (uintptr_t)p, .len = len },
-		.mode = protect ? UFFDIO_WRITEPROTECT_MODE_WP : 0 };
-
-	return ioctl(fd, UFFDIO_WRITEPROTECT, &w);
-}
-
-/*
- * Wait at most ms for one message on fd (non-blocking): 1 when one was
- * read into m, 0 on timeout, -errno when poll or read failed.
- */
-static int
-uffd_next(int fd, struct uffd_msg *m, int ms)
-{
-	long deadline = now_ms() + ms;
-
-	for (;;) {
-		long left = deadline - now_ms();
-		struct pollfd p = { fd, POLLIN, 0 };
-		int r;
-		ssize_t n;
-
-		if (left < 0)
-			return 0;
-		r = poll(&p, 1, (int)left);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return 0;
-		n = read(fd, m, sizeof(*m));
-		if (n == (ssize_t)sizeof(*m))
-			return 1;
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			continue; /* woken before read: poll again */
-		return n < 0 ? -errno : -EIO;
-	}
-}
-
-static const char *
-event_name(unsigned e)
-{
-	switch (e) {
-	case UFFD_EVENT_PAGEFAULT: return "UFFD_EVENT_PAGEFAULT";
-	case UFFD_EVENT_FORK: return "UFFD_EVENT_FORK";
-	case UFFD_EVENT_REMAP: return "UFFD_EVENT_REMAP";
-	case UFFD_EVENT_REMOVE: return "UFFD_EVENT_REMOVE";
-	case UFFD_EVENT_UNMAP: return "UFFD_EVENT_UNMAP";
-	default: return "unknown event";
-	}
-}
-
-/* ---- threads that fault or that call something ------------------------ */
-
-/*
- * A thread that touches addr (reads it, writes wbyte, or probes it with
- * mc_touch when probe is set), then copies [page, page + len) into seen.
- */
-struct toucher {
-	pthread_t th;
-	bool running;
-	volatile unsigned char *addr;
-	bool write;
-	bool probe;
-	unsigned char wbyte;
-	unsigned char rbyte;
-	const unsigned char *page;
-	size_t len;
-	unsigned char *seen;
-	struct mc_fault fault;
-	atomic_int tid;
-	atomic_int done;
-};
-
-static void *
-toucher_main(void *arg)
-{
-	struct toucher *t = arg;
-
-	atomic_store(&t->tid, (int)syscall(SYS_gettid));
-	if (t->probe)
-		t->fault = mc_touch((void *)t->addr, t->write ? MC_WRITE :
-		    MC_READ);
-	else if (t->write)
-		*t->addr = t->wbyte;
-	else
-		t->rbyte = *t->addr;
-	if (t->seen != NULL && t->fault.signo == 0)
-		memcpy(t->seen, t->page, t->len);
-	atomic_store(&t->done, 1);
-	return NULL;
-}
-
-static void
-toucher_start(struct toucher *t)
-{
-	int e;
-
-	atomic_store(&t->done, 0);
-	atomic_store(&t->tid, 0);
-	e = pthread_create(&t->th, NULL, toucher_main, t);
-	ATF_REQUIRE_MSG(e == 0, "pthread_create: %s", strerror(e));
-	t->running = true;
-}
-
-/* Join a thread within ms; false when it is still running then. */
-static bool
-join_within(pthread_t th, int ms)
-{
-	struct timespec ts;
-	int e;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	do
-		e = pthread_timedjoin_np(th, NULL, &ts);
-	while (e == EINTR);
-	ATF_REQUIRE_MSG(e == 0 || e == ETIMEDOUT, "pthread_timedjoin_np: %s",
-	    strerror(e));
-	return e == 0;
-}
-
-/*
- * Let a thread finish: true when it ended by itself within WAIT_MS.
- * Otherwise close *fd (which wakes every thread blocked in a userfault of
- * that descriptor and unregisters its ranges), join it and return false;
- * a thread that still does not end fails the case.
- */
-static bool
-settle(pthread_t th, bool *running, int *fd)
-{
-	if (!*running)
-		return true;
-	if (join_within(th, WAIT_MS)) {
-		*running = false;
-		return true;
-	}
-	if (*fd >= 0) {
-		close(*fd);
-		*fd = -1;
-	}
-	ATF_REQUIRE_MSG(join_within(th, WAIT_MS), "a thread blocked on the "
-	    "userfaultfd did not end within %d ms even after the descriptor "
-	    "was closed", WAIT_MS);
-	*running = false;
-	return false;
-}
-
-static bool
-toucher_settle(struct toucher *t, int *fd)
-{
-	return settle(t->th, &t->running, fd);
-}
+#include "mc_uffd.h"
 
 /* A thread that runs fn(arg) once and keeps its result and errno. */
 struct caller {
@@ -506,27 +92,18 @@ static void
 expect_event(int *fd, struct uffd_msg *m, unsigned want, pthread_t th,
     bool *running)
 {
-	int r = uffd_next(*fd, m, WAIT_MS);
+	int r = mc_uffd_next(*fd, m, MC_UFFD_WAIT_MS);
 
 	if (r == 1 && m->event == want)
 		return;
-	settle(th, running, fd);
+	mc_uffd_settle(th, running, fd);
 	if (r == 0)
-		atf_tc_fail("no %s within %d ms", event_name(want), WAIT_MS);
+		atf_tc_fail("no %s within %d ms", mc_uffd_event_name(want), MC_UFFD_WAIT_MS);
 	if (r < 0)
 		atf_tc_fail("waiting for %s: poll/read on the userfaultfd "
-		    "failed: %s", event_name(want), strerror(-r));
-	atf_tc_fail("expected %s (%#x), read %s (%#x)", event_name(want), want,
-	    event_name(m->event), m->event);
-}
-
-/* Close fd when open. */
-static void
-close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
+		    "failed: %s", mc_uffd_event_name(want), strerror(-r));
+	atf_tc_fail("expected %s (%#x), read %s (%#x)", mc_uffd_event_name(want), want,
+	    mc_uffd_event_name(m->event), m->event);
 }
 
 /* A page filled with byte c (mc_map_anon: ATF on failure). */
@@ -538,17 +115,6 @@ filled_page(unsigned char c)
 
 	memset(b, c, ps);
 	return b;
-}
-
-/* How many bytes of buf differ from c. */
-static size_t
-count_not(const unsigned char *buf, size_t len, unsigned char c)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i++)
-		n += buf[i] != c;
-	return n;
 }
 
 /* A memfd of 'pages' pages (no page cache pages yet). */
@@ -572,7 +138,7 @@ MC_TC(api_bad_version_einval, "UFFD-1",
     "leaves the userfaultfd not enabled: UFFDIO_API with UFFD_API then "
     "succeeds")
 {
-	int fd = uffd_new();
+	int fd = mc_uffd_new();
 	struct uffdio_api api = { .api = UFFD_API + 1, .features = 0 };
 
 	MC_REQUIRE_ERRF(ioctl(fd, UFFDIO_API, &api), EINVAL,
@@ -594,12 +160,12 @@ MC_TC(api_unknown_feature_einval, "UFFD-2",
     "UFFDIO_API asking for a feature bit the kernel does not support "
     "fails with EINVAL and zeroes the returned uffdio_api structure")
 {
-	int fd = uffd_new();
+	int fd = mc_uffd_new();
 	uint64_t bit = 1ULL << 63; /* no feature uses it */
 	struct uffdio_api api = { .api = UFFD_API, .features = bit,
 		.ioctls = 0x5a5a };
 
-	ATF_REQUIRE_MSG((uffd_available() & bit) == 0, "feature bit 63 is "
+	ATF_REQUIRE_MSG((mc_uffd_available() & bit) == 0, "feature bit 63 is "
 	    "reported available: pick another unused bit");
 	MC_REQUIRE_ERRF(ioctl(fd, UFFDIO_API, &api), EINVAL,
 	    "UFFDIO_API(features 1<<63)");
@@ -615,7 +181,7 @@ MC_TC(api_twice_einval, "UFFD-3",
     "a second UFFDIO_API on a userfaultfd already enabled by UFFDIO_API "
     "fails with EINVAL")
 {
-	int fd = uffd_new();
+	int fd = mc_uffd_new();
 	struct uffdio_api api = { .api = UFFD_API, .features = 0 };
 
 	MC_REQUIRE_OKF(ioctl(fd, UFFDIO_API, &api), "first UFFDIO_API");
@@ -631,16 +197,16 @@ MC_TC(not_enabled_einval, "UFFD-4",
     "and read(2) from it fail with EINVAL")
 {
 	size_t ps = mc_pagesize();
-	int fd = uffd_new();
+	int fd = mc_uffd_new();
 	unsigned char *p = mc_map_guarded(1, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	unsigned char *src = filled_page(0x11);
 	struct uffd_msg m;
 	int64_t copied;
 
-	MC_REQUIRE_ERRF(uffd_register(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING),
+	MC_REQUIRE_ERRF(mc_uffd_register(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING),
 	    EINVAL, "UFFDIO_REGISTER(%p, 1 page) before UFFDIO_API", (void *)p);
-	MC_REQUIRE_ERRF(uffd_copy(fd, p, src, ps, &copied), EINVAL,
+	MC_REQUIRE_ERRF(mc_uffd_copy(fd, p, src, ps, &copied), EINVAL,
 	    "UFFDIO_COPY(%p, 1 page) before UFFDIO_API", (void *)p);
 	MC_REQUIRE_ERRF(read(fd, &m, sizeof(m)), EINVAL,
 	    "read(userfaultfd, %zu bytes) before UFFDIO_API", sizeof(m));
@@ -655,7 +221,7 @@ MC_TC(read_short_buffer_einval, "UFFD-5",
     "read(2) from an enabled userfaultfd with a buffer smaller than struct "
     "uffd_msg fails with EINVAL")
 {
-	int fd = uffd_open(0);
+	int fd = mc_uffd_open(0);
 	struct uffd_msg m;
 
 	MC_REQUIRE_ERRF(read(fd, &m, sizeof(m) - 1), EINVAL,
@@ -672,7 +238,7 @@ MC_TC(poll_blocking_fd_pollerr, "UFFD-6",
 	struct pollfd p;
 
 	/* Find the way this process may create one, then clear O_NONBLOCK. */
-	fd = uffd_new();
+	fd = mc_uffd_new();
 	ATF_REQUIRE_MSG(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
 	    == 0, "fcntl(F_SETFL, ~O_NONBLOCK): %s", strerror(errno));
 	ATF_REQUIRE((fcntl(fd, F_GETFL) & O_NONBLOCK) == 0);
@@ -694,21 +260,21 @@ MC_TC(register_unaligned_einval, "UFFD-7",
     "a multiple of the page size or range.len is zero")
 {
 	size_t ps = mc_pagesize();
-	int fd = uffd_open(0);
+	int fd = mc_uffd_open(0);
 	unsigned char *p = mc_map_guarded(2, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	const uint64_t m = UFFDIO_REGISTER_MODE_MISSING;
 
-	MC_REQUIRE_ERRF(uffd_register(fd, p + 1, ps, m), EINVAL,
+	MC_REQUIRE_ERRF(mc_uffd_register(fd, p + 1, ps, m), EINVAL,
 	    "UFFDIO_REGISTER(start %p (page + 1), 1 page)", (void *)(p + 1));
-	MC_REQUIRE_ERRF(uffd_register(fd, p, ps + 1, m), EINVAL,
+	MC_REQUIRE_ERRF(mc_uffd_register(fd, p, ps + 1, m), EINVAL,
 	    "UFFDIO_REGISTER(%p, len page size + 1)", (void *)p);
-	MC_REQUIRE_ERRF(uffd_register(fd, p, ps / 2, m), EINVAL,
+	MC_REQUIRE_ERRF(mc_uffd_register(fd, p, ps / 2, m), EINVAL,
 	    "UFFDIO_REGISTER(%p, len half a page)", (void *)p);
-	MC_REQUIRE_ERRF(uffd_register(fd, p, 0, m), EINVAL,
+	MC_REQUIRE_ERRF(mc_uffd_register(fd, p, 0, m), EINVAL,
 	    "UFFDIO_REGISTER(%p, len 0)", (void *)p);
 	/* The same range, aligned, is fine: the errors were the alignment. */
-	register_ok(fd, p, ps, m, "the aligned range");
+	mc_uffd_register_ok(fd, p, ps, m, "the aligned range");
 	close(fd);
 	mc_unmap_guarded(p, 2);
 }
@@ -716,10 +282,10 @@ MC_TC(register_unaligned_einval, "UFFD-7",
 MC_TC(register_no_mapping_einval, "UFFD-8",
     "UFFDIO_REGISTER of a range that holds no mapping fails with EINVAL")
 {
-	int fd = uffd_open(0);
+	int fd = mc_uffd_open(0);
 	unsigned char *hole = mc_free_hole(2);
 
-	MC_REQUIRE_ERRF(uffd_register(fd, hole, 2 * mc_pagesize(),
+	MC_REQUIRE_ERRF(mc_uffd_register(fd, hole, 2 * mc_pagesize(),
 	    UFFDIO_REGISTER_MODE_MISSING), EINVAL,
 	    "UFFDIO_REGISTER(%p, 2 pages) of unmapped address space",
 	    (void *)hole);
@@ -731,12 +297,12 @@ MC_TC(register_other_uffd_ebusy, "UFFD-9",
     "userfaultfd fails with EBUSY")
 {
 	size_t ps = mc_pagesize();
-	int fd1 = uffd_open(0), fd2 = uffd_open(0);
+	int fd1 = mc_uffd_open(0), fd2 = mc_uffd_open(0);
 	unsigned char *p = mc_map_guarded(1, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 
-	register_ok(fd1, p, ps, UFFDIO_REGISTER_MODE_MISSING, "the first fd");
-	MC_REQUIRE_ERRF(uffd_register(fd2, p, ps, UFFDIO_REGISTER_MODE_MISSING),
+	mc_uffd_register_ok(fd1, p, ps, UFFDIO_REGISTER_MODE_MISSING, "the first fd");
+	MC_REQUIRE_ERRF(mc_uffd_register(fd2, p, ps, UFFDIO_REGISTER_MODE_MISSING),
 	    EBUSY, "UFFDIO_REGISTER(%p, 1 page) with a second userfaultfd",
 	    (void *)p);
 	close(fd2);
@@ -754,14 +320,14 @@ MC_TC(missing_read_copy, "UFFD-10",
     "the copied bytes")
 {
 	size_t ps = mc_pagesize(), off = ps / 2 + 3;
-	int fd = uffd_open(0);
+	int fd = mc_uffd_open(0);
 	unsigned char *p = mc_map_guarded(1, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	unsigned char *src = mc_map_anon(ps, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE);
 	unsigned char *seen = mc_map_anon(ps, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE);
-	struct toucher t = { .addr = p + off, .page = p, .len = ps,
+	struct mc_toucher t = { .addr = p + off, .page = p, .len = ps,
 		.seen = seen };
 	struct uffd_msg m;
 	bool blocked, woke;
@@ -770,13 +336,13 @@ MC_TC(missing_read_copy, "UFFD-10",
 
 	for (size_t i = 0; i < ps; i++)
 		src[i] = (unsigned char)(i * 7 + 1);
-	register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
-	toucher_start(&t);
+	mc_uffd_register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
+	mc_toucher_start(&t);
 	expect_event(&fd, &m, UFFD_EVENT_PAGEFAULT, t.th, &t.running);
 	blocked = !atomic_load(&t.done);
-	r = uffd_copy(fd, p, src, ps, &copied);
+	r = mc_uffd_copy(fd, p, src, ps, &copied);
 	int e = errno;
-	woke = toucher_settle(&t, &fd);
+	woke = mc_toucher_settle(&t, &fd);
 
 	ATF_CHECK_MSG(blocked, "the reading thread had finished before the "
 	    "fault was resolved");
@@ -798,7 +364,7 @@ MC_TC(missing_read_copy, "UFFD-10",
 	    "page): expected 0 and copy %zu, got %d (%s) and copy %lld",
 	    (void *)p, ps, r, r ? strerror(e) : "ok", (long long)copied);
 	ATF_REQUIRE_MSG(woke, "the reading thread did not resume within %d ms "
-	    "after UFFDIO_COPY", WAIT_MS);
+	    "after UFFDIO_COPY", MC_UFFD_WAIT_MS);
 	ATF_CHECK_MSG(t.rbyte == src[off], "the thread read %#x at %p, "
 	    "expected the copied byte %#x", t.rbyte, (void *)(p + off),
 	    src[off]);
@@ -806,7 +372,7 @@ MC_TC(missing_read_copy, "UFFD-10",
 	    "differs from the copied page");
 	ATF_CHECK_MSG(memcmp(p, src, ps) == 0, "the page at %p differs from "
 	    "the copied page", (void *)p);
-	close_fd(&fd);
+	mc_close_fd(&fd);
 	mc_unmap_guarded(p, 1);
 	munmap(src, ps);
 	munmap(seen, ps);
@@ -818,22 +384,22 @@ MC_TC(missing_write_flag, "UFFD-11",
     "UFFDIO_COPY the write lands on the copied page")
 {
 	size_t ps = mc_pagesize(), off = 100;
-	int fd = uffd_open(0);
+	int fd = mc_uffd_open(0);
 	unsigned char *p = mc_map_guarded(1, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	unsigned char *src = filled_page(0x3c);
-	struct toucher t = { .addr = p + off, .write = true, .wbyte = 0xc3 };
+	struct mc_toucher t = { .addr = p + off, .write = true, .wbyte = 0xc3 };
 	struct uffd_msg m;
 	bool woke;
 	int r, e;
 	int64_t copied;
 
-	register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
-	toucher_start(&t);
+	mc_uffd_register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
+	mc_toucher_start(&t);
 	expect_event(&fd, &m, UFFD_EVENT_PAGEFAULT, t.th, &t.running);
-	r = uffd_copy(fd, p, src, ps, &copied);
+	r = mc_uffd_copy(fd, p, src, ps, &copied);
 	e = errno;
-	woke = toucher_settle(&t, &fd);
+	woke = mc_toucher_settle(&t, &fd);
 
 	ATF_CHECK_MSG(m.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE,
 	    "pagefault.flags %#llx of a write: expected "
@@ -843,13 +409,13 @@ MC_TC(missing_write_flag, "UFFD-11",
 	    "UFFD_PAGEFAULT_FLAG_WP", (unsigned long long)m.arg.pagefault.flags);
 	ATF_REQUIRE_MSG(r == 0, "UFFDIO_COPY: %s", strerror(e));
 	ATF_REQUIRE_MSG(woke, "the writing thread did not resume within %d ms "
-	    "after UFFDIO_COPY", WAIT_MS);
+	    "after UFFDIO_COPY", MC_UFFD_WAIT_MS);
 	ATF_CHECK_MSG(p[off] == 0xc3, "byte at %p: expected the written 0xc3, "
 	    "got %#x", (void *)(p + off), p[off]);
-	ATF_CHECK_MSG(count_not(p, ps, 0x3c) == 1, "page %p: expected the "
+	ATF_CHECK_MSG(mc_count_not(p, ps, 0x3c) == 1, "page %p: expected the "
 	    "copied 0x3c everywhere but the written byte, %zu bytes differ",
-	    (void *)p, count_not(p, ps, 0x3c));
-	close_fd(&fd);
+	    (void *)p, mc_count_not(p, ps, 0x3c));
+	mc_close_fd(&fd);
 	mc_unmap_guarded(p, 1);
 	munmap(src, ps);
 }
@@ -859,24 +425,24 @@ MC_TC(missing_zeropage, "UFFD-12",
     "resumes and reads zeros, and the zeropage field is the length")
 {
 	size_t ps = mc_pagesize();
-	int fd = uffd_open(0);
+	int fd = mc_uffd_open(0);
 	unsigned char *p = mc_map_guarded(1, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	unsigned char *seen = filled_page(0xff);
-	struct toucher t = { .addr = p + ps - 1, .page = p, .len = ps,
+	struct mc_toucher t = { .addr = p + ps - 1, .page = p, .len = ps,
 		.seen = seen, .rbyte = 0xff };
 	struct uffd_msg m;
 	bool blocked, woke;
 	int r, e;
 	int64_t zeroed;
 
-	register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
-	toucher_start(&t);
+	mc_uffd_register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
+	mc_toucher_start(&t);
 	expect_event(&fd, &m, UFFD_EVENT_PAGEFAULT, t.th, &t.running);
 	blocked = !atomic_load(&t.done);
-	r = uffd_zeropage(fd, p, ps, &zeroed);
+	r = mc_uffd_zeropage(fd, p, ps, &zeroed);
 	e = errno;
-	woke = toucher_settle(&t, &fd);
+	woke = mc_toucher_settle(&t, &fd);
 
 	ATF_CHECK_MSG(blocked, "the reading thread had finished before the "
 	    "fault was resolved");
@@ -884,11 +450,11 @@ MC_TC(missing_zeropage, "UFFD-12",
 	    "1 page): expected 0 and zeropage %zu, got %d (%s), %lld",
 	    (void *)p, ps, r, r ? strerror(e) : "ok", (long long)zeroed);
 	ATF_REQUIRE_MSG(woke, "the reading thread did not resume within %d ms "
-	    "after UFFDIO_ZEROPAGE", WAIT_MS);
-	ATF_CHECK_MSG(t.rbyte == 0 && count_not(seen, ps, 0) == 0,
+	    "after UFFDIO_ZEROPAGE", MC_UFFD_WAIT_MS);
+	ATF_CHECK_MSG(t.rbyte == 0 && mc_count_not(seen, ps, 0) == 0,
 	    "after UFFDIO_ZEROPAGE the thread read %#x and %zu non-zero bytes",
-	    t.rbyte, count_not(seen, ps, 0));
-	close_fd(&fd);
+	    t.rbyte, mc_count_not(seen, ps, 0));
+	mc_close_fd(&fd);
 	mc_unmap_guarded(p, 1);
 	munmap(seen, ps);
 }
@@ -899,29 +465,29 @@ MC_TC(copy_populated_eexist, "UFFD-13",
     "as it was")
 {
 	size_t ps = mc_pagesize();
-	int fd = uffd_open(0);
+	int fd = mc_uffd_open(0);
 	unsigned char *p = mc_map_guarded(1, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	unsigned char *a = filled_page(0xa1), *b = filled_page(0xb2);
 	int64_t copied;
 
-	register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
+	mc_uffd_register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
 	/* No thread waits: UFFDIO_COPY may populate ahead of any fault. */
-	MC_REQUIRE_OKF(uffd_copy(fd, p, a, ps, &copied), "first UFFDIO_COPY"
+	MC_REQUIRE_OKF(mc_uffd_copy(fd, p, a, ps, &copied), "first UFFDIO_COPY"
 	    "(%p, 1 page)", (void *)p);
 	/*
 	 * Not in ioctl_userfaultfd(2)'s list for UFFDIO_COPY (it names EEXIST
 	 * for UFFDIO_CONTINUE only); the kernel's own selftests
 	 * (uffd-common.c: copy_page/retry_copy_page) require -EEXIST.
 	 */
-	MC_REQUIRE_ERRF(uffd_copy(fd, p, b, ps, &copied), EEXIST,
+	MC_REQUIRE_ERRF(mc_uffd_copy(fd, p, b, ps, &copied), EEXIST,
 	    "second UFFDIO_COPY(%p, 1 page) onto the populated page",
 	    (void *)p);
 	ATF_CHECK_MSG(copied == -EEXIST, "copy field: expected -EEXIST (%d), "
 	    "got %lld", -EEXIST, (long long)copied);
-	ATF_CHECK_MSG(count_not(p, ps, 0xa1) == 0, "page %p: expected the "
+	ATF_CHECK_MSG(mc_count_not(p, ps, 0xa1) == 0, "page %p: expected the "
 	    "first copy (0xa1) unchanged, %zu bytes differ", (void *)p,
-	    count_not(p, ps, 0xa1));
+	    mc_count_not(p, ps, 0xa1));
 	close(fd);
 	mc_unmap_guarded(p, 1);
 	munmap(a, ps);
@@ -933,7 +499,7 @@ MC_TC(copy_unregistered_enoent, "UFFD-14",
     "userfaultfd fails with ENOENT and leaves the range untouched")
 {
 	size_t ps = mc_pagesize();
-	int fd = uffd_open(0);
+	int fd = mc_uffd_open(0);
 	unsigned char *reg = mc_map_guarded(1, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	unsigned char *p = mc_map_guarded(1, PROT_READ | PROT_WRITE,
@@ -941,7 +507,7 @@ MC_TC(copy_unregistered_enoent, "UFFD-14",
 	unsigned char *src = filled_page(0x77);
 	int64_t copied;
 
-	register_ok(fd, reg, ps, UFFDIO_REGISTER_MODE_MISSING, "another page");
+	mc_uffd_register_ok(fd, reg, ps, UFFDIO_REGISTER_MODE_MISSING, "another page");
 	/*
 	 * ioctl_userfaultfd(2) names ENOENT for a destination whose layout
 	 * changed and EINVAL for an invalid range; the kernel (mm/userfaultfd.c
@@ -949,7 +515,7 @@ MC_TC(copy_unregistered_enoent, "UFFD-14",
 	 * destination VMA without this userfaultfd's context, on every kernel
 	 * since 4.11.
 	 */
-	MC_REQUIRE_ERRF(uffd_copy(fd, p, src, ps, &copied), ENOENT,
+	MC_REQUIRE_ERRF(mc_uffd_copy(fd, p, src, ps, &copied), ENOENT,
 	    "UFFDIO_COPY(%p, 1 page) to a mapped but unregistered page",
 	    (void *)p);
 	ATF_CHECK_MSG(mc_mincore_count(p, ps) == 0 || !mc_mincore_sees_untouched(),
@@ -971,25 +537,25 @@ MC_TC(shmem_missing_copy, "UFFD-15",
     "(pread sees them)")
 {
 	size_t ps = mc_pagesize();
-	int fd = uffd_open(UFFD_FEATURE_MISSING_SHMEM);
+	int fd = mc_uffd_open(UFFD_FEATURE_MISSING_SHMEM);
 	int mfd = new_memfd("mmapconf-uffd-shmem", 1);
 	unsigned char *p = mc_map_fd(mfd, ps, PROT_READ | PROT_WRITE,
 	    MAP_SHARED, 0);
 	unsigned char *src = filled_page(0x5e), *buf = filled_page(0);
-	struct toucher t = { .addr = p + 9 };
+	struct mc_toucher t = { .addr = p + 9 };
 	struct uffd_msg m;
 	bool blocked, woke;
 	int r, e;
 	int64_t copied;
 
-	register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING, "a shared memfd "
+	mc_uffd_register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING, "a shared memfd "
 	    "mapping");
-	toucher_start(&t);
+	mc_toucher_start(&t);
 	expect_event(&fd, &m, UFFD_EVENT_PAGEFAULT, t.th, &t.running);
 	blocked = !atomic_load(&t.done);
-	r = uffd_copy(fd, p, src, ps, &copied);
+	r = mc_uffd_copy(fd, p, src, ps, &copied);
 	e = errno;
-	woke = toucher_settle(&t, &fd);
+	woke = mc_toucher_settle(&t, &fd);
 
 	ATF_CHECK_MSG(blocked, "the reading thread had finished before the "
 	    "fault was resolved");
@@ -1002,14 +568,14 @@ MC_TC(shmem_missing_copy, "UFFD-15",
 	ATF_REQUIRE_MSG(r == 0, "UFFDIO_COPY into the shared mapping: %s",
 	    strerror(e));
 	ATF_REQUIRE_MSG(woke, "the reading thread did not resume within %d ms "
-	    "after UFFDIO_COPY", WAIT_MS);
+	    "after UFFDIO_COPY", MC_UFFD_WAIT_MS);
 	ATF_CHECK_MSG(t.rbyte == 0x5e, "the thread read %#x, expected 0x5e",
 	    t.rbyte);
 	mc_pread_all(mfd, buf, ps, 0);
-	ATF_CHECK_MSG(count_not(buf, ps, 0x5e) == 0, "pread of the memfd: "
+	ATF_CHECK_MSG(mc_count_not(buf, ps, 0x5e) == 0, "pread of the memfd: "
 	    "expected the copied 0x5e, %zu bytes differ",
-	    count_not(buf, ps, 0x5e));
-	close_fd(&fd);
+	    mc_count_not(buf, ps, 0x5e));
+	mc_close_fd(&fd);
 	munmap(p, ps);
 	close(mfd);
 	munmap(src, ps);
@@ -1024,14 +590,14 @@ MC_TC(minor_shmem_continue, "UFFD-16",
     "written through another mapping, and both mappings share the page")
 {
 	size_t ps = mc_pagesize();
-	int fd = uffd_open(UFFD_FEATURE_MINOR_SHMEM);
+	int fd = mc_uffd_open(UFFD_FEATURE_MINOR_SHMEM);
 	int mfd = new_memfd("mmapconf-uffd-minor", 1);
 	unsigned char *a = mc_map_fd(mfd, ps, PROT_READ | PROT_WRITE,
 	    MAP_SHARED, 0);
 	unsigned char *b = mc_map_fd(mfd, ps, PROT_READ | PROT_WRITE,
 	    MAP_SHARED, 0);
 	unsigned char *seen = filled_page(0);
-	struct toucher t = { .addr = b + 17, .page = b, .len = ps,
+	struct mc_toucher t = { .addr = b + 17, .page = b, .len = ps,
 		.seen = seen };
 	struct uffdio_continue c = { .range = { (uintptr_t)b, ps } };
 	struct uffd_msg m;
@@ -1040,16 +606,16 @@ MC_TC(minor_shmem_continue, "UFFD-16",
 	const char *why;
 
 	memset(a, 0x41, ps); /* the page cache page exists now */
-	register_ok(fd, b, ps, UFFDIO_REGISTER_MODE_MINOR, "a shared memfd "
+	mc_uffd_register_ok(fd, b, ps, UFFDIO_REGISTER_MODE_MINOR, "a shared memfd "
 	    "mapping");
-	toucher_start(&t);
+	mc_toucher_start(&t);
 	expect_event(&fd, &m, UFFD_EVENT_PAGEFAULT, t.th, &t.running);
 	blocked = !atomic_load(&t.done);
 	/* The handler may update the page in place before continuing. */
 	memset(a, 0x42, ps);
 	r = ioctl(fd, UFFDIO_CONTINUE, &c);
 	e = errno;
-	woke = toucher_settle(&t, &fd);
+	woke = mc_toucher_settle(&t, &fd);
 
 	ATF_REQUIRE_MSG(blocked, "the thread had finished before the minor "
 	    "fault was resolved");
@@ -1063,11 +629,11 @@ MC_TC(minor_shmem_continue, "UFFD-16",
 	    "%p, 1 page): expected 0 and mapped %zu, got %d (%s), %lld",
 	    (void *)b, ps, r, r ? strerror(e) : "ok", (long long)c.mapped);
 	ATF_REQUIRE_MSG(woke, "the thread did not resume within %d ms after "
-	    "UFFDIO_CONTINUE", WAIT_MS);
-	ATF_REQUIRE_MSG(t.rbyte == 0x42 && count_not(seen, ps, 0x42) == 0,
+	    "UFFDIO_CONTINUE", MC_UFFD_WAIT_MS);
+	ATF_REQUIRE_MSG(t.rbyte == 0x42 && mc_count_not(seen, ps, 0x42) == 0,
 	    "after UFFDIO_CONTINUE the thread read %#x and %zu bytes differ "
 	    "from the 0x42 written through the other mapping", t.rbyte,
-	    count_not(seen, ps, 0x42));
+	    mc_count_not(seen, ps, 0x42));
 	b[0] = 0x99;
 	ATF_REQUIRE_MSG(a[0] == 0x99, "a write through the registered mapping "
 	    "is not seen through the other one (%#x)", a[0]);
@@ -1075,7 +641,7 @@ MC_TC(minor_shmem_continue, "UFFD-16",
 		ATF_REQUIRE_MSG(mc_pfn(a) == mc_pfn(b), "PFNs differ: other "
 		    "mapping %#" PRIx64 ", registered mapping %#" PRIx64,
 		    mc_pfn(a), mc_pfn(b));
-	close_fd(&fd);
+	mc_close_fd(&fd);
 	munmap(a, ps);
 	munmap(b, ps);
 	close(mfd);
@@ -1094,26 +660,26 @@ MC_TC(wp_anon_write_blocks, "UFFD-17",
     "the thread and the write lands")
 {
 	size_t ps = mc_pagesize(), off = 33;
-	int fd = uffd_open(UFFD_FEATURE_PAGEFAULT_FLAG_WP);
+	int fd = mc_uffd_open(UFFD_FEATURE_PAGEFAULT_FLAG_WP);
 	unsigned char *p = mc_map_guarded(1, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	struct toucher t = { .addr = p + off, .write = true, .wbyte = 0xee };
+	struct mc_toucher t = { .addr = p + off, .write = true, .wbyte = 0xee };
 	struct uffd_msg m;
 	bool blocked, woke;
 	unsigned char before;
 	int r, e;
 
 	memset(p, 0x61, ps);
-	register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_WP, "private anon");
-	MC_REQUIRE_OKF(uffd_wp(fd, p, ps, true), "UFFDIO_WRITEPROTECT(%p, 1 "
+	mc_uffd_register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_WP, "private anon");
+	MC_REQUIRE_OKF(mc_uffd_wp(fd, p, ps, true), "UFFDIO_WRITEPROTECT(%p, 1 "
 	    "page, MODE_WP)", (void *)p);
-	toucher_start(&t);
+	mc_toucher_start(&t);
 	expect_event(&fd, &m, UFFD_EVENT_PAGEFAULT, t.th, &t.running);
 	blocked = !atomic_load(&t.done);
 	before = p[off]; /* a read of the write-protected page */
-	r = uffd_wp(fd, p, ps, false);
+	r = mc_uffd_wp(fd, p, ps, false);
 	e = errno;
-	woke = toucher_settle(&t, &fd);
+	woke = mc_toucher_settle(&t, &fd);
 
 	ATF_CHECK_MSG(blocked, "the writing thread had finished before the "
 	    "page was write-unprotected");
@@ -1129,11 +695,11 @@ MC_TC(wp_anon_write_blocks, "UFFD-17",
 	ATF_REQUIRE_MSG(r == 0, "UFFDIO_WRITEPROTECT(%p, 1 page, mode 0): %s",
 	    (void *)p, strerror(e));
 	ATF_REQUIRE_MSG(woke, "the writing thread did not resume within %d ms "
-	    "after write-unprotecting", WAIT_MS);
-	ATF_CHECK_MSG(p[off] == 0xee && count_not(p, ps, 0x61) == 1,
+	    "after write-unprotecting", MC_UFFD_WAIT_MS);
+	ATF_CHECK_MSG(p[off] == 0xee && mc_count_not(p, ps, 0x61) == 1,
 	    "after the write: byte %#x (expected 0xee), %zu bytes differ from "
-	    "0x61 (expected 1)", p[off], count_not(p, ps, 0x61));
-	close_fd(&fd);
+	    "0x61 (expected 1)", p[off], mc_count_not(p, ps, 0x61));
+	mc_close_fd(&fd);
 	mc_unmap_guarded(p, 1);
 }
 
@@ -1145,12 +711,12 @@ MC_TC(unregister_faults_normal, "UFFD-18",
     "is queued")
 {
 	size_t ps = mc_pagesize();
-	int fd = uffd_open(0);
+	int fd = mc_uffd_open(0);
 	unsigned char *p = mc_map_guarded(1, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	unsigned char *seen = filled_page(0xff);
 	struct uffdio_range rg = { (uintptr_t)p, ps };
-	struct toucher t = { .addr = p + 5, .page = p, .len = ps,
+	struct mc_toucher t = { .addr = p + 5, .page = p, .len = ps,
 		.seen = seen, .rbyte = 0xff };
 	struct uffd_msg m;
 	char vmf[512];
@@ -1159,7 +725,7 @@ MC_TC(unregister_faults_normal, "UFFD-18",
 	ssize_t n;
 	int e;
 
-	register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
+	mc_uffd_register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
 	if (mc_smaps_vmflags_try(p, vmf, sizeof(vmf)))
 		ATF_CHECK_MSG(mc_has_vmflag(vmf, "um"), "registered range: "
 		    "VmFlags '%s' lacks um", vmf);
@@ -1168,8 +734,8 @@ MC_TC(unregister_faults_normal, "UFFD-18",
 	if (flags && mc_smaps_vmflags_try(p, vmf, sizeof(vmf)))
 		ATF_CHECK_MSG(!mc_has_vmflag(vmf, "um"), "unregistered range: "
 		    "VmFlags '%s' still has um", vmf);
-	toucher_start(&t);
-	ended = join_within(t.th, WAIT_MS);
+	mc_toucher_start(&t);
+	ended = mc_join_within(t.th, MC_UFFD_WAIT_MS);
 	if (ended)
 		t.running = false;
 	/* A queued fault would show here; read before any close. */
@@ -1177,18 +743,18 @@ MC_TC(unregister_faults_normal, "UFFD-18",
 	n = read(fd, &m, sizeof(m));
 	e = errno;
 	if (!ended)
-		close_fd(&fd); /* wakes the thread blocked in the fault */
-	toucher_settle(&t, &fd);
+		mc_close_fd(&fd); /* wakes the thread blocked in the fault */
+	mc_toucher_settle(&t, &fd);
 	ATF_REQUIRE_MSG(ended, "the reading thread blocked for %d ms on an "
-	    "unregistered range (%s)", WAIT_MS, n == (ssize_t)sizeof(m) ?
-	    event_name(m.event) : "no message queued");
+	    "unregistered range (%s)", MC_UFFD_WAIT_MS, n == (ssize_t)sizeof(m) ?
+	    mc_uffd_event_name(m.event) : "no message queued");
 	ATF_CHECK_MSG(n == -1 && e == EAGAIN, "read(userfaultfd): expected "
 	    "-1/EAGAIN (no message), got %zd/%s%s%s", n, mc_errname(e),
-	    n > 0 ? " with " : "", n > 0 ? event_name(m.event) : "");
-	ATF_CHECK_MSG(t.rbyte == 0 && count_not(seen, ps, 0) == 0,
+	    n > 0 ? " with " : "", n > 0 ? mc_uffd_event_name(m.event) : "");
+	ATF_CHECK_MSG(t.rbyte == 0 && mc_count_not(seen, ps, 0) == 0,
 	    "the thread read %#x and %zu non-zero bytes, expected zeros",
-	    t.rbyte, count_not(seen, ps, 0));
-	close_fd(&fd);
+	    t.rbyte, mc_count_not(seen, ps, 0));
+	mc_close_fd(&fd);
 	mc_unmap_guarded(p, 1);
 	munmap(seen, ps);
 }
@@ -1199,39 +765,39 @@ MC_TC(close_wakes_and_unregisters, "UFFD-19",
     "that was never read resumes and reads zeros")
 {
 	size_t ps = mc_pagesize();
-	int fd = uffd_open(0);
+	int fd = mc_uffd_open(0);
 	unsigned char *p = mc_map_guarded(1, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	unsigned char *seen = filled_page(0xff);
-	struct toucher t = { .addr = p + 1, .page = p, .len = ps,
+	struct mc_toucher t = { .addr = p + 1, .page = p, .len = ps,
 		.seen = seen, .rbyte = 0xff };
 	struct pollfd pf = { 0 };
 	char vmf[512];
 	bool blocked, ended;
 	int r;
 
-	register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
-	toucher_start(&t);
+	mc_uffd_register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
+	mc_toucher_start(&t);
 	/* Wait until the fault is queued, without reading it. */
 	pf.fd = fd;
 	pf.events = POLLIN;
 	do
-		r = poll(&pf, 1, WAIT_MS);
+		r = poll(&pf, 1, MC_UFFD_WAIT_MS);
 	while (r < 0 && errno == EINTR);
 	blocked = !atomic_load(&t.done);
-	close_fd(&fd);
-	ended = join_within(t.th, WAIT_MS);
+	mc_close_fd(&fd);
+	ended = mc_join_within(t.th, MC_UFFD_WAIT_MS);
 	if (ended)
 		t.running = false;
 	ATF_REQUIRE_MSG(ended, "the faulting thread did not resume within %d "
-	    "ms after the userfaultfd was closed", WAIT_MS);
+	    "ms after the userfaultfd was closed", MC_UFFD_WAIT_MS);
 	ATF_REQUIRE_MSG(r == 1 && (pf.revents & POLLIN), "no fault queued "
-	    "within %d ms (poll %d, revents %#x)", WAIT_MS, r,
+	    "within %d ms (poll %d, revents %#x)", MC_UFFD_WAIT_MS, r,
 	    (unsigned)pf.revents);
 	ATF_CHECK_MSG(blocked, "the thread had finished before the close");
-	ATF_CHECK_MSG(t.rbyte == 0 && count_not(seen, ps, 0) == 0,
+	ATF_CHECK_MSG(t.rbyte == 0 && mc_count_not(seen, ps, 0) == 0,
 	    "after the close the thread read %#x and %zu non-zero bytes",
-	    t.rbyte, count_not(seen, ps, 0));
+	    t.rbyte, mc_count_not(seen, ps, 0));
 	if (mc_smaps_vmflags_try(p, vmf, sizeof(vmf)))
 		ATF_CHECK_MSG(!mc_has_vmflag(vmf, "um"), "after the close: "
 		    "VmFlags '%s' still has um", vmf);
@@ -1279,7 +845,7 @@ MC_TC(event_remove_dontneed, "UFFD-20",
     "range, and madvise returns 0 once it is read")
 {
 	size_t ps = mc_pagesize();
-	int fd = uffd_open(UFFD_FEATURE_EVENT_REMOVE);
+	int fd = mc_uffd_open(UFFD_FEATURE_EVENT_REMOVE);
 	unsigned char *p = mc_map_guarded(2, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	struct range_arg a = { p, 2 * ps, NULL };
@@ -1287,11 +853,11 @@ MC_TC(event_remove_dontneed, "UFFD-20",
 	struct uffd_msg m;
 
 	memset(p, 0x12, 2 * ps);
-	register_ok(fd, p, 2 * ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
+	mc_uffd_register_ok(fd, p, 2 * ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
 	caller_start(&c, do_dontneed, &a);
 	expect_event(&fd, &m, UFFD_EVENT_REMOVE, c.th, &c.running);
-	ATF_REQUIRE_MSG(settle(c.th, &c.running, &fd), "madvise did not return "
-	    "within %d ms after its event was read", WAIT_MS);
+	ATF_REQUIRE_MSG(mc_uffd_settle(c.th, &c.running, &fd), "madvise did not return "
+	    "within %d ms after its event was read", MC_UFFD_WAIT_MS);
 	ATF_CHECK_MSG(m.arg.remove.start == (uintptr_t)p &&
 	    m.arg.remove.end == (uintptr_t)(p + 2 * ps), "remove: expected "
 	    "%p-%p, got %#llx-%#llx", (void *)p, (void *)(p + 2 * ps),
@@ -1299,7 +865,7 @@ MC_TC(event_remove_dontneed, "UFFD-20",
 	    (unsigned long long)m.arg.remove.end);
 	ATF_CHECK_MSG(c.rc == 0, "madvise(MADV_DONTNEED): %s",
 	    strerror(c.err));
-	close_fd(&fd);
+	mc_close_fd(&fd);
 	mc_unmap_guarded(p, 2);
 }
 
@@ -1309,7 +875,7 @@ MC_TC(event_remap_mremap, "UFFD-21",
     "length; the data moves with the range")
 {
 	size_t ps = mc_pagesize();
-	int fd = uffd_open(UFFD_FEATURE_EVENT_REMAP);
+	int fd = mc_uffd_open(UFFD_FEATURE_EVENT_REMAP);
 	unsigned char *p = mc_map_guarded(2, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	unsigned char *dst = mc_map_anon(2 * ps, PROT_NONE, MAP_PRIVATE);
@@ -1318,11 +884,11 @@ MC_TC(event_remap_mremap, "UFFD-21",
 	struct uffd_msg m;
 
 	mc_fill_patterns(p, 2, 0);
-	register_ok(fd, p, 2 * ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
+	mc_uffd_register_ok(fd, p, 2 * ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
 	caller_start(&c, do_mremap, &a);
 	expect_event(&fd, &m, UFFD_EVENT_REMAP, c.th, &c.running);
-	ATF_REQUIRE_MSG(settle(c.th, &c.running, &fd), "mremap did not return "
-	    "within %d ms after its event was read", WAIT_MS);
+	ATF_REQUIRE_MSG(mc_uffd_settle(c.th, &c.running, &fd), "mremap did not return "
+	    "within %d ms after its event was read", MC_UFFD_WAIT_MS);
 	ATF_REQUIRE_MSG(c.rc == (long)(uintptr_t)dst, "mremap(%p -> %p): "
 	    "returned %#lx (%s)", (void *)p, (void *)dst, (unsigned long)c.rc,
 	    c.rc == -1 ? strerror(c.err) : "moved elsewhere");
@@ -1334,7 +900,7 @@ MC_TC(event_remap_mremap, "UFFD-21",
 	    (unsigned long long)m.arg.remap.to,
 	    (unsigned long long)m.arg.remap.len);
 	mc_require_patterns(dst, 2, 0, "the moved range");
-	close_fd(&fd);
+	mc_close_fd(&fd);
 	munmap(dst, 2 * ps);
 	mc_unmap_guarded(p, 2);
 }
@@ -1344,25 +910,25 @@ MC_TC(event_unmap_munmap, "UFFD-22",
     "UFFD_EVENT_UNMAP whose start and end are the unmapped range")
 {
 	size_t ps = mc_pagesize();
-	int fd = uffd_open(UFFD_FEATURE_EVENT_UNMAP);
+	int fd = mc_uffd_open(UFFD_FEATURE_EVENT_UNMAP);
 	unsigned char *p = mc_map_guarded(2, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	struct range_arg a = { p, 2 * ps, NULL };
 	struct caller c = { 0 };
 	struct uffd_msg m;
 
-	register_ok(fd, p, 2 * ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
+	mc_uffd_register_ok(fd, p, 2 * ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
 	caller_start(&c, do_munmap, &a);
 	expect_event(&fd, &m, UFFD_EVENT_UNMAP, c.th, &c.running);
-	ATF_REQUIRE_MSG(settle(c.th, &c.running, &fd), "munmap did not return "
-	    "within %d ms after its event was read", WAIT_MS);
+	ATF_REQUIRE_MSG(mc_uffd_settle(c.th, &c.running, &fd), "munmap did not return "
+	    "within %d ms after its event was read", MC_UFFD_WAIT_MS);
 	ATF_CHECK_MSG(c.rc == 0, "munmap: %s", strerror(c.err));
 	ATF_CHECK_MSG(m.arg.remove.start == (uintptr_t)p &&
 	    m.arg.remove.end == (uintptr_t)(p + 2 * ps), "unmap: expected "
 	    "%p-%p, got %#llx-%#llx", (void *)p, (void *)(p + 2 * ps),
 	    (unsigned long long)m.arg.remove.start,
 	    (unsigned long long)m.arg.remove.end);
-	close_fd(&fd);
+	mc_close_fd(&fd);
 	mc_unmap_guarded(p, 2); /* the guards; the middle is gone already */
 }
 
@@ -1395,7 +961,7 @@ do_fork(void *arg)
 static int
 reap_within(pid_t pid, int ms)
 {
-	long deadline = now_ms() + ms;
+	long deadline = mc_now_ms() + ms;
 	int st = 0;
 
 	for (;;) {
@@ -1405,7 +971,7 @@ reap_within(pid_t pid, int ms)
 			return st;
 		ATF_REQUIRE_MSG(r == 0 || errno == EINTR, "waitpid(%d): %s",
 		    (int)pid, strerror(errno));
-		if (now_ms() >= deadline) {
+		if (mc_now_ms() >= deadline) {
 			kill(pid, SIGKILL);
 			ATF_REQUIRE(waitpid(pid, &st, 0) == pid);
 			return st;
@@ -1421,7 +987,7 @@ MC_TC(event_fork_child_uffd, "UFFD-23",
     "UFFDIO_COPY through it fills the child's page")
 {
 	size_t ps = mc_pagesize();
-	int fd = uffd_open(UFFD_FEATURE_EVENT_FORK), cfd = -1;
+	int fd = mc_uffd_open(UFFD_FEATURE_EVENT_FORK), cfd = -1;
 	unsigned char *p = mc_map_guarded(1, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	unsigned char *src = filled_page(0x6b);
@@ -1432,38 +998,38 @@ MC_TC(event_fork_child_uffd, "UFFD-23",
 	int64_t copied = 0;
 	bool forked;
 
-	register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
+	mc_uffd_register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
 	fflush(NULL);
 	caller_start(&c, do_fork, &fa);
 	/* fork() in the thread returns only once the event has been read. */
-	got = uffd_next(fd, &m, WAIT_MS);
+	got = mc_uffd_next(fd, &m, MC_UFFD_WAIT_MS);
 	if (got == 1 && m.event == UFFD_EVENT_FORK)
 		cfd = (int)m.arg.fork.ufd;
-	forked = settle(c.th, &c.running, &fd);
+	forked = mc_uffd_settle(c.th, &c.running, &fd);
 	if (cfd >= 0) {
-		cgot = uffd_next(cfd, &cm, WAIT_MS);
+		cgot = mc_uffd_next(cfd, &cm, MC_UFFD_WAIT_MS);
 		if (cgot == 1 && cm.event == UFFD_EVENT_PAGEFAULT) {
-			r = uffd_copy(cfd, p, src, ps, &copied);
+			r = mc_uffd_copy(cfd, p, src, ps, &copied);
 			e = errno;
 		}
 	}
-	close_fd(&cfd); /* an unresolved child fault resumes on the close */
+	mc_close_fd(&cfd); /* an unresolved child fault resumes on the close */
 	if (fa.pid > 0)
-		st = reap_within(fa.pid, WAIT_MS);
+		st = reap_within(fa.pid, MC_UFFD_WAIT_MS);
 	ATF_REQUIRE_MSG(c.rc == 0 && fa.pid > 0, "fork in the thread: %s",
 	    strerror(c.err));
 	ATF_REQUIRE_MSG(got == 1, "no UFFD_EVENT_FORK within %d ms (%s)",
-	    WAIT_MS, got < 0 ? strerror(-got) : "timeout");
+	    MC_UFFD_WAIT_MS, got < 0 ? strerror(-got) : "timeout");
 	ATF_REQUIRE_MSG(m.event == UFFD_EVENT_FORK, "expected UFFD_EVENT_FORK, "
-	    "read %s", event_name(m.event));
+	    "read %s", mc_uffd_event_name(m.event));
 	ATF_REQUIRE_MSG(forked, "fork did not return within %d ms after its "
-	    "event was read", WAIT_MS);
+	    "event was read", MC_UFFD_WAIT_MS);
 	ATF_REQUIRE_MSG(cgot == 1, "no UFFD_EVENT_PAGEFAULT from the child on "
-	    "the forked userfaultfd within %d ms (%s)", WAIT_MS,
+	    "the forked userfaultfd within %d ms (%s)", MC_UFFD_WAIT_MS,
 	    cgot < 0 ? strerror(-cgot) : "timeout");
 	ATF_REQUIRE_MSG(cm.event == UFFD_EVENT_PAGEFAULT, "the forked "
 	    "userfaultfd delivered %s, expected UFFD_EVENT_PAGEFAULT",
-	    event_name(cm.event));
+	    mc_uffd_event_name(cm.event));
 	ATF_CHECK_MSG((cm.arg.pagefault.address & ~(uint64_t)(ps - 1)) ==
 	    (uintptr_t)p, "child's pagefault.address %#llx: expected within "
 	    "%p", (unsigned long long)cm.arg.pagefault.address, (void *)p);
@@ -1475,9 +1041,9 @@ MC_TC(event_fork_child_uffd, "UFFD-23",
 	    "signal" : "exit status", WIFSIGNALED(st) ? WTERMSIG(st) :
 	    WEXITSTATUS(st));
 	/* The parent's page was never touched: still missing, no message. */
-	ATF_CHECK_MSG(uffd_next(fd, &m, 0) == 0, "an unexpected %s on the "
-	    "parent's userfaultfd", event_name(m.event));
-	close_fd(&fd);
+	ATF_CHECK_MSG(mc_uffd_next(fd, &m, 0) == 0, "an unexpected %s on the "
+	    "parent's userfaultfd", mc_uffd_event_name(m.event));
+	mc_close_fd(&fd);
 	mc_unmap_guarded(p, 1);
 	munmap(src, ps);
 }
@@ -1490,32 +1056,32 @@ MC_TC(sigbus_feature, "UFFD-24",
     "queueing a message")
 {
 	size_t ps = mc_pagesize();
-	int fd = uffd_open(UFFD_FEATURE_SIGBUS);
+	int fd = mc_uffd_open(UFFD_FEATURE_SIGBUS);
 	unsigned char *p = mc_map_guarded(1, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	struct toucher t = { .addr = p + 2, .probe = true };
+	struct mc_toucher t = { .addr = p + 2, .probe = true };
 	struct uffd_msg m;
 	bool ended;
 	int got;
 
-	register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
-	toucher_start(&t);
-	ended = join_within(t.th, WAIT_MS);
+	mc_uffd_register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
+	mc_toucher_start(&t);
+	ended = mc_join_within(t.th, MC_UFFD_WAIT_MS);
 	if (ended)
 		t.running = false;
-	got = uffd_next(fd, &m, 0);
+	got = mc_uffd_next(fd, &m, 0);
 	if (!ended)
-		close_fd(&fd); /* wakes the thread blocked in the fault */
-	toucher_settle(&t, &fd);
+		mc_close_fd(&fd); /* wakes the thread blocked in the fault */
+	mc_toucher_settle(&t, &fd);
 	ATF_REQUIRE_MSG(ended, "the reading thread blocked for %d ms instead "
-	    "of taking SIGBUS (%s)", WAIT_MS, got == 1 ? event_name(m.event) :
+	    "of taking SIGBUS (%s)", MC_UFFD_WAIT_MS, got == 1 ? mc_uffd_event_name(m.event) :
 	    "no message queued");
 	ATF_CHECK_MSG(got == 0, "a message was queued: %s", got == 1 ?
-	    event_name(m.event) : strerror(-got));
+	    mc_uffd_event_name(m.event) : strerror(-got));
 	ATF_CHECK_MSG(t.fault.signo == SIGBUS, "read of a missing page: "
 	    "expected SIGBUS, got %s/%s", mc_signame(t.fault.signo),
 	    mc_codename(t.fault.signo, t.fault.code));
-	close_fd(&fd);
+	mc_close_fd(&fd);
 	mc_unmap_guarded(p, 1);
 }
 
@@ -1524,25 +1090,25 @@ MC_TC(exact_address_feature, "UFFD-25",
     "faulting address, not rounded to its page")
 {
 	size_t ps = mc_pagesize(), off = ps / 2 + 7;
-	int fd = uffd_open(UFFD_FEATURE_EXACT_ADDRESS);
+	int fd = mc_uffd_open(UFFD_FEATURE_EXACT_ADDRESS);
 	unsigned char *p = mc_map_guarded(1, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	struct toucher t = { .addr = p + off };
+	struct mc_toucher t = { .addr = p + off };
 	struct uffd_msg m;
 	int64_t zeroed;
 	int r;
 
-	register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
-	toucher_start(&t);
+	mc_uffd_register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
+	mc_toucher_start(&t);
 	expect_event(&fd, &m, UFFD_EVENT_PAGEFAULT, t.th, &t.running);
-	r = uffd_zeropage(fd, p, ps, &zeroed);
-	ATF_REQUIRE_MSG(toucher_settle(&t, &fd), "the thread did not resume "
-	    "within %d ms after UFFDIO_ZEROPAGE (%s)", WAIT_MS,
+	r = mc_uffd_zeropage(fd, p, ps, &zeroed);
+	ATF_REQUIRE_MSG(mc_toucher_settle(&t, &fd), "the thread did not resume "
+	    "within %d ms after UFFDIO_ZEROPAGE (%s)", MC_UFFD_WAIT_MS,
 	    r ? strerror(errno) : "ok");
 	ATF_CHECK_MSG(m.arg.pagefault.address == (uintptr_t)(p + off),
 	    "pagefault.address %#llx: expected the exact address %p",
 	    (unsigned long long)m.arg.pagefault.address, (void *)(p + off));
-	close_fd(&fd);
+	mc_close_fd(&fd);
 	mc_unmap_guarded(p, 1);
 }
 
@@ -1551,28 +1117,28 @@ MC_TC(thread_id_feature, "UFFD-26",
     "the faulting thread")
 {
 	size_t ps = mc_pagesize();
-	int fd = uffd_open(UFFD_FEATURE_THREAD_ID);
+	int fd = mc_uffd_open(UFFD_FEATURE_THREAD_ID);
 	unsigned char *p = mc_map_guarded(1, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	struct toucher t = { .addr = p };
+	struct mc_toucher t = { .addr = p };
 	struct uffd_msg m;
 	int64_t zeroed;
 	int r, tid;
 
-	register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
-	toucher_start(&t);
+	mc_uffd_register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
+	mc_toucher_start(&t);
 	expect_event(&fd, &m, UFFD_EVENT_PAGEFAULT, t.th, &t.running);
 	tid = atomic_load(&t.tid);
-	r = uffd_zeropage(fd, p, ps, &zeroed);
-	ATF_REQUIRE_MSG(toucher_settle(&t, &fd), "the thread did not resume "
-	    "within %d ms after UFFDIO_ZEROPAGE (%s)", WAIT_MS,
+	r = mc_uffd_zeropage(fd, p, ps, &zeroed);
+	ATF_REQUIRE_MSG(mc_toucher_settle(&t, &fd), "the thread did not resume "
+	    "within %d ms after UFFDIO_ZEROPAGE (%s)", MC_UFFD_WAIT_MS,
 	    r ? strerror(errno) : "ok");
 	ATF_CHECK_MSG((int)m.arg.pagefault.feat.ptid == tid && tid != 0 &&
 	    tid != (int)syscall(SYS_gettid), "pagefault.feat.ptid %u: "
 	    "expected the faulting thread's %d (monitor %d)",
 	    (unsigned)m.arg.pagefault.feat.ptid, tid,
 	    (int)syscall(SYS_gettid));
-	close_fd(&fd);
+	mc_close_fd(&fd);
 	mc_unmap_guarded(p, 1);
 }
 
@@ -1587,7 +1153,7 @@ MC_TC(hugetlb_missing_copy, "UFFD-27",
 	long kb = mc_meminfo("Hugepagesize");
 	size_t hps, off;
 	unsigned char *p, *src, *seen;
-	struct toucher t = { 0 };
+	struct mc_toucher t = { 0 };
 	struct uffd_msg m;
 	int fd, r, e;
 	int64_t copied;
@@ -1608,7 +1174,7 @@ MC_TC(hugetlb_missing_copy, "UFFD-27",
 		mc_skip_unsupported("MAP_HUGETLB", errno);
 	ATF_REQUIRE_MSG(p != MAP_FAILED, "mmap(MAP_HUGETLB, %zu): %s", hps,
 	    strerror(errno));
-	fd = uffd_open(UFFD_FEATURE_MISSING_HUGETLBFS);
+	fd = mc_uffd_open(UFFD_FEATURE_MISSING_HUGETLBFS);
 	src = mc_map_anon(hps, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	seen = mc_map_anon(hps, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	for (size_t i = 0; i < hps; i++)
@@ -1618,13 +1184,13 @@ MC_TC(hugetlb_missing_copy, "UFFD-27",
 	t.page = p;
 	t.len = hps;
 	t.seen = seen;
-	register_ok(fd, p, hps, UFFDIO_REGISTER_MODE_MISSING, "a hugetlb "
+	mc_uffd_register_ok(fd, p, hps, UFFDIO_REGISTER_MODE_MISSING, "a hugetlb "
 	    "mapping");
-	toucher_start(&t);
+	mc_toucher_start(&t);
 	expect_event(&fd, &m, UFFD_EVENT_PAGEFAULT, t.th, &t.running);
-	r = uffd_copy(fd, p, src, hps, &copied);
+	r = mc_uffd_copy(fd, p, src, hps, &copied);
 	e = errno;
-	woke = toucher_settle(&t, &fd);
+	woke = mc_toucher_settle(&t, &fd);
 	ATF_CHECK_MSG(m.arg.pagefault.address >= (uintptr_t)p &&
 	    m.arg.pagefault.address < (uintptr_t)(p + hps), "pagefault.address "
 	    "%#llx outside the huge page %p", (unsigned long long)
@@ -1633,12 +1199,12 @@ MC_TC(hugetlb_missing_copy, "UFFD-27",
 	    "%zu): %d (%s), copy %lld", (void *)p, hps, r, r ? strerror(e) :
 	    "ok", (long long)copied);
 	ATF_REQUIRE_MSG(woke, "the thread did not resume within %d ms after "
-	    "UFFDIO_COPY", WAIT_MS);
+	    "UFFDIO_COPY", MC_UFFD_WAIT_MS);
 	ATF_CHECK_MSG(t.rbyte == src[off] && memcmp(seen, src, hps) == 0,
 	    "the thread read %#x (expected %#x); the huge page %s the copy",
 	    t.rbyte, src[off], memcmp(seen, src, hps) ? "differs from" :
 	    "matches");
-	close_fd(&fd);
+	mc_close_fd(&fd);
 	munmap(p, hps);
 	munmap(src, hps);
 	munmap(seen, hps);
@@ -1658,7 +1224,7 @@ struct unpriv_report {
 static int
 try_uffd(int flags)
 {
-	int fd = uffd_sys(flags);
+	int fd = mc_uffd_sys(flags);
 
 	if (fd < 0)
 		return errno;

@@ -7,7 +7,7 @@
  * The helpers are copies of those in t_uffd.c (same monitor pattern): the
  * test thread is the monitor; every access that may block in a userfault
  * happens in a second thread (a "toucher"); the monitor waits for each
- * message with poll(2) and a deadline (WAIT_MS); when nothing arrives or a
+ * message with poll(2) and a deadline (MC_UFFD_WAIT_MS); when nothing arrives or a
  * blocked thread is not woken it closes the userfaultfd (which wakes every
  * waiter), joins the thread and fails with what it saw. Features are
  * probed with UFFDIO_API on a probe descriptor; a missing one skips.
@@ -38,60 +38,8 @@
 #include "mc.h"
 #include "mc_err.h"
 #include "mc_proc.h"
+#include "mc_uffd.h"
 
-/* include/uapi/linux/userfaultfd.h, for older kernel headers. */
-#ifndef UFFD_USER_MODE_ONLY
-#define UFFD_USER_MODE_ONLY 1
-#endif
-#ifndef USERFAULTFD_IOC_NEW
-#define USERFAULTFD_IOC_NEW _IO(0xAA, 0x00)
-#endif
-#ifndef UFFD_FEATURE_MINOR_HUGETLBFS
-#define UFFD_FEATURE_MINOR_HUGETLBFS (1 << 9)
-#endif
-#ifndef UFFD_FEATURE_POISON
-#define UFFD_FEATURE_POISON (1 << 14)
-#endif
-#ifndef UFFD_FEATURE_MOVE
-#define UFFD_FEATURE_MOVE (1 << 16)
-#endif
-#ifndef UFFD_PAGEFAULT_FLAG_MINOR
-#define UFFD_PAGEFAULT_FLAG_MINOR (1 << 2)
-#endif
-#ifndef UFFDIO_REGISTER_MODE_MINOR
-#define UFFDIO_REGISTER_MODE_MINOR ((__u64)1 << 2)
-#endif
-#ifndef UFFDIO_COPY_MODE_WP
-#define UFFDIO_COPY_MODE_WP ((__u64)1 << 1)
-#endif
-#ifndef UFFDIO_CONTINUE
-struct uffdio_continue {
-	struct uffdio_range range;
-	__u64 mode;
-	__s64 mapped;
-};
-#define UFFDIO_CONTINUE _IOWR(UFFDIO, 0x07, struct uffdio_continue)
-#endif
-#ifndef UFFDIO_POISON
-struct uffdio_poison {
-	struct uffdio_range range;
-	__u64 mode;
-	__s64 updated;
-};
-#define UFFDIO_POISON _IOWR(UFFDIO, 0x08, struct uffdio_poison)
-#endif
-#ifndef UFFDIO_MOVE
-struct uffdio_move {
-	__u64 dst;
-	__u64 src;
-	__u64 len;
-	__u64 mode;
-	__s64 move;
-};
-#define UFFDIO_MOVE_MODE_DONTWAKE ((__u64)1 << 0)
-#define UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES ((__u64)1 << 1)
-#define UFFDIO_MOVE _IOWR(UFFDIO, 0x05, struct uffdio_move)
-#endif
 #ifndef MFD_HUGETLB
 #define MFD_HUGETLB 0x0004U
 #endif
@@ -99,352 +47,23 @@ struct uffdio_move {
 /* pagemap bit 57: the pte is uffd-wp write-protected (man proc.5, 5.13+). */
 #define PM_UFFD_WP (1ULL << 57)
 
-/* How long the monitor waits for a message or a thread (qemu TCG: slow). */
-#define WAIT_MS 5000
-
-/* ---- time ------------------------------------------------------------- */
-
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ---- creating a userfaultfd (as in t_uffd.c) --------------------------- */
-
-static int
-uffd_sys(int flags)
-{
-#ifdef SYS_userfaultfd
-	return (int)syscall(SYS_userfaultfd, flags);
-#else
-	(void)flags;
-	errno = ENOSYS;
-	return -1;
-#endif
-}
-
-static const char *
-sysctl_text(void)
-{
-	static char buf[32];
-	unsigned long v;
-
-	if (!mc_read_ulong_file("/proc/sys/vm/unprivileged_userfaultfd", &v))
-		return "unreadable";
-	snprintf(buf, sizeof(buf), "%lu", v);
-	return buf;
-}
-
-static int uffd_way = -1; /* 0 syscall, 1 user-mode-only, 2 /dev/userfaultfd */
-
-static int
-dev_uffd(int flags)
-{
-	int dfd = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
-	int fd, e;
-
-	if (dfd < 0)
-		return -1;
-	fd = ioctl(dfd, USERFAULTFD_IOC_NEW, flags);
-	e = errno;
-	close(dfd);
-	errno = e;
-	return fd;
-}
-
-static int
-uffd_new(void)
-{
-	const int fl = O_CLOEXEC | O_NONBLOCK;
-	int fd, e0, e1, e2;
-
-	switch (uffd_way) {
-	case 0:
-		fd = uffd_sys(fl);
-		break;
-	case 1:
-		fd = uffd_sys(fl | UFFD_USER_MODE_ONLY);
-		break;
-	case 2:
-		fd = dev_uffd(fl);
-		break;
-	default:
-		fd = uffd_sys(fl);
-		if (fd >= 0) {
-			uffd_way = 0;
-			return fd;
-		}
-		e0 = errno;
-		if (e0 == ENOSYS)
-			mc_skip_unsupported("userfaultfd", ENOSYS);
-		ATF_REQUIRE_MSG(e0 == EPERM, "userfaultfd(O_CLOEXEC|O_NONBLOCK):"
-		    " expected a descriptor or EPERM, got %s", mc_errname(e0));
-		fd = uffd_sys(fl | UFFD_USER_MODE_ONLY);
-		if (fd >= 0) {
-			uffd_way = 1;
-			return fd;
-		}
-		e1 = errno;
-		fd = dev_uffd(fl);
-		if (fd >= 0) {
-			uffd_way = 2;
-			return fd;
-		}
-		e2 = errno;
-		atf_tc_skip("userfaultfd: EPERM (no CAP_SYS_PTRACE and "
-		    "vm.unprivileged_userfaultfd=%s, or a seccomp filter: "
-		    "Seccomp=%d); with UFFD_USER_MODE_ONLY: %s; "
-		    "/dev/userfaultfd: %s", sysctl_text(), mc_seccomp_mode(),
-		    mc_errname(e1), mc_errname(e2));
-	}
-	ATF_REQUIRE_MSG(fd >= 0, "userfaultfd (way %d, which worked before): %s",
-	    uffd_way, strerror(errno));
-	return fd;
-}
-
-static const struct {
-	uint64_t bit;
-	const char *name;
-} feature_names[] = {
-	{ UFFD_FEATURE_PAGEFAULT_FLAG_WP, "UFFD_FEATURE_PAGEFAULT_FLAG_WP" },
-	{ UFFD_FEATURE_MINOR_HUGETLBFS, "UFFD_FEATURE_MINOR_HUGETLBFS" },
-	{ UFFD_FEATURE_POISON, "UFFD_FEATURE_POISON (Linux 6.6+)" },
-	{ UFFD_FEATURE_MOVE, "UFFD_FEATURE_MOVE (Linux 6.8+)" },
-};
-
-static uint64_t
-uffd_available(void)
-{
-	struct uffdio_api api = { .api = UFFD_API, .features = 0 };
-	int fd = uffd_new();
-
-	ATF_REQUIRE_MSG(ioctl(fd, UFFDIO_API, &api) == 0, "UFFDIO_API(UFFD_API, "
-	    "no features) on a new userfaultfd: %s", strerror(errno));
-	close(fd);
-	return api.features;
-}
-
-/* A userfaultfd enabled with 'want'; skips naming a missing feature. */
-static int
-uffd_open(uint64_t want)
-{
-	uint64_t have = uffd_available(), missing = want & ~have;
-	struct uffdio_api api = { .api = UFFD_API, .features = want };
-	int fd;
-
-	for (size_t i = 0; missing != 0 &&
-	    i < sizeof(feature_names) / sizeof(feature_names[0]); i++)
-		if (missing & feature_names[i].bit)
-			atf_tc_skip("%s: not reported by UFFDIO_API here "
-			    "(features %#" PRIx64 ")", feature_names[i].name,
-			    have);
-	ATF_REQUIRE_MSG(missing == 0, "features %#" PRIx64 " missing",
-	    missing);
-	fd = uffd_new();
-	ATF_REQUIRE_MSG(ioctl(fd, UFFDIO_API, &api) == 0, "UFFDIO_API(features "
-	    "%#" PRIx64 "), all reported available: %s", want,
-	    strerror(errno));
-	return fd;
-}
-
-/* ---- ioctls ------------------------------------------------------------ */
-
+/* The next message must be a UFFD_EVENT_PAGEFAULT; else mc_uffd_settle and fail. */
 static void
-register_ok(int fd, void *p, size_t len, uint64_t mode, const char *what)
+expect_fault(int *fd, struct uffd_msg *m, struct mc_toucher *t, const char *when)
 {
-	struct uffdio_register r = {
-		.range = { .start = (uintptr_t)p, .len = len }, .mode = mode };
-
-	ATF_REQUIRE_MSG(ioctl(fd, UFFDIO_REGISTER, &r) == 0,
-	    "UFFDIO_REGISTER(%p, %zu bytes, mode %#" PRIx64 ") on %s: %s", p,
-	    len, mode, what, strerror(errno));
-}
-
-static int
-uffd_copy_mode(int fd, void *dst, const void *src, size_t len, uint64_t mode,
-    int64_t *copied)
-{
-	struct uffdio_copy c = { .dst = (uintptr_t)dst, .src = (uintptr_t)src,
-		.len = len, .mode = mode, .copy = 0 };
-	int r = ioctl(fd, UFFDIO_COPY, &c);
-
-	*copied = c.copy;
-	return r;
-}
-
-static int
-uffd_wp(int fd, void *p, size_t len, bool protect)
-{
-	struct uffdio_writeprotect w = {
-		.range = { .start = (uintptr_t)p, .len = len },
-		.mode = protect ? UFFDIO_WRITEPROTECT_MODE_WP : 0 };
-
-	return ioctl(fd, UFFDIO_WRITEPROTECT, &w);
-}
-
-/* UFFDIO_MOVE: the ioctl result; *moved gets the move field. */
-static int
-uffd_move(int fd, void *dst, void *src, size_t len, uint64_t mode,
-    int64_t *moved)
-{
-	struct uffdio_move mv = { .dst = (uintptr_t)dst, .src = (uintptr_t)src,
-		.len = len, .mode = mode, .move = 0 };
-	int r = ioctl(fd, UFFDIO_MOVE, &mv);
-
-	*moved = mv.move;
-	return r;
-}
-
-/* Wait at most ms for one message: 1 read, 0 timeout, -errno. */
-static int
-uffd_next(int fd, struct uffd_msg *m, int ms)
-{
-	long deadline = now_ms() + ms;
-
-	for (;;) {
-		long left = deadline - now_ms();
-		struct pollfd p = { fd, POLLIN, 0 };
-		int r;
-		ssize_t n;
-
-		if (left < 0)
-			return 0;
-		r = poll(&p, 1, (int)left);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return 0;
-		n = read(fd, m, sizeof(*m));
-		if (n == (ssize_t)sizeof(*m))
-			return 1;
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		return n < 0 ? -errno : -EIO;
-	}
-}
-
-/* ---- threads that fault ------------------------------------------------ */
-
-struct toucher {
-	pthread_t th;
-	bool running;
-	volatile unsigned char *addr;
-	bool write;
-	bool probe;
-	unsigned char wbyte;
-	unsigned char rbyte;
-	const unsigned char *page;
-	size_t len;
-	unsigned char *seen;
-	struct mc_fault fault;
-	atomic_int done;
-};
-
-static void *
-toucher_main(void *arg)
-{
-	struct toucher *t = arg;
-
-	if (t->probe)
-		t->fault = mc_touch((void *)t->addr, t->write ? MC_WRITE :
-		    MC_READ);
-	else if (t->write)
-		*t->addr = t->wbyte;
-	else
-		t->rbyte = *t->addr;
-	if (t->seen != NULL && t->fault.signo == 0)
-		memcpy(t->seen, t->page, t->len);
-	atomic_store(&t->done, 1);
-	return NULL;
-}
-
-static void
-toucher_start(struct toucher *t)
-{
-	int e;
-
-	atomic_store(&t->done, 0);
-	e = pthread_create(&t->th, NULL, toucher_main, t);
-	ATF_REQUIRE_MSG(e == 0, "pthread_create: %s", strerror(e));
-	t->running = true;
-}
-
-static bool
-join_within(pthread_t th, int ms)
-{
-	struct timespec ts;
-	int e;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	do
-		e = pthread_timedjoin_np(th, NULL, &ts);
-	while (e == EINTR);
-	ATF_REQUIRE_MSG(e == 0 || e == ETIMEDOUT, "pthread_timedjoin_np: %s",
-	    strerror(e));
-	return e == 0;
-}
-
-/*
- * True when the thread ended by itself within WAIT_MS; otherwise close
- * *fd (waking it), join it and return false.
- */
-static bool
-toucher_settle(struct toucher *t, int *fd)
-{
-	if (!t->running)
-		return true;
-	if (join_within(t->th, WAIT_MS)) {
-		t->running = false;
-		return true;
-	}
-	if (*fd >= 0) {
-		close(*fd);
-		*fd = -1;
-	}
-	ATF_REQUIRE_MSG(join_within(t->th, WAIT_MS), "a thread blocked on the "
-	    "userfaultfd did not end within %d ms even after the descriptor "
-	    "was closed", WAIT_MS);
-	t->running = false;
-	return false;
-}
-
-/* The next message must be a UFFD_EVENT_PAGEFAULT; else settle and fail. */
-static void
-expect_fault(int *fd, struct uffd_msg *m, struct toucher *t, const char *when)
-{
-	int r = uffd_next(*fd, m, WAIT_MS);
+	int r = mc_uffd_next(*fd, m, MC_UFFD_WAIT_MS);
 
 	if (r == 1 && m->event == UFFD_EVENT_PAGEFAULT)
 		return;
-	toucher_settle(t, fd);
+	mc_toucher_settle(t, fd);
 	if (r == 0)
 		atf_tc_fail("%s: no UFFD_EVENT_PAGEFAULT within %d ms", when,
-		    WAIT_MS);
+		    MC_UFFD_WAIT_MS);
 	if (r < 0)
 		atf_tc_fail("%s: poll/read on the userfaultfd failed: %s", when,
 		    strerror(-r));
 	atf_tc_fail("%s: expected UFFD_EVENT_PAGEFAULT, read event %#x", when,
 	    m->event);
-}
-
-static void
-close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
 }
 
 /* The pagemap entry of addr; all bits but the PFN are visible to anyone. */
@@ -481,7 +100,7 @@ MC_TC(move_anon_page, "UFFD-29",
     "keeps its PFN")
 {
 	size_t ps = mc_pagesize();
-	int fd = uffd_open(UFFD_FEATURE_MOVE);
+	int fd = mc_uffd_open(UFFD_FEATURE_MOVE);
 	unsigned char *src = mc_map_guarded(1, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	unsigned char *dst = mc_map_guarded(1, PROT_READ | PROT_WRITE,
@@ -495,8 +114,8 @@ MC_TC(move_anon_page, "UFFD-29",
 	memset(src, 0x3c, ps);
 	if (pfns)
 		pfn0 = mc_pfn(src);
-	register_ok(fd, dst, ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
-	r = uffd_move(fd, dst, src, ps, 0, &moved);
+	mc_uffd_register_ok(fd, dst, ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
+	r = mc_uffd_move(fd, dst, src, ps, 0, &moved);
 	e = errno;
 	ATF_REQUIRE_MSG(r == 0 && moved == (int64_t)ps, "UFFDIO_MOVE(dst %p, "
 	    "src %p, 1 page): expected 0 and move %zu, got %d (%s), move %lld",
@@ -520,7 +139,7 @@ MC_TC(move_anon_page, "UFFD-29",
 		    "%#llx differs from the source page's %#llx: the page was "
 		    "copied, not moved", (unsigned long long)MC_PM_PFN(e_dst),
 		    (unsigned long long)pfn0);
-	close_fd(&fd);
+	mc_close_fd(&fd);
 	mc_unmap_guarded(src, 1);
 	mc_unmap_guarded(dst, 1);
 	if (!pfns)
@@ -533,7 +152,7 @@ MC_TC(move_populated_eexist, "UFFD-30",
     "with EEXIST (move = -EEXIST) and leaves both pages as they were")
 {
 	size_t ps = mc_pagesize();
-	int fd = uffd_open(UFFD_FEATURE_MOVE);
+	int fd = mc_uffd_open(UFFD_FEATURE_MOVE);
 	unsigned char *src = mc_map_guarded(1, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	unsigned char *dst = mc_map_guarded(1, PROT_READ | PROT_WRITE,
@@ -550,8 +169,8 @@ MC_TC(move_populated_eexist, "UFFD-30",
 		spfn = mc_pfn(src);
 		dpfn = mc_pfn(dst);
 	}
-	register_ok(fd, dst, ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
-	r = uffd_move(fd, dst, src, ps, 0, &moved);
+	mc_uffd_register_ok(fd, dst, ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
+	r = mc_uffd_move(fd, dst, src, ps, 0, &moved);
 	e = errno;
 	ATF_CHECK_MSG(r == -1 && e == EEXIST && moved == -EEXIST,
 	    "UFFDIO_MOVE onto a populated page: expected -1/EEXIST and move "
@@ -572,7 +191,7 @@ MC_TC(move_populated_eexist, "UFFD-30",
 		    (unsigned long long)mc_pfn(dst));
 	} else
 		printf("PFNs hidden (%s): only contents checked\n", why);
-	close_fd(&fd);
+	mc_close_fd(&fd);
 	mc_unmap_guarded(src, 1);
 	mc_unmap_guarded(dst, 1);
 }
@@ -585,7 +204,7 @@ MC_TC(move_src_holes, "UFFD-31",
     "page unpopulated")
 {
 	size_t ps = mc_pagesize();
-	int fd = uffd_open(UFFD_FEATURE_MOVE);
+	int fd = mc_uffd_open(UFFD_FEATURE_MOVE);
 	unsigned char *src = mc_map_guarded(3, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	unsigned char *dst = mc_map_guarded(3, PROT_READ | PROT_WRITE,
@@ -598,9 +217,9 @@ MC_TC(move_src_holes, "UFFD-31",
 	memset(src + 2 * ps, 0x42, ps);
 	ATF_REQUIRE_MSG(!(pm(src) & MC_PM_PRESENT), "source page 0 is present "
 	    "though never touched");
-	register_ok(fd, dst, 3 * ps, UFFDIO_REGISTER_MODE_MISSING,
+	mc_uffd_register_ok(fd, dst, 3 * ps, UFFDIO_REGISTER_MODE_MISSING,
 	    "private anon");
-	r = uffd_move(fd, dst, src, 3 * ps, 0, &moved);
+	r = mc_uffd_move(fd, dst, src, 3 * ps, 0, &moved);
 	e = errno;
 	ATF_CHECK_MSG(r == -1 && e == ENOENT && moved == -ENOENT,
 	    "UFFDIO_MOVE(3 pages, first a hole, mode 0): expected -1/ENOENT "
@@ -613,7 +232,7 @@ MC_TC(move_src_holes, "UFFD-31",
 	    !(pm(dst + ps) & MC_PM_PRESENT) &&
 	    !(pm(dst + 2 * ps) & MC_PM_PRESENT), "the failed move populated "
 	    "destination pages");
-	r = uffd_move(fd, dst, src, 3 * ps, UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES,
+	r = mc_uffd_move(fd, dst, src, 3 * ps, UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES,
 	    &moved);
 	e = errno;
 	ATF_REQUIRE_MSG(r == 0 && moved == (int64_t)(3 * ps), "UFFDIO_MOVE(3 "
@@ -634,7 +253,7 @@ MC_TC(move_src_holes, "UFFD-31",
 	ATF_CHECK_MSG(!(pm(src + ps) & MC_PM_PRESENT) &&
 	    !(pm(src + 2 * ps) & MC_PM_PRESENT), "source pages 1/2 still "
 	    "present after the move");
-	close_fd(&fd);
+	mc_close_fd(&fd);
 	mc_unmap_guarded(src, 3);
 	mc_unmap_guarded(dst, 3);
 }
@@ -657,7 +276,7 @@ MC_TC(move_thp, "UFFD-32",
 
 	if (hps == 0)
 		atf_tc_skip("no transparent huge pages (no hpage_pmd_size)");
-	fd = uffd_open(UFFD_FEATURE_MOVE);
+	fd = mc_uffd_open(UFFD_FEATURE_MOVE);
 	src = map_aligned(hps);
 	dst = map_aligned(hps);
 	if (madvise(src, hps, MADV_HUGEPAGE) != 0)
@@ -671,8 +290,8 @@ MC_TC(move_thp, "UFFD-32",
 		    hps / 1024);
 	if (pfns)
 		pfn0 = mc_pfn(src);
-	register_ok(fd, dst, hps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
-	r = uffd_move(fd, dst, src, hps, 0, &moved);
+	mc_uffd_register_ok(fd, dst, hps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
+	r = mc_uffd_move(fd, dst, src, hps, 0, &moved);
 	e = errno;
 	ATF_REQUIRE_MSG(r == 0 && moved == (int64_t)hps, "UFFDIO_MOVE(%zu "
 	    "bytes, a THP): expected 0 and move %zu, got %d (%s), move %lld",
@@ -698,7 +317,7 @@ MC_TC(move_thp, "UFFD-32",
 		    (unsigned long long)mc_pfn(dst), (unsigned long long)pfn0);
 	else
 		printf("PFNs hidden (%s): the PFN was not compared\n", why);
-	close_fd(&fd);
+	mc_close_fd(&fd);
 	munmap(src, hps);
 	munmap(dst, hps);
 }
@@ -711,28 +330,28 @@ MC_TC(poison_sigbus, "UFFD-33",
     "page raises SIGBUS again without queueing a message")
 {
 	size_t ps = mc_pagesize();
-	int fd = uffd_open(UFFD_FEATURE_POISON);
+	int fd = mc_uffd_open(UFFD_FEATURE_POISON);
 	unsigned char *p = mc_map_guarded(1, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	struct toucher t = { .addr = p + 9, .probe = true };
+	struct mc_toucher t = { .addr = p + 9, .probe = true };
 	struct uffdio_poison pz = { .range = { (uintptr_t)p, ps }, .mode = 0 };
 	struct uffd_msg m;
 	struct mc_fault again;
 	bool woke;
 	int r, e, got;
 
-	register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
-	toucher_start(&t);
+	mc_uffd_register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING, "private anon");
+	mc_toucher_start(&t);
 	expect_fault(&fd, &m, &t, "read of a missing page");
 	r = ioctl(fd, UFFDIO_POISON, &pz);
 	e = errno;
-	woke = toucher_settle(&t, &fd);
+	woke = mc_toucher_settle(&t, &fd);
 	ATF_REQUIRE_MSG(r == 0 && pz.updated == (int64_t)ps, "UFFDIO_POISON(%p, "
 	    "1 page): expected 0 and updated %zu, got %d (%s), updated %lld",
 	    (void *)p, ps, r, r ? mc_errname(e) : "ok",
 	    (long long)pz.updated);
 	ATF_REQUIRE_MSG(woke, "the reading thread did not resume within %d ms "
-	    "after UFFDIO_POISON", WAIT_MS);
+	    "after UFFDIO_POISON", MC_UFFD_WAIT_MS);
 	ATF_CHECK_MSG(t.fault.signo == SIGBUS, "read of the poisoned page: "
 	    "expected SIGBUS, got %s/%s", mc_signame(t.fault.signo),
 	    mc_codename(t.fault.signo, t.fault.code));
@@ -741,10 +360,10 @@ MC_TC(poison_sigbus, "UFFD-33",
 	ATF_CHECK_MSG(again.signo == SIGBUS, "second access (write) to the "
 	    "poisoned page: expected SIGBUS, got %s/%s",
 	    mc_signame(again.signo), mc_codename(again.signo, again.code));
-	got = uffd_next(fd, &m, 0);
+	got = mc_uffd_next(fd, &m, 0);
 	ATF_CHECK_MSG(got == 0, "a message was queued after the poisoned page "
 	    "was accessed (event %#x)", got == 1 ? m.event : 0);
-	close_fd(&fd);
+	mc_close_fd(&fd);
 	mc_unmap_guarded(p, 1);
 }
 
@@ -758,19 +377,19 @@ static void
 write_expect_wp(int *fd, unsigned char *p, size_t i)
 {
 	size_t ps = mc_pagesize();
-	struct toucher t = { .addr = p + i * ps + 3, .write = true,
+	struct mc_toucher t = { .addr = p + i * ps + 3, .write = true,
 		.wbyte = (unsigned char)(0xe0 + i) };
 	struct uffd_msg m;
 	bool blocked;
 	int r, e;
 
-	toucher_start(&t);
+	mc_toucher_start(&t);
 	expect_fault(fd, &m, &t, "write to a write-protected page");
 	blocked = !atomic_load(&t.done);
-	r = uffd_wp(*fd, p + i * ps, ps, false);
+	r = mc_uffd_wp(*fd, p + i * ps, ps, false);
 	e = errno;
-	ATF_REQUIRE_MSG(toucher_settle(&t, fd), "the writer of page %zu did not "
-	    "resume within %d ms after un-protecting it (%s)", i, WAIT_MS,
+	ATF_REQUIRE_MSG(mc_toucher_settle(&t, fd), "the writer of page %zu did not "
+	    "resume within %d ms after un-protecting it (%s)", i, MC_UFFD_WAIT_MS,
 	    r ? mc_errname(e) : "ok");
 	ATF_CHECK_MSG(blocked, "the writer of page %zu finished before it was "
 	    "un-protected", i);
@@ -789,7 +408,7 @@ MC_TC(wp_partial_unprotect, "UFFD-34",
     "their own page; pagemap's uffd-wp bit matches when reported")
 {
 	size_t ps = mc_pagesize();
-	int fd = uffd_open(UFFD_FEATURE_PAGEFAULT_FLAG_WP);
+	int fd = mc_uffd_open(UFFD_FEATURE_PAGEFAULT_FLAG_WP);
 	unsigned char *p = mc_map_guarded(4, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	struct uffd_msg m;
@@ -797,10 +416,10 @@ MC_TC(wp_partial_unprotect, "UFFD-34",
 	int got;
 
 	memset(p, 0x61, 4 * ps);
-	register_ok(fd, p, 4 * ps, UFFDIO_REGISTER_MODE_WP, "private anon");
-	MC_REQUIRE_OKF(uffd_wp(fd, p, 4 * ps, true), "UFFDIO_WRITEPROTECT(%p, "
+	mc_uffd_register_ok(fd, p, 4 * ps, UFFDIO_REGISTER_MODE_WP, "private anon");
+	MC_REQUIRE_OKF(mc_uffd_wp(fd, p, 4 * ps, true), "UFFDIO_WRITEPROTECT(%p, "
 	    "4 pages, MODE_WP)", (void *)p);
-	MC_REQUIRE_OKF(uffd_wp(fd, p + ps, 2 * ps, false), "UFFDIO_WRITEPROTECT"
+	MC_REQUIRE_OKF(mc_uffd_wp(fd, p + ps, 2 * ps, false), "UFFDIO_WRITEPROTECT"
 	    "(%p, pages 1-2, mode 0)", (void *)(p + ps));
 	/* pagemap bit 57 (5.13+): shown when page 0 carries it */
 	wpbit = (pm(p) & PM_UFFD_WP) != 0;
@@ -815,13 +434,13 @@ MC_TC(wp_partial_unprotect, "UFFD-34",
 		printf("pagemap shows no uffd-wp bit (before 5.13?): "
 		    "protection per page seen only through faults\n");
 	for (size_t i = 1; i <= 2; i++) {
-		struct toucher t = { .addr = p + i * ps + 3, .write = true,
+		struct mc_toucher t = { .addr = p + i * ps + 3, .write = true,
 			.wbyte = (unsigned char)(0xe0 + i) };
 
-		toucher_start(&t);
-		ATF_REQUIRE_MSG(toucher_settle(&t, &fd), "a write to the "
-		    "un-protected page %zu blocked for %d ms", i, WAIT_MS);
-		got = uffd_next(fd, &m, 0);
+		mc_toucher_start(&t);
+		ATF_REQUIRE_MSG(mc_toucher_settle(&t, &fd), "a write to the "
+		    "un-protected page %zu blocked for %d ms", i, MC_UFFD_WAIT_MS);
+		got = mc_uffd_next(fd, &m, 0);
 		ATF_REQUIRE_MSG(got == 0, "a write to the un-protected page %zu "
 		    "queued a message (flags %#llx)", i, got == 1 ?
 		    (unsigned long long)m.arg.pagefault.flags : 0ULL);
@@ -834,7 +453,7 @@ MC_TC(wp_partial_unprotect, "UFFD-34",
 		    "%#x (expected %#zx), %zu bytes differ from 0x61 (expected "
 		    "1)", i, p[i * ps + 3], 0xe0 + i,
 		    mc_count_not(p + i * ps, ps, 0x61));
-	close_fd(&fd);
+	mc_close_fd(&fd);
 	mc_unmap_guarded(p, 4);
 }
 
@@ -845,12 +464,12 @@ MC_TC(copy_mode_wp, "UFFD-35",
     "the copied data; un-protecting lets the write land")
 {
 	size_t ps = mc_pagesize(), off = 77;
-	int fd = uffd_open(UFFD_FEATURE_PAGEFAULT_FLAG_WP);
+	int fd = mc_uffd_open(UFFD_FEATURE_PAGEFAULT_FLAG_WP);
 	unsigned char *p = mc_map_guarded(1, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	unsigned char *src = mc_map_anon(ps, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE);
-	struct toucher t = { .addr = p + off, .write = true, .wbyte = 0xee };
+	struct mc_toucher t = { .addr = p + off, .write = true, .wbyte = 0xee };
 	struct uffd_msg m1, m2;
 	unsigned char during;
 	bool blocked;
@@ -858,14 +477,14 @@ MC_TC(copy_mode_wp, "UFFD-35",
 	int r, e;
 
 	memset(src, 0x5a, ps);
-	register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING |
+	mc_uffd_register_ok(fd, p, ps, UFFDIO_REGISTER_MODE_MISSING |
 	    UFFDIO_REGISTER_MODE_WP, "private anon");
-	toucher_start(&t);
+	mc_toucher_start(&t);
 	expect_fault(&fd, &m1, &t, "write to a missing page");
-	r = uffd_copy_mode(fd, p, src, ps, UFFDIO_COPY_MODE_WP, &copied);
+	r = mc_uffd_copy_mode(fd, p, src, ps, UFFDIO_COPY_MODE_WP, &copied);
 	e = errno;
 	if (r != 0) {
-		toucher_settle(&t, &fd);
+		mc_toucher_settle(&t, &fd);
 		atf_tc_fail("UFFDIO_COPY(%p, 1 page, MODE_WP): expected 0, got "
 		    "%s, copy %lld", (void *)p, mc_errname(e),
 		    (long long)copied);
@@ -875,10 +494,10 @@ MC_TC(copy_mode_wp, "UFFD-35",
 	expect_fault(&fd, &m2, &t, "write retried after UFFDIO_COPY_MODE_WP");
 	blocked = !atomic_load(&t.done);
 	during = p[off];
-	r = uffd_wp(fd, p, ps, false);
+	r = mc_uffd_wp(fd, p, ps, false);
 	e = errno;
-	ATF_REQUIRE_MSG(toucher_settle(&t, &fd), "the writer did not resume "
-	    "within %d ms after un-protecting (%s)", WAIT_MS,
+	ATF_REQUIRE_MSG(mc_toucher_settle(&t, &fd), "the writer did not resume "
+	    "within %d ms after un-protecting (%s)", MC_UFFD_WAIT_MS,
 	    r ? mc_errname(e) : "ok");
 	ATF_CHECK_MSG(!(m1.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP) &&
 	    (m1.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE), "first fault "
@@ -894,7 +513,7 @@ MC_TC(copy_mode_wp, "UFFD-35",
 	ATF_CHECK_MSG(p[off] == 0xee && mc_count_not(p, ps, 0x5a) == 1,
 	    "after un-protecting: byte %#x (expected 0xee), %zu bytes differ "
 	    "from 0x5a (expected 1)", p[off], mc_count_not(p, ps, 0x5a));
-	close_fd(&fd);
+	mc_close_fd(&fd);
 	mc_unmap_guarded(p, 1);
 	munmap(src, ps);
 }
@@ -912,7 +531,7 @@ MC_TC(hugetlb_minor_continue, "UFFD-36",
 	long kb = mc_meminfo("Hugepagesize");
 	size_t hps, off;
 	unsigned char *a, *b, *seen;
-	struct toucher t = { 0 };
+	struct mc_toucher t = { 0 };
 	struct uffdio_continue c = { 0 };
 	struct uffd_msg m;
 	int mfd, fd, r, e;
@@ -937,28 +556,28 @@ MC_TC(hugetlb_minor_continue, "UFFD-36",
 		    mc_meminfo("HugePages_Free"));
 	ATF_REQUIRE_MSG(a != MAP_FAILED, "mmap(hugetlb memfd, %zu): %s", hps,
 	    strerror(errno));
-	fd = uffd_open(UFFD_FEATURE_MINOR_HUGETLBFS);
+	fd = mc_uffd_open(UFFD_FEATURE_MINOR_HUGETLBFS);
 	for (size_t i = 0; i < hps; i++)
 		a[i] = (unsigned char)(i * 7 + 3);
 	b = mmap(NULL, hps, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	ATF_REQUIRE_MSG(b != MAP_FAILED, "second mmap(hugetlb memfd, %zu): %s",
 	    hps, strerror(errno));
 	seen = mc_map_anon(hps, PROT_READ | PROT_WRITE, MAP_PRIVATE);
-	register_ok(fd, b, hps, UFFDIO_REGISTER_MODE_MINOR, "a hugetlb memfd "
+	mc_uffd_register_ok(fd, b, hps, UFFDIO_REGISTER_MODE_MINOR, "a hugetlb memfd "
 	    "mapping");
 	off = hps / 3 + 5;
 	t.addr = b + off;
 	t.page = b;
 	t.len = hps;
 	t.seen = seen;
-	toucher_start(&t);
+	mc_toucher_start(&t);
 	expect_fault(&fd, &m, &t, "read of a hugetlb page cached but not "
 	    "mapped");
 	c.range.start = (uintptr_t)b;
 	c.range.len = hps;
 	r = ioctl(fd, UFFDIO_CONTINUE, &c);
 	e = errno;
-	woke = toucher_settle(&t, &fd);
+	woke = mc_toucher_settle(&t, &fd);
 	ATF_CHECK_MSG(m.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_MINOR,
 	    "pagefault.flags %#llx: expected UFFD_PAGEFAULT_FLAG_MINOR",
 	    (unsigned long long)m.arg.pagefault.flags);
@@ -970,12 +589,12 @@ MC_TC(hugetlb_minor_continue, "UFFD-36",
 	    "%p, %zu): %d (%s), mapped %lld", (void *)b, hps, r,
 	    r ? mc_errname(e) : "ok", (long long)c.mapped);
 	ATF_REQUIRE_MSG(woke, "the thread did not resume within %d ms after "
-	    "UFFDIO_CONTINUE", WAIT_MS);
+	    "UFFDIO_CONTINUE", MC_UFFD_WAIT_MS);
 	ATF_CHECK_MSG(t.rbyte == a[off] && memcmp(seen, a, hps) == 0,
 	    "the thread read %#x (expected %#x); the mapped huge page %s the "
 	    "page cache", t.rbyte, a[off], memcmp(seen, a, hps) ?
 	    "differs from" : "matches");
-	close_fd(&fd);
+	mc_close_fd(&fd);
 	munmap(a, hps);
 	munmap(b, hps);
 	munmap(seen, hps);
