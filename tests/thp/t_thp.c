@@ -37,6 +37,7 @@
 #include "mc.h"
 #include "mc_err.h"
 #include "mc_proc.h"
+#include "mc_thp.h"
 
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE 25 /* include/uapi/asm-generic/mman-common.h */
@@ -48,8 +49,6 @@
 #define PR_GET_THP_DISABLE 42
 #endif
 
-#define THP_DIR "/sys/kernel/mm/transparent_hugepage"
-
 /* include/uapi/linux/kernel-page-flags.h */
 #define KPF_COMPOUND_HEAD 15
 #define KPF_COMPOUND_TAIL 16
@@ -57,280 +56,7 @@
 #define KPF_ZERO_PAGE 24
 #define KPF_BIT(b) (UINT64_C(1) << (b))
 
-/* Larger huge pages (arm64 with 64 KiB pages: 512 MiB) are not faulted. */
-#define THP_MAX_SIZE ((size_t)64 << 20)
-
-/* ---- settings ---------------------------------------------------------- */
-
-/*
- * The selected word of a sysfs selector file ("always [madvise] never"
- * gives "madvise"); false when the file cannot be read or selects nothing.
- */
-static bool
-sysfs_choice(const char *path, char *buf, size_t len)
-{
-	char line[256], *a, *b;
-	FILE *f = fopen(path, "r");
-
-	if (f == NULL)
-		return false;
-	if (fgets(line, sizeof(line), f) == NULL) {
-		fclose(f);
-		return false;
-	}
-	fclose(f);
-	a = strchr(line, '[');
-	b = a != NULL ? strchr(a, ']') : NULL;
-	if (b == NULL)
-		return false;
-	snprintf(buf, len, "%.*s", (int)(b - a - 1), a + 1);
-	return true;
-}
-
-/*
- * The THP (PMD) size, or skip: no THP in this kernel (or not exposed
- * here), a size this program does not fault, or THP disabled for this
- * process by an inherited PR_SET_THP_DISABLE. Does not look at the
- * anonymous "enabled" mode (thp_require_anon does).
- */
-static size_t
-thp_base(void)
-{
-	size_t ps = mc_pagesize(), thp;
-	int r;
-
-	if (access(THP_DIR, F_OK) != 0)
-		atf_tc_skip("no transparent huge pages here: %s is missing (%s)",
-		    THP_DIR, strerror(errno));
-	thp = mc_thp_size();
-	if (thp == 0)
-		atf_tc_skip("THP size unknown: %s/hpage_pmd_size is missing or "
-		    "unreadable", THP_DIR);
-	ATF_REQUIRE_MSG(thp > ps && thp % ps == 0 && (thp & (thp - 1)) == 0,
-	    "%s/hpage_pmd_size: %zu is not a power-of-two multiple of the "
-	    "page size %zu", THP_DIR, thp, ps);
-	if (thp > THP_MAX_SIZE)
-		atf_tc_skip("THP size %zu MiB: larger than the %zu MiB this "
-		    "program faults in a case", thp >> 20, THP_MAX_SIZE >> 20);
-	errno = 0;
-	r = prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0);
-	if (r > 0)
-		atf_tc_skip("THP disabled for this process: PR_GET_THP_DISABLE "
-		    "returns %d (inherited from the process that ran the test)",
-		    r);
-	mc_require_smaps();
-	return thp;
-}
-
-/*
- * thp_base, and skip when PMD-sized anonymous THP is disabled: the
- * per-size control hugepages-<PMD>kB/enabled (where it exists and does not
- * say "inherit") or else the top-level enabled is "never".
- */
-static size_t
-thp_require_anon(void)
-{
-	size_t thp = thp_base();
-	char top[32], per[32], path[128];
-
-	if (!sysfs_choice(THP_DIR "/enabled", top, sizeof(top)))
-		atf_tc_skip("%s/enabled cannot be read: the THP mode is unknown",
-		    THP_DIR);
-	snprintf(path, sizeof(path), THP_DIR "/hugepages-%zukB/enabled",
-	    thp / 1024);
-	if (sysfs_choice(path, per, sizeof(per)) &&
-	    strcmp(per, "inherit") != 0) {
-		if (strcmp(per, "never") == 0)
-			atf_tc_skip("PMD-sized THP disabled: %s is [never] "
-			    "(top-level enabled [%s]); this program does not "
-			    "change host settings", path, top);
-	} else if (strcmp(top, "never") == 0) {
-		atf_tc_skip("THP disabled: %s/enabled is [never]; this program "
-		    "does not change host settings", THP_DIR);
-	}
-	return thp;
-}
-
-/* A counter of /proc/vmstat; -1 when the file or the counter is missing. */
-static long
-vmstat(const char *key)
-{
-	FILE *f = fopen("/proc/vmstat", "r");
-	char name[64];
-	long v, r = -1;
-
-	if (f == NULL)
-		return -1;
-	while (fscanf(f, "%63s %ld", name, &v) == 2)
-		if (strcmp(name, key) == 0) {
-			r = v;
-			break;
-		}
-	fclose(f);
-	return r;
-}
-
-/* key1 + key2 of /proc/vmstat (key2 may be missing); -1 without key1. */
-static long
-vmstat_sum(const char *key1, const char *key2)
-{
-	long a = vmstat(key1), b = vmstat(key2);
-
-	return a < 0 ? -1 : a + (b > 0 ? b : 0);
-}
-
-/* ---- aligned ranges ---------------------------------------------------- */
-
-/*
- * A read-write anonymous mapping (share: MAP_PRIVATE or MAP_SHARED) of len
- * bytes at a multiple of align, with a PROT_NONE guard page on either side
- * so that it is a VMA of its own: a PROT_NONE reservation of len + align +
- * 1 page, the mapping placed with MAP_FIXED at the first aligned address
- * after one guard page, the rest of the reservation trimmed. No ATF
- * (usable in children): NULL with errno on failure.
- */
-static unsigned char *
-region_try(size_t len, size_t align, int share)
-{
-	size_t ps = mc_pagesize(), rlen = len + align + ps;
-	unsigned char *r, *a, *end;
-	int e;
-
-	r = mmap(NULL, rlen, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
-	    MAP_NORESERVE, -1, 0);
-	if (r == MAP_FAILED)
-		return NULL;
-	end = r + rlen;
-	a = (unsigned char *)(((uintptr_t)r + ps + align - 1) &
-	    ~(uintptr_t)(align - 1));
-	if (mmap(a, len, PROT_READ | PROT_WRITE, share | MAP_ANONYMOUS |
-	    MAP_FIXED, -1, 0) != a) {
-		e = errno;
-		munmap(r, rlen);
-		errno = e;
-		return NULL;
-	}
-	if (a - ps > r)
-		munmap(r, (size_t)(a - ps - r));
-	if (a + len + ps < end)
-		munmap(a + len + ps, (size_t)(end - (a + len + ps)));
-	return a;
-}
-
-static unsigned char *
-region(size_t len, size_t align, int share)
-{
-	unsigned char *a = region_try(len, align, share);
-	int e = errno;
-	uintptr_t s, t;
-
-	if (a == NULL) {
-		mc_skip_if_limited(e, "an aligned range for a huge page");
-		ATF_REQUIRE_MSG(false, "mmap of %zu bytes aligned to %zu (%s): "
-		    "%s", len, align, share == MAP_SHARED ? "MAP_SHARED" :
-		    "MAP_PRIVATE", strerror(e));
-	}
-	ATF_REQUIRE_MSG(mc_maps_range(a, &s, &t) && s == (uintptr_t)a &&
-	    t == (uintptr_t)(a + len), "/proc/self/maps: expected a mapping "
-	    "of its own at %p-%p, got %#jx-%#jx", (void *)a,
-	    (void *)(a + len), (uintmax_t)s, (uintmax_t)t);
-	return a;
-}
-
-/* Unmap a range of region() and its guard pages (holes are fine). */
-static void
-region_free(unsigned char *a, size_t len)
-{
-	size_t ps = mc_pagesize();
-
-	ATF_REQUIRE_MSG(munmap(a - ps, len + 2 * ps) == 0, "munmap(%p, %zu): "
-	    "%s", (void *)(a - ps), len + 2 * ps, strerror(errno));
-}
-
 /* ---- huge pages -------------------------------------------------------- */
-
-/* smaps field of the VMA at p; skips when the field does not exist. */
-static long
-smaps_field(const void *p, const char *field)
-{
-	long kb = mc_smaps_kb(p, field);
-
-	if (kb < 0)
-		atf_tc_skip("/proc/self/smaps has no %s field for %p: not "
-		    "observable here", field, p);
-	return kb;
-}
-
-/*
- * MADV_HUGEPAGE on the aligned THP-sized private range p, then a write at
- * its start, until smaps AnonHugePages of the VMA equals the THP size
- * (two tries, MADV_DONTNEED in between). Fails when neither try got a
- * huge page and the kernel counted no allocation failure; skips as
- * fragmentation when it did.
- */
-static void
-fault_thp(unsigned char *p, size_t thp)
-{
-	long want = (long)(thp / 1024), got = -1;
-	long fb0 = vmstat_sum("thp_fault_fallback",
-	    "thp_fault_fallback_charge"), fb1;
-
-	MC_REQUIRE_OKF(madvise(p, thp, MADV_HUGEPAGE),
-	    "madvise(%p, %zu, MADV_HUGEPAGE)", (void *)p, thp);
-	for (int attempt = 0; attempt < 2; attempt++) {
-		*(volatile unsigned char *)p = 1;
-		got = smaps_field(p, "AnonHugePages");
-		if (got == want)
-			return;
-		MC_REQUIRE_OKF(madvise(p, thp, MADV_DONTNEED),
-		    "madvise(%p, %zu, MADV_DONTNEED) before a retry",
-		    (void *)p, thp);
-	}
-	fb1 = vmstat_sum("thp_fault_fallback", "thp_fault_fallback_charge");
-	if (fb0 < 0 || fb1 < 0)
-		atf_tc_skip("no huge page could be allocated (fragmentation?): "
-		    "two write faults at the PMD-aligned MADV_HUGEPAGE range %p "
-		    "gave AnonHugePages %ld kB, not %ld; /proc/vmstat has no "
-		    "thp_fault_fallback to tell a failed allocation from a "
-		    "refusal", (void *)p, got, want);
-	if (fb1 > fb0)
-		atf_tc_skip("no huge page could be allocated (fragmentation): "
-		    "two write faults at the PMD-aligned MADV_HUGEPAGE range %p "
-		    "gave AnonHugePages %ld kB, not %ld, and /proc/vmstat "
-		    "thp_fault_fallback(+_charge) went from %ld to %ld",
-		    (void *)p, got, want, fb0, fb1);
-	ATF_REQUIRE_MSG(false, "a write at the PMD-aligned MADV_HUGEPAGE range "
-	    "%p (%zu bytes, a VMA of its own): expected AnonHugePages %ld kB, "
-	    "got %ld kB twice, and /proc/vmstat thp_fault_fallback(+_charge) "
-	    "stayed %ld: no allocation failure explains it", (void *)p, thp,
-	    want, got, fb0);
-}
-
-/*
- * Skip, after the assertions named in done ran, when PFNs are hidden
- * (the pattern of mc_require_pfns, with what was proved in the reason).
- */
-static void
-require_pfns_after(const char *done)
-{
-	const char *why;
-
-	if (!mc_pfns_visible(&why))
-		atf_tc_skip("%s; PFN assertions not possible: %s", done, why);
-}
-
-/* PFNs of the n pages at p, 0 where hidden or not present (malloc'd). */
-static uint64_t *
-pfns_try(const unsigned char *p, size_t n)
-{
-	size_t ps = mc_pagesize();
-	uint64_t *v = malloc(n * sizeof(*v));
-
-	ATF_REQUIRE(v != NULL);
-	for (size_t i = 0; i < n; i++)
-		v[i] = mc_pfn_try(p + i * ps);
-	return v;
-}
 
 /* Whether v[0..n) is one run v[0], v[0]+1, ... starting at a multiple of n. */
 static bool
@@ -376,25 +102,6 @@ require_pfn_run(const unsigned char *p, size_t n, const char *what)
 	base = v[0];
 	free(v);
 	return base;
-}
-
-/*
- * Require (PFNs visible) that the pages at p keep the PFNs in before[].
- */
-static void
-require_pfns_kept(const unsigned char *p, size_t n, const uint64_t *before,
-    const char *what)
-{
-	size_t ps = mc_pagesize();
-
-	for (size_t i = 0; i < n; i++) {
-		uint64_t now = mc_pfn(p + i * ps);
-
-		ATF_REQUIRE_MSG(now == before[i], "%s: page %zu at %p: "
-		    "expected PFN %#jx (unchanged), got %#jx", what, i,
-		    (const void *)(p + i * ps), (uintmax_t)before[i],
-		    (uintmax_t)now);
-	}
 }
 
 /*
@@ -457,22 +164,22 @@ MC_TC(hugepage_write_maps_pmd_thp, "THP-1",
     "smaps AnonHugePages equals the THP size and the range maps one "
     "contiguous, aligned compound page flagged THP")
 {
-	size_t ps = mc_pagesize(), thp = thp_require_anon(), n = thp / ps;
-	unsigned char *p = region(thp, thp, MAP_PRIVATE);
+	size_t ps = mc_pagesize(), thp = mc_thp_require_anon(), n = thp / ps;
+	unsigned char *p = mc_thp_region(thp, thp, MAP_PRIVATE);
 	uint64_t base;
 
-	fault_thp(p, thp);
+	mc_thp_fault(p, thp);
 	mc_fill_patterns(p, n, 0);
-	ATF_REQUIRE_EQ_MSG(smaps_field(p, "AnonHugePages"), (long)(thp / 1024),
+	ATF_REQUIRE_EQ_MSG(mc_smaps_field(p, "AnonHugePages"), (long)(thp / 1024),
 	    "AnonHugePages of %p after writing every page: expected %zu kB",
 	    (void *)p, thp / 1024);
 	mc_require_patterns(p, n, 0, "the huge page");
-	require_pfns_after("AnonHugePages (one PMD-mapped huge page) and "
+	mc_require_pfns_after("AnonHugePages (one PMD-mapped huge page) and "
 	    "content assertions passed");
 	base = require_pfn_run(p, n, "the huge page");
 	require_compound(base, n, KPF_BIT(KPF_THP), "the huge page",
 	    "AnonHugePages and PFN-run assertions passed");
-	region_free(p, thp);
+	mc_thp_region_free(p, thp);
 }
 
 MC_TC(nohugepage_gets_small_pages, "THP-2",
@@ -480,8 +187,8 @@ MC_TC(nohugepage_gets_small_pages, "THP-2",
     "page is written, smaps AnonHugePages is 0 and no page is part of a "
     "THP")
 {
-	size_t ps = mc_pagesize(), thp = thp_require_anon(), n = thp / ps;
-	unsigned char *p = region(thp, thp, MAP_PRIVATE);
+	size_t ps = mc_pagesize(), thp = mc_thp_require_anon(), n = thp / ps;
+	unsigned char *p = mc_thp_region(thp, thp, MAP_PRIVATE);
 	uint64_t *pfn, *flags;
 
 	MC_REQUIRE_OKF(madvise(p, thp, MADV_NOHUGEPAGE),
@@ -494,13 +201,13 @@ MC_TC(nohugepage_gets_small_pages, "THP-2",
 		    "not present (pagemap entry %#jx)", i,
 		    (void *)(p + i * ps), (uintmax_t)e);
 	}
-	ATF_REQUIRE_EQ_MSG(smaps_field(p, "AnonHugePages"), 0,
+	ATF_REQUIRE_EQ_MSG(mc_smaps_field(p, "AnonHugePages"), 0,
 	    "AnonHugePages of the MADV_NOHUGEPAGE range %p with every page "
 	    "written: expected 0 kB", (void *)p);
 	mc_require_patterns(p, n, 0, "the MADV_NOHUGEPAGE range");
 	/* Where page flags are readable: no THP of any size (mTHP too). */
 	if (mc_pfns_visible(NULL)) {
-		pfn = pfns_try(p, n);
+		pfn = mc_pfns_try(p, n);
 		flags = malloc(sizeof(*flags));
 		ATF_REQUIRE(flags != NULL);
 		for (size_t i = 0; i < n; i++) {
@@ -514,30 +221,30 @@ MC_TC(nohugepage_gets_small_pages, "THP-2",
 		free(flags);
 		free(pfn);
 	}
-	region_free(p, thp);
+	mc_thp_region_free(p, thp);
 }
 
 MC_TC(thpeligible_follows_advice, "THP-3",
     "smaps THPeligible of an aligned THP-sized anonymous VMA is 1 after "
     "MADV_HUGEPAGE and 0 after MADV_NOHUGEPAGE")
 {
-	size_t thp = thp_require_anon();
-	unsigned char *a = region(thp, thp, MAP_PRIVATE);
-	unsigned char *b = region(thp, thp, MAP_PRIVATE);
+	size_t thp = mc_thp_require_anon();
+	unsigned char *a = mc_thp_region(thp, thp, MAP_PRIVATE);
+	unsigned char *b = mc_thp_region(thp, thp, MAP_PRIVATE);
 	long ea, eb;
 
 	MC_REQUIRE_OKF(madvise(a, thp, MADV_HUGEPAGE),
 	    "madvise(%p, %zu, MADV_HUGEPAGE)", (void *)a, thp);
 	MC_REQUIRE_OKF(madvise(b, thp, MADV_NOHUGEPAGE),
 	    "madvise(%p, %zu, MADV_NOHUGEPAGE)", (void *)b, thp);
-	ea = smaps_field(a, "THPeligible");
-	eb = smaps_field(b, "THPeligible");
+	ea = mc_smaps_field(a, "THPeligible");
+	eb = mc_smaps_field(b, "THPeligible");
 	ATF_REQUIRE_EQ_MSG(ea, 1, "THPeligible of the MADV_HUGEPAGE VMA %p: "
 	    "expected 1, got %ld", (void *)a, ea);
 	ATF_REQUIRE_EQ_MSG(eb, 0, "THPeligible of the MADV_NOHUGEPAGE VMA %p: "
 	    "expected 0, got %ld", (void *)b, eb);
-	region_free(a, thp);
-	region_free(b, thp);
+	mc_thp_region_free(a, thp);
+	mc_thp_region_free(b, thp);
 }
 
 /* ---- PR_SET_THP_DISABLE ------------------------------------------------ */
@@ -566,7 +273,7 @@ thp_disabled_child(struct mc_child *self, void *arg)
 		return 0;
 	mc_child_send_u64(self, (uint64_t)(int64_t)prctl(PR_GET_THP_DISABLE,
 	    0, 0, 0, 0));
-	p = region_try(thp, thp, MAP_PRIVATE);
+	p = mc_thp_region_try(thp, thp, MAP_PRIVATE);
 	if (p == NULL) {
 		mc_child_send_u64(self, UINT64_MAX);
 		mc_child_send_u64(self, (uint64_t)errno);
@@ -592,15 +299,15 @@ MC_TC(prctl_thp_disable_no_huge_page, "THP-4",
     "aligned MADV_HUGEPAGE range it writes (AnonHugePages 0, THPeligible "
     "0) and PR_GET_THP_DISABLE returns 1; its parent is not affected")
 {
-	size_t thp = thp_require_anon();
-	unsigned char *c = region(thp, thp, MAP_PRIVATE);
+	size_t thp = mc_thp_require_anon();
+	unsigned char *c = mc_thp_region(thp, thp, MAP_PRIVATE);
 	struct mc_child ch;
 	uint64_t r, e, get = 0, madv = 0, bad = 0, ahp = 0, elig = 0;
 	int mine;
 
 	/* Control: without the prctl this process does get a huge page. */
-	fault_thp(c, thp);
-	region_free(c, thp);
+	mc_thp_fault(c, thp);
+	mc_thp_region_free(c, thp);
 
 	mc_spawn(&ch, thp_disabled_child, &thp);
 	mc_expect(&ch, &r, sizeof(r), "PR_SET_THP_DISABLE result");
@@ -690,14 +397,14 @@ MC_TC(fork_cow_keeps_parent_huge_page, "THP-5",
     "one-byte write by the child changes only the child's view: the "
     "parent's huge page keeps all its contents and PFNs")
 {
-	size_t ps = mc_pagesize(), thp = thp_require_anon(), n = thp / ps;
-	unsigned char *p = region(thp, thp, MAP_PRIVATE);
+	size_t ps = mc_pagesize(), thp = mc_thp_require_anon(), n = thp / ps;
+	unsigned char *p = mc_thp_region(thp, thp, MAP_PRIVATE);
 	struct cow_arg a;
 	struct mc_child ch;
 	uint64_t before[COW_SAMPLES], child_pre[COW_SAMPLES], bad0, back, bad1;
 	uint64_t child_k, go = 1, *pfn0, *pfn1;
 
-	fault_thp(p, thp);
+	mc_thp_fault(p, thp);
 	mc_fill_patterns(p, n, 0);
 	a.p = p;
 	a.n = n;
@@ -706,7 +413,7 @@ MC_TC(fork_cow_keeps_parent_huge_page, "THP-5",
 	a.idx[1] = a.k;
 	a.idx[2] = a.k + 1;
 	a.idx[3] = n - 1;
-	pfn0 = pfns_try(p, n);
+	pfn0 = mc_pfns_try(p, n);
 	for (size_t j = 0; j < COW_SAMPLES; j++)
 		before[j] = pfn0[a.idx[j]];
 	mc_spawn(&ch, cow_child, &a);
@@ -718,7 +425,7 @@ MC_TC(fork_cow_keeps_parent_huge_page, "THP-5",
 	mc_expect(&ch, &bad1, sizeof(bad1), "mismatches after the write");
 	mc_expect(&ch, &child_k, sizeof(child_k), "the written page's PFN");
 	/* The parent's view while the child still maps its copy. */
-	pfn1 = pfns_try(p, n);
+	pfn1 = mc_pfns_try(p, n);
 	mc_require_patterns(p, n, 0, "the parent's huge page after the "
 	    "child's write");
 	mc_send(&ch, &go, sizeof(go));
@@ -729,7 +436,7 @@ MC_TC(fork_cow_keeps_parent_huge_page, "THP-5",
 	    "%#jx", a.k, (uintmax_t)back);
 	ATF_REQUIRE_MSG(bad1 == 0, "child after its one-byte write: %ju other "
 	    "bytes changed", (uintmax_t)bad1);
-	require_pfns_after("content assertions (child and parent) passed");
+	mc_require_pfns_after("content assertions (child and parent) passed");
 	for (size_t j = 0; j < COW_SAMPLES; j++)
 		ATF_REQUIRE_MSG(child_pre[j] == before[j], "before the write: "
 		    "child's page %zu maps PFN %#jx, the parent's %#jx: "
@@ -745,7 +452,7 @@ MC_TC(fork_cow_keeps_parent_huge_page, "THP-5",
 		    "%#jx", i, (uintmax_t)pfn0[i], (uintmax_t)pfn1[i]);
 	free(pfn0);
 	free(pfn1);
-	region_free(p, thp);
+	mc_thp_region_free(p, thp);
 }
 
 /* ---- splitting: mprotect, munmap, MADV_DONTNEED ----------------------- */
@@ -757,16 +464,16 @@ MC_TC(mprotect_one_page_splits, "THP-6",
     "protected page raises SIGSEGV/SEGV_ACCERR")
 {
 	static struct mc_maps_ent e[3];
-	size_t ps = mc_pagesize(), thp = thp_require_anon(), n = thp / ps;
+	size_t ps = mc_pagesize(), thp = mc_thp_require_anon(), n = thp / ps;
 	size_t k = n / 2;
-	unsigned char *p = region(thp, thp, MAP_PRIVATE);
+	unsigned char *p = mc_thp_region(thp, thp, MAP_PRIVATE);
 	uintptr_t lo[3], hi[3];
 	const char *perm[3] = { "rw-p", "r--p", "rw-p" };
 	uint64_t *pfn0;
 
-	fault_thp(p, thp);
+	mc_thp_fault(p, thp);
 	mc_fill_patterns(p, n, 0);
-	pfn0 = pfns_try(p, n);
+	pfn0 = mc_pfns_try(p, n);
 	MC_REQUIRE_OKF(mprotect(p + k * ps, ps, PROT_READ),
 	    "mprotect(%p, 1 page, PROT_READ) inside a huge page",
 	    (void *)(p + k * ps));
@@ -781,7 +488,7 @@ MC_TC(mprotect_one_page_splits, "THP-6",
 		    "mprotect of page %zu: VMA %d expected %#jx-%#jx %s, got "
 		    "'%s'", k, i, (uintmax_t)lo[i], (uintmax_t)hi[i], perm[i],
 		    e[i].line);
-		ATF_REQUIRE_EQ_MSG(smaps_field((void *)lo[i], "AnonHugePages"),
+		ATF_REQUIRE_EQ_MSG(mc_smaps_field((void *)lo[i], "AnonHugePages"),
 		    0, "AnonHugePages of VMA %d (%#jx-%#jx, smaller than a huge "
 		    "page): expected 0 kB", i, (uintmax_t)lo[i],
 		    (uintmax_t)hi[i]);
@@ -791,11 +498,11 @@ MC_TC(mprotect_one_page_splits, "THP-6",
 	MC_REQUIRE_FAULT(p + k * ps, MC_WRITE, SIGSEGV, SEGV_ACCERR);
 	ATF_REQUIRE_MSG(mc_count_not(p + k * ps, ps, mc_pattern(k)) == 0,
 	    "the protected page changed although the write faulted");
-	require_pfns_after("split VMAs, AnonHugePages 0, contents and "
+	mc_require_pfns_after("split VMAs, AnonHugePages 0, contents and "
 	    "SEGV_ACCERR passed");
-	require_pfns_kept(p, n, pfn0, "after mprotect of one page");
+	mc_require_pfns_kept(p, n, pfn0, "after mprotect of one page");
 	free(pfn0);
-	region_free(p, thp);
+	mc_thp_region_free(p, thp);
 }
 
 MC_TC(munmap_one_page_keeps_rest, "THP-7",
@@ -803,15 +510,15 @@ MC_TC(munmap_one_page_keeps_rest, "THP-7",
     "mapped with their contents and physical pages; the unmapped page "
     "raises SIGSEGV/SEGV_MAPERR")
 {
-	size_t ps = mc_pagesize(), thp = thp_require_anon(), n = thp / ps;
+	size_t ps = mc_pagesize(), thp = mc_thp_require_anon(), n = thp / ps;
 	size_t k = n / 2;
-	unsigned char *p = region(thp, thp, MAP_PRIVATE);
+	unsigned char *p = mc_thp_region(thp, thp, MAP_PRIVATE);
 	uintptr_t s, t;
 	uint64_t *pfn0;
 
-	fault_thp(p, thp);
+	mc_thp_fault(p, thp);
 	mc_fill_patterns(p, n, 0);
-	pfn0 = pfns_try(p, n);
+	pfn0 = mc_pfns_try(p, n);
 	MC_REQUIRE_OKF(munmap(p + k * ps, ps), "munmap(%p, 1 page) inside a "
 	    "huge page", (void *)(p + k * ps));
 	MC_REQUIRE_FAULT(p + k * ps, MC_READ, SIGSEGV, SEGV_MAPERR);
@@ -827,7 +534,7 @@ MC_TC(munmap_one_page_keeps_rest, "THP-7",
 	mc_require_patterns(p, k, 0, "the pages before the unmapped one");
 	mc_require_patterns(p + (k + 1) * ps, n - k - 1, k + 1, "the pages "
 	    "after the unmapped one");
-	require_pfns_after("contents and SEGV_MAPERR of the unmapped page "
+	mc_require_pfns_after("contents and SEGV_MAPERR of the unmapped page "
 	    "passed");
 	for (size_t i = 0; i < n; i++) {
 		uint64_t now;
@@ -840,7 +547,7 @@ MC_TC(munmap_one_page_keeps_rest, "THP-7",
 		    (uintmax_t)pfn0[i], (uintmax_t)now);
 	}
 	free(pfn0);
-	region_free(p, thp);
+	mc_thp_region_free(p, thp);
 }
 
 MC_TC(dontneed_one_page_zero_fills_it, "THP-9",
@@ -848,15 +555,15 @@ MC_TC(dontneed_one_page_zero_fills_it, "THP-9",
     "page (not present, so no longer PMD-mapped; reads zero); the "
     "others keep their contents and physical pages")
 {
-	size_t ps = mc_pagesize(), thp = thp_require_anon(), n = thp / ps;
+	size_t ps = mc_pagesize(), thp = mc_thp_require_anon(), n = thp / ps;
 	size_t k = n / 2;
-	unsigned char *p = region(thp, thp, MAP_PRIVATE);
+	unsigned char *p = mc_thp_region(thp, thp, MAP_PRIVATE);
 	uint64_t *pfn0, ent;
 	long ahp;
 
-	fault_thp(p, thp);
+	mc_thp_fault(p, thp);
 	mc_fill_patterns(p, n, 0);
-	pfn0 = pfns_try(p, n);
+	pfn0 = mc_pfns_try(p, n);
 	/*
 	 * Keep khugepaged away: once the drop leaves a hole, it may collapse
 	 * the range into a new huge page (new PFNs, the hole filled), as
@@ -869,7 +576,7 @@ MC_TC(dontneed_one_page_zero_fills_it, "THP-9",
 	    "madvise(%p, 1 page, MADV_DONTNEED) inside a huge page",
 	    (void *)(p + k * ps));
 	ent = mc_pagemap(p + k * ps);
-	ahp = smaps_field(p, "AnonHugePages");
+	ahp = mc_smaps_field(p, "AnonHugePages");
 	ATF_REQUIRE_MSG(!(ent & MC_PM_PRESENT), "the page dropped with "
 	    "MADV_DONTNEED is still present (pagemap entry %#jx)",
 	    (uintmax_t)ent);
@@ -886,7 +593,7 @@ MC_TC(dontneed_one_page_zero_fills_it, "THP-9",
 	mc_require_patterns(p, k, 0, "the pages before the dropped one");
 	mc_require_patterns(p + (k + 1) * ps, n - k - 1, k + 1, "the pages "
 	    "after the dropped one");
-	require_pfns_after("dropped page not present and zero, contents "
+	mc_require_pfns_after("dropped page not present and zero, contents "
 	    "passed");
 	for (size_t i = 0; i < n; i++) {
 		uint64_t now;
@@ -899,7 +606,7 @@ MC_TC(dontneed_one_page_zero_fills_it, "THP-9",
 		    k, (uintmax_t)pfn0[i], (uintmax_t)now);
 	}
 	free(pfn0);
-	region_free(p, thp);
+	mc_thp_region_free(p, thp);
 }
 
 /* ---- mremap ------------------------------------------------------------ */
@@ -910,15 +617,15 @@ MC_TC(mremap_moves_huge_page_whole, "THP-8",
     "there equals the THP size, contents and PFNs are kept, the old range "
     "is unmapped")
 {
-	size_t ps = mc_pagesize(), thp = thp_require_anon(), n = thp / ps;
-	unsigned char *src = region(thp, thp, MAP_PRIVATE);
-	unsigned char *dst = region(thp, thp, MAP_PRIVATE), *q;
+	size_t ps = mc_pagesize(), thp = mc_thp_require_anon(), n = thp / ps;
+	unsigned char *src = mc_thp_region(thp, thp, MAP_PRIVATE);
+	unsigned char *dst = mc_thp_region(thp, thp, MAP_PRIVATE), *q;
 	uint64_t *pfn0;
 	uintptr_t s, t;
 
-	fault_thp(src, thp);
+	mc_thp_fault(src, thp);
 	mc_fill_patterns(src, n, 0);
-	pfn0 = pfns_try(src, n);
+	pfn0 = mc_pfns_try(src, n);
 	q = mremap(src, thp, thp, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
 	ATF_REQUIRE_MSG(q != MAP_FAILED, "mremap(%p, %zu, MAYMOVE|FIXED, %p): "
 	    "%s", (void *)src, thp, (void *)dst, strerror(errno));
@@ -929,18 +636,18 @@ MC_TC(mremap_moves_huge_page_whole, "THP-8",
 	    "/proc/self/maps: expected the moved mapping at %p-%p, got "
 	    "%#jx-%#jx", (void *)dst, (void *)(dst + thp), (uintmax_t)s,
 	    (uintmax_t)t);
-	ATF_REQUIRE_EQ_MSG(smaps_field(dst, "AnonHugePages"),
+	ATF_REQUIRE_EQ_MSG(mc_smaps_field(dst, "AnonHugePages"),
 	    (long)(thp / 1024), "AnonHugePages at the new address %p: "
 	    "expected %zu kB (the PMD moved whole)", (void *)dst, thp / 1024);
 	mc_require_patterns(dst, n, 0, "the moved huge page");
 	MC_REQUIRE_FAULT(src, MC_READ, SIGSEGV, SEGV_MAPERR);
 	MC_REQUIRE_FAULT(src + thp - ps, MC_READ, SIGSEGV, SEGV_MAPERR);
-	require_pfns_after("AnonHugePages at the new address, contents and "
+	mc_require_pfns_after("AnonHugePages at the new address, contents and "
 	    "SEGV_MAPERR passed");
-	require_pfns_kept(dst, n, pfn0, "the moved huge page");
+	mc_require_pfns_kept(dst, n, pfn0, "the moved huge page");
 	free(pfn0);
-	region_free(dst, thp);
-	region_free(src, thp);
+	mc_thp_region_free(dst, thp);
+	mc_thp_region_free(src, thp);
 }
 
 /* ---- MADV_COLLAPSE ---------------------------------------------------- */
@@ -951,7 +658,7 @@ MC_TC(collapse_makes_huge_page, "THP-10",
     "AnonHugePages equals the THP size, contents intact, PFNs one "
     "contiguous aligned run")
 {
-	size_t ps = mc_pagesize(), thp = thp_base(), n = thp / ps;
+	size_t ps = mc_pagesize(), thp = mc_thp_base(), n = thp / ps;
 	unsigned char *hole, *p;
 	uint64_t base;
 	long ahp;
@@ -971,12 +678,12 @@ MC_TC(collapse_makes_huge_page, "THP-10",
 	    "MADV_COLLAPSE): expected ENOMEM (or EINVAL where unknown), got "
 	    "%s", (void *)hole, mc_errname(err));
 
-	p = region(thp, thp, MAP_PRIVATE);
+	p = mc_thp_region(thp, thp, MAP_PRIVATE);
 	/* Small pages first, whatever the THP mode. */
 	MC_REQUIRE_OKF(madvise(p, thp, MADV_NOHUGEPAGE),
 	    "madvise(%p, %zu, MADV_NOHUGEPAGE)", (void *)p, thp);
 	mc_fill_patterns(p, n, 0);
-	ahp = smaps_field(p, "AnonHugePages");
+	ahp = mc_smaps_field(p, "AnonHugePages");
 	ATF_REQUIRE_EQ_MSG(ahp, 0, "setup: the MADV_NOHUGEPAGE range should "
 	    "hold small pages, AnonHugePages is %ld kB", ahp);
 	/* MADV_COLLAPSE refuses VM_NOHUGEPAGE; MADV_HUGEPAGE clears it. */
@@ -1001,16 +708,16 @@ MC_TC(collapse_makes_huge_page, "THP-10",
 	ATF_REQUIRE_MSG(err == 0, "madvise(%p, %zu, MADV_COLLAPSE) of written "
 	    "small pages: expected 0, got %s", (void *)p, thp,
 	    mc_errname(err));
-	ahp = smaps_field(p, "AnonHugePages");
+	ahp = mc_smaps_field(p, "AnonHugePages");
 	ATF_REQUIRE_EQ_MSG(ahp, (long)(thp / 1024), "AnonHugePages after "
 	    "MADV_COLLAPSE: expected %zu kB, got %ld kB", thp / 1024, ahp);
 	mc_require_patterns(p, n, 0, "the collapsed range");
-	require_pfns_after("MADV_COLLAPSE result, AnonHugePages and content "
+	mc_require_pfns_after("MADV_COLLAPSE result, AnonHugePages and content "
 	    "assertions passed");
 	base = require_pfn_run(p, n, "the collapsed range");
 	require_compound(base, n, KPF_BIT(KPF_THP), "the collapsed range",
 	    "AnonHugePages and PFN-run assertions passed");
-	region_free(p, thp);
+	mc_thp_region_free(p, thp);
 }
 
 /* ---- the huge zero page ------------------------------------------------ */
@@ -1021,30 +728,30 @@ MC_TC(read_maps_huge_zero_page, "THP-11",
     "run, a second such range maps the same PFNs; a write then gives that "
     "page a private copy and leaves the rest zero")
 {
-	size_t ps = mc_pagesize(), thp = thp_require_anon(), n = thp / ps;
+	size_t ps = mc_pagesize(), thp = mc_thp_require_anon(), n = thp / ps;
 	size_t k = n / 2, bad;
 	unsigned long use;
 	unsigned char *a, *b;
 	uint64_t *pa, *pb, after_k;
 	long zf0, zf1;
 
-	if (!mc_read_ulong_file(THP_DIR "/use_zero_page", &use))
+	if (!mc_read_ulong_file(MC_THP_DIR "/use_zero_page", &use))
 		atf_tc_skip("%s/use_zero_page cannot be read: the huge zero "
-		    "page setting is unknown", THP_DIR);
+		    "page setting is unknown", MC_THP_DIR);
 	if (use == 0)
 		atf_tc_skip("%s/use_zero_page is 0: the huge zero page is "
 		    "disabled; this program does not change host settings",
-		    THP_DIR);
-	a = region(thp, thp, MAP_PRIVATE);
-	b = region(thp, thp, MAP_PRIVATE);
+		    MC_THP_DIR);
+	a = mc_thp_region(thp, thp, MAP_PRIVATE);
+	b = mc_thp_region(thp, thp, MAP_PRIVATE);
 	MC_REQUIRE_OKF(madvise(a, thp, MADV_HUGEPAGE),
 	    "madvise(%p, %zu, MADV_HUGEPAGE)", (void *)a, thp);
 	MC_REQUIRE_OKF(madvise(b, thp, MADV_HUGEPAGE),
 	    "madvise(%p, %zu, MADV_HUGEPAGE)", (void *)b, thp);
-	zf0 = vmstat_sum("thp_zero_page_alloc_failed", "thp_fault_fallback");
+	zf0 = mc_vmstat_sum("thp_zero_page_alloc_failed", "thp_fault_fallback");
 	(void)*(volatile unsigned char *)a;
 	(void)*(volatile unsigned char *)b;
-	zf1 = vmstat_sum("thp_zero_page_alloc_failed", "thp_fault_fallback");
+	zf1 = mc_vmstat_sum("thp_zero_page_alloc_failed", "thp_fault_fallback");
 	ATF_REQUIRE_MSG(mc_count_not(a, thp, 0) == 0 &&
 	    mc_count_not(b, thp, 0) == 0, "read-faulted ranges: expected all "
 	    "zero, %zu and %zu bytes are not", mc_count_not(a, thp, 0),
@@ -1068,8 +775,8 @@ MC_TC(read_maps_huge_zero_page, "THP-11",
 		    "%#jx): expected the whole huge zero page mapped "
 		    "(use_zero_page 1)", i, (uintmax_t)e);
 	}
-	pa = pfns_try(a, n);
-	pb = pfns_try(b, n);
+	pa = mc_pfns_try(a, n);
+	pb = mc_pfns_try(b, n);
 	*(volatile unsigned char *)(a + k * ps) = 'W';
 	ATF_REQUIRE_MSG(a[k * ps] == 'W', "the written byte reads %#x",
 	    a[k * ps]);
@@ -1081,7 +788,7 @@ MC_TC(read_maps_huge_zero_page, "THP-11",
 	ATF_REQUIRE_MSG(mc_count_not(b, thp, 0) == 0, "the second range after "
 	    "a write to the first: expected zeros");
 	after_k = mc_pfn_try(a + k * ps);
-	require_pfns_after("zero contents, presence of every page and the "
+	mc_require_pfns_after("zero contents, presence of every page and the "
 	    "private write passed");
 	if (!is_aligned_run(pa, n, &bad)) {
 		if (zf0 >= 0 && zf1 > zf0)
@@ -1107,8 +814,8 @@ MC_TC(read_maps_huge_zero_page, "THP-11",
 	    "the huge zero page", "content and PFN assertions passed");
 	free(pa);
 	free(pb);
-	region_free(a, thp);
-	region_free(b, thp);
+	mc_thp_region_free(a, thp);
+	mc_thp_region_free(b, thp);
 }
 
 /* ---- multi-size THP ---------------------------------------------------- */
@@ -1127,7 +834,7 @@ MC_TC(mthp_size_gets_one_folio, "THP-12",
     "write to an aligned MADV_HUGEPAGE range of that size maps all its "
     "pages at once as one aligned, contiguous compound THP")
 {
-	size_t ps = mc_pagesize(), thp = thp_base(), best = 0, m, nkb = 0;
+	size_t ps = mc_pagesize(), thp = mc_thp_base(), best = 0, m, nkb = 0;
 	size_t kbs[64];
 	char top[32], mode[32], path[160], seen[1024] = "";
 	unsigned char *p = NULL;
@@ -1137,10 +844,10 @@ MC_TC(mthp_size_gets_one_folio, "THP-12",
 	struct dirent *d;
 	DIR *dir;
 
-	if (!sysfs_choice(THP_DIR "/enabled", top, sizeof(top)))
-		atf_tc_skip("%s/enabled cannot be read", THP_DIR);
-	dir = opendir(THP_DIR);
-	ATF_REQUIRE_MSG(dir != NULL, "opendir(%s): %s", THP_DIR,
+	if (!mc_thp_sysfs_choice(MC_THP_DIR "/enabled", top, sizeof(top)))
+		atf_tc_skip("%s/enabled cannot be read", MC_THP_DIR);
+	dir = opendir(MC_THP_DIR);
+	ATF_REQUIRE_MSG(dir != NULL, "opendir(%s): %s", MC_THP_DIR,
 	    strerror(errno));
 	while ((d = readdir(dir)) != NULL && nkb < 64) {
 		size_t kb;
@@ -1153,9 +860,9 @@ MC_TC(mthp_size_gets_one_folio, "THP-12",
 	closedir(dir);
 	qsort(kbs, nkb, sizeof(kbs[0]), cmp_size);
 	for (size_t i = 0; i < nkb; i++) {
-		snprintf(path, sizeof(path), THP_DIR "/hugepages-%zukB/enabled",
+		snprintf(path, sizeof(path), MC_THP_DIR "/hugepages-%zukB/enabled",
 		    kbs[i]);
-		if (!sysfs_choice(path, mode, sizeof(mode)))
+		if (!mc_thp_sysfs_choice(path, mode, sizeof(mode)))
 			continue; /* e.g. a shmem-only size */
 		snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen),
 		    "%s%zukB [%s]", seen[0] ? ", " : "", kbs[i], mode);
@@ -1166,19 +873,19 @@ MC_TC(mthp_size_gets_one_folio, "THP-12",
 	}
 	if (seen[0] == '\0')
 		atf_tc_skip("no %s/hugepages-<size>kB/enabled control below the "
-		    "PMD size: multi-size THP is not available here", THP_DIR);
+		    "PMD size: multi-size THP is not available here", MC_THP_DIR);
 	if (best == 0)
 		atf_tc_skip("every multi-size THP size is disabled: %s (top-"
 		    "level enabled [%s]); this program does not change host "
 		    "settings", seen, top);
 	m = best / ps;
-	snprintf(path, sizeof(path), THP_DIR "/hugepages-%zukB/stats/"
+	snprintf(path, sizeof(path), MC_THP_DIR "/hugepages-%zukB/stats/"
 	    "anon_fault_fallback", best / 1024);
 	have_fb = mc_read_ulong_file(path, &fb0);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		size_t present = 0;
 
-		p = region(best, best, MAP_PRIVATE);
+		p = mc_thp_region(best, best, MAP_PRIVATE);
 		MC_REQUIRE_OKF(madvise(p, best, MADV_HUGEPAGE),
 		    "madvise(%p, %zu, MADV_HUGEPAGE)", (void *)p, best);
 		*(volatile unsigned char *)p = 1;
@@ -1188,7 +895,7 @@ MC_TC(mthp_size_gets_one_folio, "THP-12",
 		if (present == m)
 			break;
 		ATF_REQUIRE_MSG(present >= 1, "the written page is not present");
-		region_free(p, best);
+		mc_thp_region_free(p, best);
 		p = NULL;
 	}
 	if (p == NULL) {
@@ -1209,12 +916,12 @@ MC_TC(mthp_size_gets_one_folio, "THP-12",
 	}
 	mc_fill_patterns(p, m, 0);
 	mc_require_patterns(p, m, 0, "the multi-size THP range");
-	require_pfns_after("all pages present after one fault and contents "
+	mc_require_pfns_after("all pages present after one fault and contents "
 	    "passed");
 	base = require_pfn_run(p, m, "the multi-size THP range");
 	require_compound(base, m, KPF_BIT(KPF_THP), "the multi-size THP",
 	    "all pages present after one fault and one PFN run");
-	region_free(p, best);
+	mc_thp_region_free(p, best);
 }
 
 /* ---- shmem THP --------------------------------------------------------- */
@@ -1225,20 +932,20 @@ MC_TC(shmem_thp_pmd_mapped, "THP-13",
     "MAP_SHARED|MAP_ANONYMOUS range maps it with a PMD: smaps "
     "ShmemPmdMapped equals the THP size, the PFNs one aligned run")
 {
-	size_t ps = mc_pagesize(), thp = thp_base(), n = thp / ps;
+	size_t ps = mc_pagesize(), thp = mc_thp_base(), n = thp / ps;
 	char top[32], per[32], path[128], eff[32];
 	unsigned char *p = NULL;
 	long got = -1, fb0, fb1, want = (long)(thp / 1024);
 	uint64_t base;
 
-	if (!sysfs_choice(THP_DIR "/shmem_enabled", top, sizeof(top)))
+	if (!mc_thp_sysfs_choice(MC_THP_DIR "/shmem_enabled", top, sizeof(top)))
 		atf_tc_skip("%s/shmem_enabled cannot be read: no shmem THP "
-		    "setting here", THP_DIR);
+		    "setting here", MC_THP_DIR);
 	snprintf(eff, sizeof(eff), "%s", top);
-	snprintf(path, sizeof(path), THP_DIR "/hugepages-%zukB/shmem_enabled",
+	snprintf(path, sizeof(path), MC_THP_DIR "/hugepages-%zukB/shmem_enabled",
 	    thp / 1024);
 	if (strcmp(top, "deny") != 0 && strcmp(top, "force") != 0 &&
-	    sysfs_choice(path, per, sizeof(per)) &&
+	    mc_thp_sysfs_choice(path, per, sizeof(per)) &&
 	    strcmp(per, "inherit") != 0)
 		snprintf(eff, sizeof(eff), "%s", per);
 	if (strcmp(eff, "always") != 0 && strcmp(eff, "within_size") != 0 &&
@@ -1248,23 +955,23 @@ MC_TC(shmem_thp_pmd_mapped, "THP-13",
 			    "(top-level shmem_enabled [%s]); this program does "
 			    "not change host settings", path, eff, top);
 		atf_tc_skip("shmem THP disabled: %s/shmem_enabled is [%s]; "
-		    "this program does not change host settings", THP_DIR,
+		    "this program does not change host settings", MC_THP_DIR,
 		    top);
 	}
-	fb0 = vmstat_sum("thp_file_fallback", "thp_file_fallback_charge");
+	fb0 = mc_vmstat_sum("thp_file_fallback", "thp_file_fallback_charge");
 	for (int attempt = 0; attempt < 2; attempt++) {
-		p = region(thp, thp, MAP_SHARED);
+		p = mc_thp_region(thp, thp, MAP_SHARED);
 		MC_REQUIRE_OKF(madvise(p, thp, MADV_HUGEPAGE),
 		    "madvise(%p, %zu, MADV_HUGEPAGE)", (void *)p, thp);
 		*(volatile unsigned char *)p = 1;
-		got = smaps_field(p, "ShmemPmdMapped");
+		got = mc_smaps_field(p, "ShmemPmdMapped");
 		if (got == want)
 			break;
-		region_free(p, thp);
+		mc_thp_region_free(p, thp);
 		p = NULL;
 	}
 	if (p == NULL) {
-		fb1 = vmstat_sum("thp_file_fallback",
+		fb1 = mc_vmstat_sum("thp_file_fallback",
 		    "thp_file_fallback_charge");
 		if (fb0 < 0 || fb1 < 0)
 			atf_tc_skip("no shmem huge page after two write faults "
@@ -1283,11 +990,11 @@ MC_TC(shmem_thp_pmd_mapped, "THP-13",
 	}
 	mc_fill_patterns(p, n, 0);
 	mc_require_patterns(p, n, 0, "the shmem huge page");
-	require_pfns_after("ShmemPmdMapped and content assertions passed");
+	mc_require_pfns_after("ShmemPmdMapped and content assertions passed");
 	base = require_pfn_run(p, n, "the shmem huge page");
 	require_compound(base, n, 0, "the shmem huge page",
 	    "ShmemPmdMapped and PFN-run assertions passed");
-	region_free(p, thp);
+	mc_thp_region_free(p, thp);
 }
 
 ATF_TP_ADD_TCS(tp)

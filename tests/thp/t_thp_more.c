@@ -10,7 +10,7 @@
  * Every case starts from one aligned THP-sized anonymous MADV_HUGEPAGE
  * range proved to be one huge page by smaps AnonHugePages of its own VMA
  * (between PROT_NONE guard pages). The helpers (settings, aligned
- * ranges, fault_thp with its fragmentation rule) are those of t_thp.c.
+ * ranges, mc_thp_fault with its fragmentation rule) are tests/lib/mc_thp.
  * Nothing here changes a host setting.
  */
 #include <sys/mman.h>
@@ -29,6 +29,7 @@
 #include "mc.h"
 #include "mc_err.h"
 #include "mc_proc.h"
+#include "mc_thp.h"
 
 #ifndef PR_GET_THP_DISABLE
 #define PR_GET_THP_DISABLE 42 /* include/uapi/linux/prctl.h */
@@ -49,310 +50,13 @@
 #define F_GETPIPE_SZ 1032 /* include/uapi/linux/fcntl.h */
 #endif
 
-#define THP_DIR "/sys/kernel/mm/transparent_hugepage"
-
-/* Larger huge pages (arm64 with 64 KiB pages: 512 MiB) are not faulted. */
-#define THP_MAX_SIZE ((size_t)64 << 20)
-
-/* ---- settings ---------------------------------------------------------- */
-
-/*
- * The selected word of a sysfs selector file ("always [madvise] never"
- * gives "madvise"); false when the file cannot be read or selects nothing.
- */
-static bool
-sysfs_choice(const char *path, char *buf, size_t len)
-{
-	char line[256], *a, *b;
-	FILE *f = fopen(path, "r");
-
-	if (f == NULL)
-		return false;
-	if (fgets(line, sizeof(line), f) == NULL) {
-		fclose(f);
-		return false;
-	}
-	fclose(f);
-	a = strchr(line, '[');
-	b = a != NULL ? strchr(a, ']') : NULL;
-	if (b == NULL)
-		return false;
-	snprintf(buf, len, "%.*s", (int)(b - a - 1), a + 1);
-	return true;
-}
-
-/*
- * The THP (PMD) size, or skip: no THP in this kernel (or not exposed
- * here), a size this program does not fault, or THP disabled for this
- * process by an inherited PR_SET_THP_DISABLE. Does not look at the
- * anonymous "enabled" mode (thp_require_anon does).
- */
-static size_t
-thp_base(void)
-{
-	size_t ps = mc_pagesize(), thp;
-	int r;
-
-	if (access(THP_DIR, F_OK) != 0)
-		atf_tc_skip("no transparent huge pages here: %s is missing (%s)",
-		    THP_DIR, strerror(errno));
-	thp = mc_thp_size();
-	if (thp == 0)
-		atf_tc_skip("THP size unknown: %s/hpage_pmd_size is missing or "
-		    "unreadable", THP_DIR);
-	ATF_REQUIRE_MSG(thp > ps && thp % ps == 0 && (thp & (thp - 1)) == 0,
-	    "%s/hpage_pmd_size: %zu is not a power-of-two multiple of the "
-	    "page size %zu", THP_DIR, thp, ps);
-	if (thp > THP_MAX_SIZE)
-		atf_tc_skip("THP size %zu MiB: larger than the %zu MiB this "
-		    "program faults in a case", thp >> 20, THP_MAX_SIZE >> 20);
-	errno = 0;
-	r = prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0);
-	if (r > 0)
-		atf_tc_skip("THP disabled for this process: PR_GET_THP_DISABLE "
-		    "returns %d (inherited from the process that ran the test)",
-		    r);
-	mc_require_smaps();
-	return thp;
-}
-
-/*
- * thp_base, and skip when PMD-sized anonymous THP is disabled: the
- * per-size control hugepages-<PMD>kB/enabled (where it exists and does not
- * say "inherit") or else the top-level enabled is "never".
- */
-static size_t
-thp_require_anon(void)
-{
-	size_t thp = thp_base();
-	char top[32], per[32], path[128];
-
-	if (!sysfs_choice(THP_DIR "/enabled", top, sizeof(top)))
-		atf_tc_skip("%s/enabled cannot be read: the THP mode is unknown",
-		    THP_DIR);
-	snprintf(path, sizeof(path), THP_DIR "/hugepages-%zukB/enabled",
-	    thp / 1024);
-	if (sysfs_choice(path, per, sizeof(per)) &&
-	    strcmp(per, "inherit") != 0) {
-		if (strcmp(per, "never") == 0)
-			atf_tc_skip("PMD-sized THP disabled: %s is [never] "
-			    "(top-level enabled [%s]); this program does not "
-			    "change host settings", path, top);
-	} else if (strcmp(top, "never") == 0) {
-		atf_tc_skip("THP disabled: %s/enabled is [never]; this program "
-		    "does not change host settings", THP_DIR);
-	}
-	return thp;
-}
-
-/* A counter of /proc/vmstat; -1 when the file or the counter is missing. */
-static long
-vmstat(const char *key)
-{
-	FILE *f = fopen("/proc/vmstat", "r");
-	char name[64];
-	long v, r = -1;
-
-	if (f == NULL)
-		return -1;
-	while (fscanf(f, "%63s %ld", name, &v) == 2)
-		if (strcmp(name, key) == 0) {
-			r = v;
-			break;
-		}
-	fclose(f);
-	return r;
-}
-
-/* key1 + key2 of /proc/vmstat (key2 may be missing); -1 without key1. */
-static long
-vmstat_sum(const char *key1, const char *key2)
-{
-	long a = vmstat(key1), b = vmstat(key2);
-
-	return a < 0 ? -1 : a + (b > 0 ? b : 0);
-}
-
-/* ---- aligned ranges ---------------------------------------------------- */
-
-/*
- * A read-write anonymous mapping (share: MAP_PRIVATE or MAP_SHARED) of len
- * bytes at a multiple of align, with a PROT_NONE guard page on either side
- * so that it is a VMA of its own: a PROT_NONE reservation of len + align +
- * 1 page, the mapping placed with MAP_FIXED at the first aligned address
- * after one guard page, the rest of the reservation trimmed. No ATF
- * (usable in children): NULL with errno on failure.
- */
-static unsigned char *
-region_try(size_t len, size_t align, int share)
-{
-	size_t ps = mc_pagesize(), rlen = len + align + ps;
-	unsigned char *r, *a, *end;
-	int e;
-
-	r = mmap(NULL, rlen, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
-	    MAP_NORESERVE, -1, 0);
-	if (r == MAP_FAILED)
-		return NULL;
-	end = r + rlen;
-	a = (unsigned char *)(((uintptr_t)r + ps + align - 1) &
-	    ~(uintptr_t)(align - 1));
-	if (mmap(a, len, PROT_READ | PROT_WRITE, share | MAP_ANONYMOUS |
-	    MAP_FIXED, -1, 0) != a) {
-		e = errno;
-		munmap(r, rlen);
-		errno = e;
-		return NULL;
-	}
-	if (a - ps > r)
-		munmap(r, (size_t)(a - ps - r));
-	if (a + len + ps < end)
-		munmap(a + len + ps, (size_t)(end - (a + len + ps)));
-	return a;
-}
-
-static unsigned char *
-region(size_t len, size_t align, int share)
-{
-	unsigned char *a = region_try(len, align, share);
-	int e = errno;
-	uintptr_t s, t;
-
-	if (a == NULL) {
-		mc_skip_if_limited(e, "an aligned range for a huge page");
-		ATF_REQUIRE_MSG(false, "mmap of %zu bytes aligned to %zu (%s): "
-		    "%s", len, align, share == MAP_SHARED ? "MAP_SHARED" :
-		    "MAP_PRIVATE", strerror(e));
-	}
-	ATF_REQUIRE_MSG(mc_maps_range(a, &s, &t) && s == (uintptr_t)a &&
-	    t == (uintptr_t)(a + len), "/proc/self/maps: expected a mapping "
-	    "of its own at %p-%p, got %#jx-%#jx", (void *)a,
-	    (void *)(a + len), (uintmax_t)s, (uintmax_t)t);
-	return a;
-}
-
-/* Unmap a range of region() and its guard pages (holes are fine). */
-static void
-region_free(unsigned char *a, size_t len)
-{
-	size_t ps = mc_pagesize();
-
-	ATF_REQUIRE_MSG(munmap(a - ps, len + 2 * ps) == 0, "munmap(%p, %zu): "
-	    "%s", (void *)(a - ps), len + 2 * ps, strerror(errno));
-}
-
-/* ---- huge pages -------------------------------------------------------- */
-
-/* smaps field of the VMA at p; skips when the field does not exist. */
-static long
-smaps_field(const void *p, const char *field)
-{
-	long kb = mc_smaps_kb(p, field);
-
-	if (kb < 0)
-		atf_tc_skip("/proc/self/smaps has no %s field for %p: not "
-		    "observable here", field, p);
-	return kb;
-}
-
-/*
- * MADV_HUGEPAGE on the aligned THP-sized private range p, then a write at
- * its start, until smaps AnonHugePages of the VMA equals the THP size
- * (two tries, MADV_DONTNEED in between). Fails when neither try got a
- * huge page and the kernel counted no allocation failure; skips as
- * fragmentation when it did.
- */
-static void
-fault_thp(unsigned char *p, size_t thp)
-{
-	long want = (long)(thp / 1024), got = -1;
-	long fb0 = vmstat_sum("thp_fault_fallback",
-	    "thp_fault_fallback_charge"), fb1;
-
-	MC_REQUIRE_OKF(madvise(p, thp, MADV_HUGEPAGE),
-	    "madvise(%p, %zu, MADV_HUGEPAGE)", (void *)p, thp);
-	for (int attempt = 0; attempt < 2; attempt++) {
-		*(volatile unsigned char *)p = 1;
-		got = smaps_field(p, "AnonHugePages");
-		if (got == want)
-			return;
-		MC_REQUIRE_OKF(madvise(p, thp, MADV_DONTNEED),
-		    "madvise(%p, %zu, MADV_DONTNEED) before a retry",
-		    (void *)p, thp);
-	}
-	fb1 = vmstat_sum("thp_fault_fallback", "thp_fault_fallback_charge");
-	if (fb0 < 0 || fb1 < 0)
-		atf_tc_skip("no huge page could be allocated (fragmentation?): "
-		    "two write faults at the PMD-aligned MADV_HUGEPAGE range %p "
-		    "gave AnonHugePages %ld kB, not %ld; /proc/vmstat has no "
-		    "thp_fault_fallback to tell a failed allocation from a "
-		    "refusal", (void *)p, got, want);
-	if (fb1 > fb0)
-		atf_tc_skip("no huge page could be allocated (fragmentation): "
-		    "two write faults at the PMD-aligned MADV_HUGEPAGE range %p "
-		    "gave AnonHugePages %ld kB, not %ld, and /proc/vmstat "
-		    "thp_fault_fallback(+_charge) went from %ld to %ld",
-		    (void *)p, got, want, fb0, fb1);
-	ATF_REQUIRE_MSG(false, "a write at the PMD-aligned MADV_HUGEPAGE range "
-	    "%p (%zu bytes, a VMA of its own): expected AnonHugePages %ld kB, "
-	    "got %ld kB twice, and /proc/vmstat thp_fault_fallback(+_charge) "
-	    "stayed %ld: no allocation failure explains it", (void *)p, thp,
-	    want, got, fb0);
-}
-
-/*
- * Skip, after the assertions named in done ran, when PFNs are hidden
- * (the pattern of mc_require_pfns, with what was proved in the reason).
- */
-static void
-require_pfns_after(const char *done)
-{
-	const char *why;
-
-	if (!mc_pfns_visible(&why))
-		atf_tc_skip("%s; PFN assertions not possible: %s", done, why);
-}
-
-/* PFNs of the n pages at p, 0 where hidden or not present (malloc'd). */
-static uint64_t *
-pfns_try(const unsigned char *p, size_t n)
-{
-	size_t ps = mc_pagesize();
-	uint64_t *v = malloc(n * sizeof(*v));
-
-	ATF_REQUIRE(v != NULL);
-	for (size_t i = 0; i < n; i++)
-		v[i] = mc_pfn_try(p + i * ps);
-	return v;
-}
-
-/*
- * Require (PFNs visible) that the pages at p keep the PFNs in before[].
- */
-static void
-require_pfns_kept(const unsigned char *p, size_t n, const uint64_t *before,
-    const char *what)
-{
-	size_t ps = mc_pagesize();
-
-	for (size_t i = 0; i < n; i++) {
-		uint64_t now = mc_pfn(p + i * ps);
-
-		ATF_REQUIRE_MSG(now == before[i], "%s: page %zu at %p: "
-		    "expected PFN %#jx (unchanged), got %#jx", what, i,
-		    (const void *)(p + i * ps), (uintmax_t)before[i],
-		    (uintmax_t)now);
-	}
-}
-
-
 /* ---- helpers of this program ------------------------------------------ */
 
 /* Require smaps AnonHugePages of the VMA at p to be want kB. */
 static void
 require_ahp(const unsigned char *p, long want, const char *when)
 {
-	long got = smaps_field(p, "AnonHugePages");
+	long got = mc_smaps_field(p, "AnonHugePages");
 
 	ATF_REQUIRE_MSG(got == want, "AnonHugePages of the VMA at %p %s: "
 	    "expected %ld kB, got %ld kB", (const void *)p, when, want, got);
@@ -362,9 +66,9 @@ require_ahp(const unsigned char *p, long want, const char *when)
 static unsigned char *
 huge_range(size_t thp)
 {
-	unsigned char *p = region(thp, thp, MAP_PRIVATE);
+	unsigned char *p = mc_thp_region(thp, thp, MAP_PRIVATE);
 
-	fault_thp(p, thp);
+	mc_thp_fault(p, thp);
 	mc_fill_patterns(p, thp / mc_pagesize(), 0);
 	require_ahp(p, (long)(thp / 1024), "after writing every page");
 	return p;
@@ -392,9 +96,9 @@ MC_TC(mprotect_whole_keeps_huge_page, "THP-14",
     "(AnonHugePages and PFNs unchanged), a write raises SEGV_ACCERR, and "
     "after PROT_READ|PROT_WRITE writes land; contents intact")
 {
-	size_t ps = mc_pagesize(), thp = thp_require_anon(), n = thp / ps;
+	size_t ps = mc_pagesize(), thp = mc_thp_require_anon(), n = thp / ps;
 	unsigned char *p = huge_range(thp);
-	uint64_t *pfn0 = pfns_try(p, n);
+	uint64_t *pfn0 = mc_pfns_try(p, n);
 
 	MC_REQUIRE_OKF(mprotect(p, thp, PROT_READ), "mprotect(%p, %zu, "
 	    "PROT_READ)", (void *)p, thp);
@@ -415,11 +119,11 @@ MC_TC(mprotect_whole_keeps_huge_page, "THP-14",
 	mc_require_patterns(p, n, 0, "the huge page after mprotect back");
 	require_ahp(p, (long)(thp / 1024), "after mprotect back to "
 	    "PROT_READ|PROT_WRITE and writes");
-	require_pfns_after("AnonHugePages, SEGV_ACCERR and content assertions "
+	mc_require_pfns_after("AnonHugePages, SEGV_ACCERR and content assertions "
 	    "passed");
-	require_pfns_kept(p, n, pfn0, "the huge page after two mprotects");
+	mc_require_pfns_kept(p, n, pfn0, "the huge page after two mprotects");
 	free(pfn0);
-	region_free(p, thp);
+	mc_thp_region_free(p, thp);
 }
 
 /* ---- MADV_FREE --------------------------------------------------------- */
@@ -428,7 +132,7 @@ MC_TC(free_whole_then_pageout_reads_zero, "THP-15",
     "MADV_FREE of a whole private huge page: each page reads its old data "
     "or zeros; after MADV_PAGEOUT of the range every page reads zeros")
 {
-	size_t ps = mc_pagesize(), thp = thp_require_anon(), n = thp / ps;
+	size_t ps = mc_pagesize(), thp = mc_thp_require_anon(), n = thp / ps;
 	unsigned char *p = huge_range(thp);
 	size_t bad = 0, first = 0, nz;
 
@@ -453,7 +157,7 @@ MC_TC(free_whole_then_pageout_reads_zero, "THP-15",
 	    "freed, clean pages are discarded by reclaim), %zu of %zu pages "
 	    "did not (first: page %zu, byte %#x)", (void *)p, nz, n, first,
 	    p[first * ps]);
-	region_free(p, thp);
+	mc_thp_region_free(p, thp);
 }
 
 /* ---- MADV_DONTNEED ----------------------------------------------------- */
@@ -462,7 +166,7 @@ MC_TC(dontneed_whole_drops_huge_page, "THP-16",
     "MADV_DONTNEED of a whole huge page: no page of the range is present "
     "(pagemap), AnonHugePages is 0, and the range reads zeros")
 {
-	size_t ps = mc_pagesize(), thp = thp_require_anon(), n = thp / ps;
+	size_t ps = mc_pagesize(), thp = mc_thp_require_anon(), n = thp / ps;
 	unsigned char *p = huge_range(thp);
 	size_t present = 0, first = 0, nz = 0;
 
@@ -481,7 +185,7 @@ MC_TC(dontneed_whole_drops_huge_page, "THP-16",
 	ATF_REQUIRE_MSG(nz == 0, "after MADV_DONTNEED of the whole huge page "
 	    "at %p: %zu pages do not read zeros (first: page %zu)", (void *)p,
 	    nz, first);
-	region_free(p, thp);
+	mc_thp_region_free(p, thp);
 }
 
 /* ---- fork: the parent writes after the child wrote and exited ---------- */
@@ -518,13 +222,13 @@ MC_TC(parent_write_after_child_exit_reuses, "THP-17",
     "parent's huge page is unchanged; a write by the parent, now the only "
     "mapper, lands in place: same PFNs, still one huge page")
 {
-	size_t ps = mc_pagesize(), thp = thp_require_anon(), n = thp / ps;
+	size_t ps = mc_pagesize(), thp = mc_thp_require_anon(), n = thp / ps;
 	unsigned char *p = huge_range(thp);
 	struct fork_arg a = { p, n, n / 2 + 3 };
 	struct mc_child ch;
-	uint64_t back, bad, *pfn0 = pfns_try(p, n);
+	uint64_t back, bad, *pfn0 = mc_pfns_try(p, n);
 	size_t w = n / 4;
-	long ahp, sp0 = vmstat("thp_split_page"), sp1;
+	long ahp, sp0 = mc_vmstat("thp_split_page"), sp1;
 
 	mc_spawn(&ch, fork_child, &a);
 	mc_expect(&ch, &back, sizeof(back), "the byte the child wrote");
@@ -541,8 +245,8 @@ MC_TC(parent_write_after_child_exit_reuses, "THP-17",
 	 * the deferred split queue (transhuge.rst), which is split under
 	 * memory pressure: a split counted by /proc/vmstat meanwhile skips.
 	 */
-	ahp = smaps_field(p, "AnonHugePages");
-	sp1 = vmstat("thp_split_page");
+	ahp = mc_smaps_field(p, "AnonHugePages");
+	sp1 = mc_vmstat("thp_split_page");
 	if (ahp != (long)(thp / 1024) && sp0 >= 0 && sp1 > sp0)
 		atf_tc_skip("child and parent contents passed; the huge page "
 		    "was split after the child exited (AnonHugePages %ld kB, "
@@ -558,12 +262,12 @@ MC_TC(parent_write_after_child_exit_reuses, "THP-17",
 	mc_require_patterns(p, n, 0, "the parent's huge page after its write");
 	require_ahp(p, (long)(thp / 1024), "in the parent after its own write "
 	    "(sole mapper)");
-	require_pfns_after("child and parent content and AnonHugePages "
+	mc_require_pfns_after("child and parent content and AnonHugePages "
 	    "assertions passed");
-	require_pfns_kept(p, n, pfn0, "the parent's huge page after its write "
+	mc_require_pfns_kept(p, n, pfn0, "the parent's huge page after its write "
 	    "with no other mapper");
 	free(pfn0);
-	region_free(p, thp);
+	mc_thp_region_free(p, thp);
 }
 
 /* ---- MADV_COLD / MADV_PAGEOUT ------------------------------------------ */
@@ -572,7 +276,7 @@ MC_TC(cold_pageout_keep_contents, "THP-18",
     "MADV_COLD, then MADV_PAGEOUT, of a whole huge page: every page stays "
     "present or is swapped (pagemap) and the contents read back intact")
 {
-	size_t ps = mc_pagesize(), thp = thp_require_anon(), n = thp / ps;
+	size_t ps = mc_pagesize(), thp = mc_thp_require_anon(), n = thp / ps;
 	unsigned char *p = huge_range(thp);
 	size_t gone = 0, first = 0;
 
@@ -589,7 +293,7 @@ MC_TC(cold_pageout_keep_contents, "THP-18",
 	    "%zu pages neither present nor swapped (first: page %zu); their "
 	    "data would be lost", (void *)p, gone, first);
 	mc_require_patterns(p, n, 0, "the huge page after MADV_PAGEOUT");
-	region_free(p, thp);
+	mc_thp_region_free(p, thp);
 }
 
 /* ---- reading a huge page through syscalls ------------------------------ */
@@ -599,7 +303,7 @@ MC_TC(syscalls_read_huge_page, "THP-19",
     "reads them back); vmsplice(2) of it into a pipe, in pipe-sized "
     "pieces, reads back the same bytes; it stays one huge page")
 {
-	size_t ps = mc_pagesize(), thp = thp_require_anon(), n = thp / ps;
+	size_t ps = mc_pagesize(), thp = mc_thp_require_anon(), n = thp / ps;
 	unsigned char *p = huge_range(thp), *buf = malloc(thp);
 	const char *name = "t_thp_more.data";
 	int fd, pfd[2], psz;
@@ -655,7 +359,7 @@ MC_TC(syscalls_read_huge_page, "THP-19",
 	mc_require_patterns(buf, n, 0, "the bytes read back from the pipe");
 	require_ahp(p, (long)(thp / 1024), "after write(2) and vmsplice of it");
 	free(buf);
-	region_free(p, thp);
+	mc_thp_region_free(p, thp);
 }
 
 /* ---- mremap to an address that is not PMD-aligned --------------------- */
@@ -666,9 +370,9 @@ MC_TC(mremap_unaligned_splits_pmd, "THP-20",
     "PFN there, with AnonHugePages 0 (no PMD can map it), the old range "
     "unmapped")
 {
-	size_t ps = mc_pagesize(), thp = thp_require_anon(), n = thp / ps;
+	size_t ps = mc_pagesize(), thp = mc_thp_require_anon(), n = thp / ps;
 	unsigned char *p = huge_range(thp), *r, *dst, *got;
-	uint64_t *pfn0 = pfns_try(p, n);
+	uint64_t *pfn0 = mc_pfns_try(p, n);
 	size_t rlen = 3 * thp;
 
 	/* A PROT_NONE reservation holding an aligned dst + one page. */
@@ -687,9 +391,9 @@ MC_TC(mremap_unaligned_splits_pmd, "THP-20",
 	    "address");
 	require_ahp(dst, 0, "moved to an address one page past a PMD "
 	    "boundary");
-	require_pfns_after("contents and AnonHugePages 0 at the non-aligned "
+	mc_require_pfns_after("contents and AnonHugePages 0 at the non-aligned "
 	    "destination passed");
-	require_pfns_kept(dst, n, pfn0, "the pages moved to a non-aligned "
+	mc_require_pfns_kept(dst, n, pfn0, "the pages moved to a non-aligned "
 	    "address");
 	free(pfn0);
 	ATF_REQUIRE(munmap(r, rlen) == 0);
