@@ -10,6 +10,7 @@
 #include <linux/capability.h>
 
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -164,6 +165,41 @@ mc_status_kb_raw(const char *key)
 		if (strncmp(s, key, klen) == 0 && s[klen] == ':')
 			return strtol(s + klen + 1, NULL, 10);
 	return -1;
+}
+
+bool
+mc_cgroup_forbids_swap(char *path, size_t len)
+{
+	char buf[4096], val[64];
+	char *p;
+
+	if (!mc_read_small("/proc/self/cgroup", buf, sizeof(buf)))
+		return false;
+	p = strstr(buf, "0::");
+	if (p == NULL || (p != buf && p[-1] != '\n'))
+		return false;
+	p += 3;
+	p[strcspn(p, "\n")] = '\0';
+	snprintf(path, len, "/sys/fs/cgroup%s%smemory.swap.max", p,
+	    *p != '\0' && p[strlen(p) - 1] == '/' ? "" : "/");
+	if (!mc_read_small(path, val, sizeof(val)))
+		return false;
+	val[strcspn(val, "\n")] = '\0';
+	return strcmp(val, "0") == 0;
+}
+
+void
+mc_pin_to_current_cpu(void)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+
+	ATF_REQUIRE_MSG(cpu >= 0, "sched_getcpu: %s", strerror(errno));
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	ATF_REQUIRE_MSG(sched_setaffinity(0, sizeof(set), &set) == 0,
+	    "sched_setaffinity(CPU %d, the current one): %s", cpu,
+	    strerror(errno));
 }
 
 bool

@@ -70,6 +70,20 @@ bool mc_read_small(const char *path, char *buf, size_t len);
 long mc_status_kb_raw(const char *key);
 
 /*
+ * Whether a cgroup v2 memory.swap.max of 0 forbids this process to swap
+ * (a container may run so on a host with swap): "0::/path" in
+ * /proc/self/cgroup, the file under /sys/fs/cgroup, whose path goes to
+ * path. Missing files prove nothing: false.
+ */
+bool mc_cgroup_forbids_swap(char *path, size_t len);
+/*
+ * Keep this thread on the CPU it runs on (sched_setaffinity), so that
+ * MADV_PAGEOUT drains the per-CPU batch that holds the pages this thread
+ * faulted in. Fails the case when that cannot be done.
+ */
+void mc_pin_to_current_cpu(void);
+
+/*
  * The Seccomp field of /proc/self/status: 0 none, 1 strict, 2 a filter
  * (seccomp(2)); -1 when the file or the field is missing. No ATF.
  */

@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -540,7 +539,6 @@ freeing_unobservable(bool paged)
  * with, so it is asked up to FREE_PAGEOUT_ROUNDS times.
  */
 #define FREE_PAGEOUT_ROUNDS 3
-static void pin_to_current_cpu(void);
 
 /*
  * Whether the swap path applies: SwapTotal > 0, unless a cgroup v2
@@ -550,22 +548,10 @@ static void pin_to_current_cpu(void);
 static bool
 swap_usable(void)
 {
-	char buf[4096], path[4200], val[64];
-	char *c;
+	char path[4200];
 
-	if (mc_meminfo("SwapTotal") <= 0)
-		return false;
-	if (!mc_read_small("/proc/self/cgroup", buf, sizeof(buf)))
-		return true;
-	c = strstr(buf, "0::");
-	if (c == NULL || (c != buf && c[-1] != '\n'))
-		return true;
-	c += 3;
-	c[strcspn(c, "\n")] = '\0';
-	snprintf(path, sizeof(path), "/sys/fs/cgroup%s%smemory.swap.max", c,
-	    c[strlen(c) - 1] == '/' ? "" : "/");
-	return !mc_read_small(path, val, sizeof(val)) ||
-	    strncmp(val, "0\n", 2) != 0;
+	return mc_meminfo("SwapTotal") > 0 &&
+	    !mc_cgroup_forbids_swap(path, sizeof(path));
 }
 
 /* What pagemap says of a page after MADV_FREE and MADV_PAGEOUT. */
@@ -591,7 +577,7 @@ free_discards_with_swap(unsigned char *p, size_t n)
 	bool paged;
 	int round;
 
-	pin_to_current_cpu();
+	mc_pin_to_current_cpu();
 	for (size_t i = 0; i < n; i++)
 		memset(p + i * ps, mc_pattern(i), ps);
 	advise_or_skip(p, n * ps, MADV_FREE, "MADV_FREE");
@@ -650,7 +636,7 @@ free_write_swaps_with_swap(unsigned char *p, size_t n, size_t half)
 	bool paged;
 	int round;
 
-	pin_to_current_cpu();
+	mc_pin_to_current_cpu();
 	memset(p, 'o', n * ps);
 	advise_or_skip(p, n * ps, MADV_FREE, "MADV_FREE");
 	for (size_t i = 0; i < half; i++)
@@ -1127,26 +1113,6 @@ MC_TC(pageout_anon_keeps_contents, "MADV-29",
 	ATF_REQUIRE(munmap(sa, n * ps) == 0);
 }
 
-/*
- * Keep this thread on the CPU it runs on. Pages just read from a file wait
- * in a per-CPU batch before they join the LRU lists, and MADV_PAGEOUT
- * drains only the batch of the CPU it runs on: a page still waiting on
- * another CPU would be skipped.
- */
-static void
-pin_to_current_cpu(void)
-{
-	int cpu = sched_getcpu();
-	cpu_set_t set;
-
-	ATF_REQUIRE_MSG(cpu >= 0, "sched_getcpu: %s", strerror(errno));
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	ATF_REQUIRE_MSG(sched_setaffinity(0, sizeof(set), &set) == 0,
-	    "sched_setaffinity(CPU %d, the current one): %s", cpu,
-	    strerror(errno));
-}
-
 MC_TC(pageout_private_file_reclaims_clean_pages, "MADV-30",
     "MADV_PAGEOUT on a private mapping of clean pages of a disk-backed file "
     "reclaims them: mincore reports none resident, and the next read gets "
@@ -1161,7 +1127,7 @@ MC_TC(pageout_private_file_reclaims_clean_pages, "MADV-30",
 	probe[0] = 1;
 	advise_or_skip(probe, ps, MADV_PAGEOUT, "MADV_PAGEOUT");
 	mc_require_mincore_sees_untouched("reclaim cannot be observed");
-	pin_to_current_cpu();
+	mc_pin_to_current_cpu();
 	fd = mc_make_file("pageout.dat", n);
 	ATF_REQUIRE_MSG(fsync(fd) == 0, "fsync: %s", strerror(errno));
 	/*

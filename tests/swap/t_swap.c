@@ -24,7 +24,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,31 +42,13 @@
 
 /* ---- probes ----------------------------------------------------------- */
 
-/*
- * Skip unless a cgroup v2 memory.swap.max of 0 forbids this process to
- * swap (a container may run so on a host with swap): "0::/path" in
- * /proc/self/cgroup, the file under /sys/fs/cgroup. Missing files prove
- * nothing and are ignored.
- */
+/* Skip when a cgroup v2 memory.swap.max of 0 forbids this process to swap. */
 static void
 skip_if_cgroup_forbids_swap(void)
 {
-	char buf[4096], path[4200], val[64];
-	char *p;
+	char path[4200];
 
-	if (!mc_read_small("/proc/self/cgroup", buf, sizeof(buf)))
-		return;
-	p = strstr(buf, "0::");
-	if (p == NULL || (p != buf && p[-1] != '\n'))
-		return;
-	p += 3;
-	p[strcspn(p, "\n")] = '\0';
-	snprintf(path, sizeof(path), "/sys/fs/cgroup%s%smemory.swap.max", p,
-	    p[strlen(p) - 1] == '/' ? "" : "/");
-	if (!mc_read_small(path, val, sizeof(val)))
-		return;
-	val[strcspn(val, "\n")] = '\0';
-	if (strcmp(val, "0") == 0)
+	if (mc_cgroup_forbids_swap(path, sizeof(path)))
 		atf_tc_skip("this process may not swap: %s is 0 (cgroup v2)",
 		    path);
 }
@@ -103,24 +84,6 @@ require_swap_and_pageout(void)
 		    mc_errname(e));
 	}
 	ATF_REQUIRE(munmap(probe, ps) == 0);
-}
-
-/*
- * Keep this thread on the CPU it runs on, so that MADV_PAGEOUT drains the
- * per-CPU batch that holds the pages this thread faulted in.
- */
-static void
-pin_to_current_cpu(void)
-{
-	int cpu = sched_getcpu();
-	cpu_set_t set;
-
-	ATF_REQUIRE_MSG(cpu >= 0, "sched_getcpu: %s", strerror(errno));
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	ATF_REQUIRE_MSG(sched_setaffinity(0, sizeof(set), &set) == 0,
-	    "sched_setaffinity(CPU %d, the current one): %s", cpu,
-	    strerror(errno));
 }
 
 /* ---- pagemap and smaps ------------------------------------------------ */
@@ -225,7 +188,7 @@ MC_TC(pageout_private_anon_swaps_out_and_in, "SWAP-1",
 
 	require_swap_and_pageout();
 	mc_require_smaps();
-	pin_to_current_cpu();
+	mc_pin_to_current_cpu();
 	p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	mc_fill_patterns(p, n, 0);
@@ -269,7 +232,7 @@ MC_TC(write_to_swapped_page_makes_it_present, "SWAP-2",
 
 	require_swap_and_pageout();
 	mc_require_smaps();
-	pin_to_current_cpu();
+	mc_pin_to_current_cpu();
 	p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	mc_fill_patterns(p, n, 0);
@@ -351,7 +314,7 @@ MC_TC(swapped_page_cow_after_fork, "SWAP-3",
 
 	require_swap_and_pageout();
 	entries = mc_pfns_visible(NULL);
-	pin_to_current_cpu();
+	mc_pin_to_current_cpu();
 	p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	mc_fill_patterns(p, n, 0);
@@ -414,7 +377,7 @@ MC_TC(dontneed_swapped_pages_frees_them, "SWAP-4",
 
 	require_swap_and_pageout();
 	mc_require_smaps();
-	pin_to_current_cpu();
+	mc_pin_to_current_cpu();
 	p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	mc_fill_patterns(p, n, 0);
@@ -454,7 +417,7 @@ MC_TC(mremap_moves_swapped_pages, "SWAP-5",
 
 	require_swap_and_pageout();
 	mc_require_smaps();
-	pin_to_current_cpu();
+	mc_pin_to_current_cpu();
 	p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	mc_fill_patterns(p, n, 0);
@@ -494,7 +457,7 @@ MC_TC(locked_pages_stay_until_unlocked, "SWAP-6",
 	unsigned char *p;
 
 	require_swap_and_pageout();
-	pin_to_current_cpu();
+	mc_pin_to_current_cpu();
 	p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	mc_fill_patterns(p, n, 0);
@@ -593,7 +556,7 @@ MC_TC(shmem_pageout_swaps_out_shared, "SWAP-7",
 
 	require_swap_and_pageout();
 	mc_require_smaps();
-	pin_to_current_cpu();
+	mc_pin_to_current_cpu();
 	fd = make_memfd(n);
 	p = mc_map_fd(fd, n * ps, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
 	mc_fill_patterns(p, n, 0); /* written and mapped: the advice takes
