@@ -1286,20 +1286,6 @@ advice_noop(struct tracee *t, struct user_regs_struct *r, int advice)
 	return skip(t, r, 0);
 }
 
-static int
-e_dontneed_noop(struct tracee *t, struct user_regs_struct *r, long nr)
-{
-	(void)nr;
-	return advice_noop(t, r, MADV_DONTNEED);
-}
-
-static int
-e_free_noop(struct tracee *t, struct user_regs_struct *r, long nr)
-{
-	(void)nr;
-	return advice_noop(t, r, MADV_FREE);
-}
-
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102 /* Linux 6.13 */
 #endif
@@ -1309,27 +1295,6 @@ e_free_noop(struct tracee *t, struct user_regs_struct *r, long nr)
 #ifndef PR_SET_MDWE
 #define PR_SET_MDWE 65 /* Linux 6.3 */
 #endif
-
-static int
-e_guard_install_noop(struct tracee *t, struct user_regs_struct *r, long nr)
-{
-	(void)nr;
-	return advice_noop(t, r, MADV_GUARD_INSTALL);
-}
-
-static int
-e_hugepage_noop(struct tracee *t, struct user_regs_struct *r, long nr)
-{
-	(void)nr;
-	return advice_noop(t, r, MADV_HUGEPAGE);
-}
-
-static int
-e_mergeable_noop(struct tracee *t, struct user_regs_struct *r, long nr)
-{
-	(void)nr;
-	return advice_noop(t, r, MADV_MERGEABLE);
-}
 
 /* mmap(MAP_DROPPABLE|MAP_ANONYMOUS) gets an ordinary private mapping. */
 static int
@@ -1352,6 +1317,20 @@ e_mdwe_noop(struct tracee *t, struct user_regs_struct *r, long nr)
 		return 0;
 	return skip(t, r, 0);
 }
+
+/* The entry hook of a mutant that makes madvise(ADVICE) a no-op. */
+#define ADVICE_NOOP(fn, advice)                                            \
+	static int                                                         \
+	fn(struct tracee *t, struct user_regs_struct *r, long nr)          \
+	{                                                                  \
+		(void)nr;                                                  \
+		return advice_noop(t, r, (advice));                        \
+	}
+ADVICE_NOOP(e_dontneed_noop, MADV_DONTNEED)
+ADVICE_NOOP(e_free_noop, MADV_FREE)
+ADVICE_NOOP(e_guard_install_noop, MADV_GUARD_INSTALL)
+ADVICE_NOOP(e_hugepage_noop, MADV_HUGEPAGE)
+ADVICE_NOOP(e_mergeable_noop, MADV_MERGEABLE)
 
 /* The call returns 0 and does nothing (madvise, msync, mlock, mseal...). */
 static int
