@@ -167,6 +167,20 @@ mc_status_kb_raw(const char *key)
 	return -1;
 }
 
+long
+mc_sys_mlock2(const void *addr, size_t len, unsigned int flags)
+{
+#ifdef SYS_mlock2
+	return syscall(SYS_mlock2, addr, len, flags);
+#else
+	(void)addr;
+	(void)len;
+	(void)flags;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
 bool
 mc_cgroup_forbids_swap(char *path, size_t len)
 {

@@ -117,6 +117,9 @@ void mc_skip_if_mlock_filtered(int err);
  */
 void mc_require_mlock_unfiltered(void);
 
+/* mlock2(2) itself (glibc 2.27+ has a wrapper; -1/ENOSYS without a number). */
+long mc_sys_mlock2(const void *addr, size_t len, unsigned int flags);
+
 /*
  * mlock(p, len), or skip the case when this process may not lock that
  * much (ENOMEM, EAGAIN: RLIMIT_MEMLOCK too small without CAP_IPC_LOCK;

@@ -80,20 +80,6 @@ vmflag_bits(const void *addr)
 	return b;
 }
 
-static long
-sys_mlock2(const void *addr, size_t len, unsigned int flags)
-{
-#ifdef SYS_mlock2
-	return syscall(SYS_mlock2, addr, len, flags);
-#else
-	(void)addr;
-	(void)len;
-	(void)flags;
-	errno = ENOSYS;
-	return -1;
-#endif
-}
-
 /* A child's report: up to 10 numbers, sent in one message. */
 struct rep {
 	uint64_t v[10];
@@ -226,7 +212,7 @@ MC_TC(mlock2_onfault_prot_none, "MLOCK-19",
 	ATF_REQUIRE(munlock(ctl, n * ps) == 0);
 	ATF_REQUIRE(munmap(ctl, n * ps) == 0);
 	errno = 0;
-	r = sys_mlock2(p, n * ps, MLOCK_ONFAULT);
+	r = mc_sys_mlock2(p, n * ps, MLOCK_ONFAULT);
 	e = errno;
 	if (r == -1 && e == ENOMEM) {
 		/*
@@ -363,7 +349,7 @@ MC_TC(mlock2_zero_flags_is_mlock, "MLOCK-22",
 
 	mc_require_smaps();
 	errno = 0;
-	r = sys_mlock2(p, n * ps, 0);
+	r = mc_sys_mlock2(p, n * ps, 0);
 	e = errno;
 	mlock2_ok_or_skip(r, e, 0, n);
 	ATF_REQUIRE_EQ_MSG(mc_vmlck_kb() - before, mc_kb_of_pages(n), "mlock2("
@@ -395,7 +381,7 @@ MC_TC(mlock2_onfault_vmflags, "MLOCK-23",
 
 	mc_require_smaps();
 	errno = 0;
-	r = sys_mlock2(p, n * ps, MLOCK_ONFAULT);
+	r = mc_sys_mlock2(p, n * ps, MLOCK_ONFAULT);
 	e = errno;
 	mlock2_ok_or_skip(r, e, MLOCK_ONFAULT, n);
 	ATF_REQUIRE_MSG(has_flag(p, "lo"), "mlock2(MLOCK_ONFAULT): VmFlags "

@@ -202,20 +202,6 @@ MC_TC(mlock_unmapped_range_enomem, "MLOCK-7",
 
 /* ---- mlock2 ------------------------------------------------------------ */
 
-static long
-sys_mlock2(const void *addr, size_t len, unsigned int flags)
-{
-#ifdef SYS_mlock2
-	return syscall(SYS_mlock2, addr, len, flags);
-#else
-	(void)addr;
-	(void)len;
-	(void)flags;
-	errno = ENOSYS;
-	return -1;
-#endif
-}
-
 MC_TC(mlock2_unknown_flags_einval, "MLOCK-8",
     "mlock2 with unknown flags fails with EINVAL and locks nothing")
 {
@@ -226,7 +212,7 @@ MC_TC(mlock2_unknown_flags_einval, "MLOCK-8",
 	int e;
 
 	errno = 0;
-	r = sys_mlock2(p, ps, 0x100);
+	r = mc_sys_mlock2(p, ps, 0x100);
 	e = errno;
 	if (r == -1 && e == ENOSYS)
 		mc_skip_unsupported("mlock2", ENOSYS);
@@ -254,7 +240,7 @@ MC_TC(mlock2_onfault_locks_on_touch, "MLOCK-9",
 	mc_require_mincore_sees_untouched("on-fault locking cannot be "
 	    "observed");
 	errno = 0;
-	r = sys_mlock2(p, n * ps, MLOCK_ONFAULT);
+	r = mc_sys_mlock2(p, n * ps, MLOCK_ONFAULT);
 	e = errno;
 	if (r == -1 && e == ENOSYS)
 		mc_skip_unsupported("mlock2", ENOSYS);
