@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -130,17 +131,18 @@ static void
 require_file_page(int fd, size_t page, unsigned char c, const char *what)
 {
 	size_t ps = mc_pagesize();
-	unsigned char buf[65536];
-	size_t bad = 0;
+	unsigned char *buf = malloc(ps);
+	size_t bad;
+	unsigned char first;
 
-	ATF_REQUIRE_MSG(ps <= sizeof(buf), "page size %zu above the %zu-byte "
-	    "buffer", ps, sizeof(buf));
+	ATF_REQUIRE(buf != NULL);
 	mc_pread_all(fd, buf, ps, (off_t)(page * ps));
-	for (size_t i = 0; i < ps; i++)
-		bad += buf[i] != c;
+	bad = mc_count_not(buf, ps, c);
+	first = buf[0];
+	free(buf);
 	ATF_REQUIRE_MSG(bad == 0, "%s: file page %zu (pread): expected bytes "
 	    "%#x, %zu of %zu differ (first is %#x)", what, page, c, bad, ps,
-	    buf[0]);
+	    first);
 }
 
 /*
