@@ -17,6 +17,8 @@
 
 #include "mc.h"
 #include "mc_err.h"
+#include "mc_proc.h"
+#include "mc_vm.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -152,10 +154,128 @@ MC_TC(bad_mapping_or_arguments_einval, "REMAPFP-3",
 	close(fd);
 }
 
+MC_TC(range_across_earlier_pieces, "REMAPFP-4",
+    "a second remap_file_pages over a range that spans the pieces an earlier "
+    "call cut the mapping into (same file, same flags) succeeds: the whole "
+    "range then shows the file pages from the new pgoff on")
+{
+	size_t ps = mc_pagesize(), n = 4;
+	int fd = mc_make_file("rfp.dat", 8);
+	unsigned char *p = mc_map_fd(fd, n * ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, 0);
+	static const size_t first[] = { 0, 6, 2, 3 };
+	static const size_t second[] = { 0, 4, 5, 6 };
+	uintptr_t s, e;
+
+	/* page 1 shows file page 6: the mapping is now three pieces */
+	remap_or_skip(p + ps, ps, 6);
+	require_file_pages(p, first, n, "after remap_file_pages(page 1, "
+	    "pgoff 6)");
+	ATF_REQUIRE_MSG(mc_maps_range(p + ps, &s, &e) &&
+	    s == (uintptr_t)(p + ps) && e == (uintptr_t)(p + 2 * ps),
+	    "after remapping page 1 alone it should be a mapping of its own "
+	    "[%p, %p); /proc/self/maps has [%#jx, %#jx)", (void *)(p + ps),
+	    (void *)(p + 2 * ps), (uintmax_t)s, (uintmax_t)e);
+	/* pages 1..3 span all three pieces but the first */
+	remap_or_skip(p + ps, 3 * ps, 4);
+	require_file_pages(p, second, n, "after remap_file_pages(pages 1-3, "
+	    "pgoff 4) over the pieces of the first call");
+	ATF_REQUIRE(munmap(p, n * ps) == 0);
+	close(fd);
+}
+
+MC_TC(range_into_other_mapping_einval, "REMAPFP-5",
+    "remap_file_pages of a range that runs from a shared file mapping into "
+    "an adjacent mapping of another file, or of the same file with other "
+    "protections, fails with EINVAL; both mappings keep their pages")
+{
+	size_t ps = mc_pagesize(), n = 2;
+	int fd = mc_make_file("rfp.dat", 4);
+	int fd2 = mc_make_file("rfp2.dat", 4);
+	unsigned char *p = mc_map_fd(fd, 2 * n * ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, 0);
+	static const size_t same[] = { 0, 1 };
+	static const size_t upper[] = { 2, 3 };
+	void *q;
+
+	remap_or_skip(p, ps, 0); /* probe: a no-op remap */
+	/* the upper half: another file at the same place */
+	q = mmap(p + n * ps, n * ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_FIXED, fd2, (off_t)(2 * ps));
+	ATF_REQUIRE_MSG(q == p + n * ps, "mmap(MAP_FIXED) of rfp2.dat over "
+	    "the upper half: %s", q == MAP_FAILED ? strerror(errno) : "moved");
+	MC_REQUIRE_ERR(remap_file_pages(p + ps, 2 * ps, 0, 0, 0), EINVAL,
+	    "remap_file_pages of a range from a mapping of rfp.dat into the "
+	    "adjacent mapping of rfp2.dat");
+	require_file_pages(p, same, n, "the rfp.dat mapping after the refused "
+	    "call");
+	require_file_pages(p + n * ps, upper, n, "the rfp2.dat mapping after "
+	    "the refused call");
+	/* the upper half: the same file again, read-only */
+	q = mmap(p + n * ps, n * ps, PROT_READ, MAP_SHARED | MAP_FIXED, fd,
+	    (off_t)(2 * ps));
+	ATF_REQUIRE_MSG(q == p + n * ps, "mmap(MAP_FIXED, PROT_READ) of "
+	    "rfp.dat over the upper half: %s",
+	    q == MAP_FAILED ? strerror(errno) : "moved");
+	MC_REQUIRE_ERR(remap_file_pages(p + ps, 2 * ps, 0, 0, 0), EINVAL,
+	    "remap_file_pages of a range from a read/write mapping into an "
+	    "adjacent read-only mapping of the same file");
+	require_file_pages(p, same, n, "the read/write mapping after the "
+	    "refused call");
+	require_file_pages(p + n * ps, upper, n, "the read-only mapping after "
+	    "the refused call");
+	ATF_REQUIRE(munmap(p, 2 * n * ps) == 0);
+	close(fd);
+	close(fd2);
+}
+
+MC_TC(locked_mapping_stays_locked, "REMAPFP-6",
+    "remap_file_pages in an mlock'ed shared file mapping keeps the range "
+    "locked: the remapped pages are resident and smaps Locked still covers "
+    "the whole mapping")
+{
+	size_t ps = mc_pagesize(), n = 4;
+	int fd = mc_make_file("rfp.dat", 6);
+	unsigned char *p = mc_map_fd(fd, n * ps, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, 0);
+	static const size_t after[] = { 0, 4, 5, 3 };
+	long kb;
+
+	remap_or_skip(p, ps, 0); /* probe: a no-op remap */
+	mc_mlock_or_skip(p, n * ps);
+	kb = mc_locked_kb(p);
+	ATF_REQUIRE_MSG(kb == mc_kb_of_pages(n), "after mlock of %zu pages "
+	    "smaps Locked should be %ld kB, is %ld kB", n, mc_kb_of_pages(n),
+	    kb);
+	remap_or_skip(p + ps, 2 * ps, 4);
+	ATF_REQUIRE_MSG(mc_mincore_count(p, n * ps) == n, "after "
+	    "remap_file_pages in the locked mapping %zu of %zu pages are "
+	    "resident (mincore), expected all", mc_mincore_count(p, n * ps), n);
+	kb = 0;
+	for (size_t i = 0; i < n; i++) {
+		uintptr_t s, e;
+
+		/* the remap cut the mapping into pieces: sum their Locked */
+		ATF_REQUIRE(mc_maps_range(p + i * ps, &s, &e));
+		if (s == (uintptr_t)(p + i * ps))
+			kb += mc_locked_kb(p + i * ps);
+	}
+	ATF_REQUIRE_MSG(kb == mc_kb_of_pages(n), "after remap_file_pages of "
+	    "pages 1-2 the pieces of the locked mapping have Locked %ld kB in "
+	    "all, expected %ld kB (all %zu pages)", kb, mc_kb_of_pages(n), n);
+	require_file_pages(p, after, n, "the locked mapping after "
+	    "remap_file_pages(pages 1-2, pgoff 4)");
+	ATF_REQUIRE(munmap(p, n * ps) == 0);
+	close(fd);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, shared_mapping_page_shows_pgoff);
 	ATF_TP_ADD_TC(tp, same_file_page_at_two_places);
 	ATF_TP_ADD_TC(tp, bad_mapping_or_arguments_einval);
+	ATF_TP_ADD_TC(tp, range_across_earlier_pieces);
+	ATF_TP_ADD_TC(tp, range_into_other_mapping_einval);
+	ATF_TP_ADD_TC(tp, locked_mapping_stays_locked);
 	return atf_no_error();
 }
