@@ -796,9 +796,10 @@ child_map_count(struct mc_child *self, void *arg)
 {
 	unsigned long max = *(unsigned long *)arg;
 	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
-	size_t pages = max + 64, splits = 0;
+	size_t pages = max + 64, splits = 0, i;
 	struct cres r = { 0 };
 	unsigned char *base;
+	unsigned char v;
 	int e = 0;
 
 	/*
@@ -814,7 +815,7 @@ child_map_count(struct mc_child *self, void *arg)
 		child_report(self, &r);
 		return 0;
 	}
-	for (size_t i = 1; i + 1 < pages; i += 2) {
+	for (i = 1; i + 1 < pages; i += 2) {
 		if (mprotect(base + i * ps, ps, PROT_READ) != 0) {
 			e = errno;
 			break;
@@ -836,6 +837,17 @@ child_map_count(struct mc_child *self, void *arg)
 			break;
 		}
 		r.v[2]++;
+	}
+	/*
+	 * At the limit, munmap of a page inside the PROT_NONE rest of the
+	 * reservation (pages i.. are one mapping) would leave one mapping
+	 * more: v[4] its errno (0: it succeeded), v[5] whether the page is
+	 * still mapped afterwards (mincore works on any mapped page).
+	 */
+	r.v[4] = -1;
+	if (i + 4 < pages) {
+		r.v[4] = munmap(base + (i + 2) * ps, ps) == 0 ? 0 : errno;
+		r.v[5] = mincore(base + (i + 2) * ps, ps, &v) == 0;
 	}
 	child_report(self, &r);
 	return 0;
@@ -873,6 +885,42 @@ MC_TC(max_map_count_exhausted_enomem, "MMAPERR-21",
 	    "mappings: expected ENOMEM within 4 attempts, got %jd successes "
 	    "then %jd (%s)", max, (intmax_t)r.v[2], (intmax_t)r.v[3],
 	    mc_errname((int)r.v[3]));
+}
+
+MC_TC(max_map_count_munmap_middle_enomem, "MMAPERR-31",
+    "Once the process has vm.max_map_count mappings, munmap of a page in "
+    "the middle of a mapping (which would leave two mappings) fails with "
+    "ENOMEM and unmaps nothing")
+{
+	unsigned long max;
+	struct mc_child ch;
+	struct cres r;
+
+	if (!mc_read_ulong_file("/proc/sys/vm/max_map_count", &max))
+		atf_tc_skip("/proc/sys/vm/max_map_count not readable: the "
+		    "limit is unknown");
+	if (max > MAX_MAP_COUNT_BOUND)
+		atf_tc_skip("vm.max_map_count is %lu (> %lu): too many "
+		    "mappings to exhaust in a bounded time", max,
+		    MAX_MAP_COUNT_BOUND);
+	mc_spawn(&ch, child_map_count, &max);
+	expect_report(&ch, &r, "max_map_count report");
+	if (r.step != 0)
+		mc_skip_if_limited(r.err, "mmap of the reservation to split");
+	ATF_REQUIRE_MSG(r.step == 0, "child: mmap(reservation of %lu pages): "
+	    "%s", max + 64, strerror(r.err));
+	ATF_REQUIRE_MSG(r.v[1] == ENOMEM && r.v[3] == ENOMEM, "the child did "
+	    "not reach vm.max_map_count (%lu): mprotect split ended with %s, "
+	    "mmap with %s", max, mc_errname((int)r.v[1]),
+	    mc_errname((int)r.v[3]));
+	ATF_REQUIRE_MSG(r.v[4] != -1, "no multi-page mapping was left to "
+	    "munmap the middle of (%jd splits of %lu + 64 pages)",
+	    (intmax_t)r.v[0], max);
+	ATF_REQUIRE_MSG(r.v[4] == ENOMEM, "munmap of a page in the middle of "
+	    "a mapping with vm.max_map_count (%lu) mappings: expected ENOMEM, "
+	    "got %s", max, r.v[4] == 0 ? "success" : mc_errname((int)r.v[4]));
+	ATF_REQUIRE_MSG(r.v[5] == 1, "after the refused munmap the page is "
+	    "no longer mapped (mincore fails)");
 }
 
 MC_TC(fixed_beyond_address_space_enomem, "MMAPERR-22",
@@ -1341,6 +1389,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, rlimit_as_exceeded_enomem);
 	ATF_TP_ADD_TC(tp, rlimit_data_exceeded_enomem);
 	ATF_TP_ADD_TC(tp, max_map_count_exhausted_enomem);
+	ATF_TP_ADD_TC(tp, max_map_count_munmap_middle_enomem);
 	ATF_TP_ADD_TC(tp, fixed_beyond_address_space_enomem);
 	ATF_TP_ADD_TC(tp, hint_beyond_address_space_ignored);
 	ATF_TP_ADD_TC(tp, length_beyond_address_space_enomem);
