@@ -40,7 +40,6 @@
 #include "mc_err.h"
 #include "mc_vm.h"
 
-#define FS_DIR "/sys/kernel/debug/failslab/"
 #define FS_SAVE "failslab-saved"
 /* More allocations than any of these calls makes (a few tens). */
 #define MAX_NTH 400
@@ -55,15 +54,53 @@ static pid_t fs_owner;
 
 /* ---- failslab's knobs: save, change, restore ------------------------- */
 
+/*
+ * failslab's debugfs directory ("<debugfs>/failslab/"): under the first
+ * debugfs mount of /proc/self/mountinfo that has one (a system may mount
+ * debugfs elsewhere than /sys/kernel/debug), else the usual place.
+ */
+static const char *
+fs_dir(void)
+{
+	static char dir[512];
+	char line[1024];
+	FILE *f;
+
+	if (dir[0] != '\0')
+		return dir;
+	snprintf(dir, sizeof(dir), "/sys/kernel/debug/failslab/");
+	f = fopen("/proc/self/mountinfo", "re");
+	if (f == NULL)
+		return dir;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char mnt[400], type[64], try[512];
+		const char *sep = strstr(line, " - ");
+
+		if (sep == NULL || sscanf(sep, " - %63s", type) != 1 ||
+		    strcmp(type, "debugfs") != 0 ||
+		    sscanf(line, "%*s %*s %*s %*s %399s", mnt) != 1 ||
+		    strchr(mnt, '\\') != NULL)
+			continue;
+		snprintf(try, sizeof(try), "%s/failslab/", mnt);
+		if (access(try, F_OK) == 0) {
+			snprintf(dir, sizeof(dir), "%s", try);
+			break;
+		}
+	}
+	fclose(f);
+	return dir;
+}
+
+
 /* Read a knob's value (one word) into buf; false when unreadable. */
 static bool
 knob_read(const char *name, char *buf, size_t len)
 {
-	char path[128];
+	char path[600];
 	FILE *f;
 	bool ok;
 
-	snprintf(path, sizeof(path), FS_DIR "%s", name);
+	snprintf(path, sizeof(path), "%s%s", fs_dir(), name);
 	f = fopen(path, "re");
 	if (f == NULL)
 		return false;
@@ -76,11 +113,11 @@ knob_read(const char *name, char *buf, size_t len)
 static int
 knob_write(const char *name, const char *v)
 {
-	char path[128];
+	char path[600];
 	int fd, e = 0;
 	ssize_t n = (ssize_t)strlen(v);
 
-	snprintf(path, sizeof(path), FS_DIR "%s", name);
+	snprintf(path, sizeof(path), "%s%s", fs_dir(), name);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno;
@@ -108,8 +145,8 @@ fs_restore_file(void)
 		if (!known)
 			continue;
 		if (knob_write(name, v) != 0) {
-			fprintf(stderr, "t_enomem: restoring " FS_DIR "%s=%s "
-			    "failed: %s\n", name, v, strerror(errno));
+			fprintf(stderr, "t_enomem: restoring %s%s=%s "
+			    "failed: %s\n", fs_dir(), name, v, strerror(errno));
 			bad++;
 		}
 	}
@@ -154,7 +191,7 @@ sleep_ms(int ms)
 static void
 inject_setup(void)
 {
-	char path[64], v[FS_NKNOBS][32];
+	char path[64], lock[600], v[FS_NKNOBS][32];
 	FILE *f;
 	int e, waited = 0;
 
@@ -166,18 +203,18 @@ inject_setup(void)
 		    "(CONFIG_FAULT_INJECTION)", path, strerror(errno));
 	for (size_t i = 0; i < FS_NKNOBS; i++)
 		if (!knob_read(fs_knobs[i], v[i], sizeof(v[i])))
-			atf_tc_skip("cannot read " FS_DIR "%s (%s): no failslab "
-			    "in debugfs (CONFIG_FAILSLAB, "
+			atf_tc_skip("cannot read %s%s (%s): no failslab in "
+			    "debugfs (CONFIG_FAILSLAB, "
 			    "CONFIG_FAULT_INJECTION_DEBUG_FS, debugfs mounted)",
-			    fs_knobs[i], strerror(errno));
-	lock_fd = open(FS_DIR "ignore-gfp-wait", O_RDONLY | O_CLOEXEC);
-	ATF_REQUIRE_MSG(lock_fd >= 0, "open(" FS_DIR "ignore-gfp-wait): %s",
-	    strerror(errno));
+			    fs_dir(), fs_knobs[i], strerror(errno));
+	snprintf(lock, sizeof(lock), "%signore-gfp-wait", fs_dir());
+	lock_fd = open(lock, O_RDONLY | O_CLOEXEC);
+	ATF_REQUIRE_MSG(lock_fd >= 0, "open(%s): %s", lock, strerror(errno));
 	while (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		ATF_REQUIRE_MSG(errno == EWOULDBLOCK, "flock(" FS_DIR
-		    "ignore-gfp-wait): %s", strerror(errno));
-		ATF_REQUIRE_MSG(waited < LOCK_MS, "another process held "
-		    FS_DIR "ignore-gfp-wait locked for %d ms", LOCK_MS);
+		ATF_REQUIRE_MSG(errno == EWOULDBLOCK, "flock(%s): %s", lock,
+		    strerror(errno));
+		ATF_REQUIRE_MSG(waited < LOCK_MS, "another process held %s "
+		    "locked for %d ms", lock, LOCK_MS);
 		sleep_ms(50);
 		waited += 50;
 	}
@@ -194,13 +231,11 @@ inject_setup(void)
 	atexit(fs_atexit);
 	e = knob_write("ignore-gfp-wait", "N");
 	if (e == EACCES || e == EPERM || e == EROFS)
-		atf_tc_skip("cannot write " FS_DIR "ignore-gfp-wait (%s): "
-		    "failslab would ignore the allocations of these calls",
-		    strerror(e));
-	ATF_REQUIRE_MSG(e == 0, "write N to " FS_DIR "ignore-gfp-wait: %s",
-	    strerror(e));
+		atf_tc_skip("cannot write %s (%s): failslab would ignore the "
+		    "allocations of these calls", lock, strerror(e));
+	ATF_REQUIRE_MSG(e == 0, "write N to %s: %s", lock, strerror(e));
 	e = knob_write("verbose", "0");
-	ATF_REQUIRE_MSG(e == 0, "write 0 to " FS_DIR "verbose: %s",
+	ATF_REQUIRE_MSG(e == 0, "write 0 to %sverbose: %s", fs_dir(),
 	    strerror(e));
 }
 
@@ -232,7 +267,6 @@ nth_left(void)
 struct st {
 	unsigned char *p;   /* the mapping the call works on */
 	unsigned char *dst; /* a second place (mremap) */
-	uintptr_t brk0;     /* the break before (brk) */
 	size_t n;           /* its pages */
 	bool moved;         /* the mapping is now at dst */
 	int fd;
@@ -781,72 +815,6 @@ MC_TC_CLEANUP(mmap_fixed_enomem_keeps_neighbours, "ENOMEM-7",
 	run_each_nth(&sc);
 }
 
-/* ENOMEM-8: brk */
-
-static uintptr_t
-raw_brk(uintptr_t a)
-{
-	return (uintptr_t)syscall(SYS_brk, a);
-}
-
-static void
-setup_brk(struct st *st)
-{
-	st->brk0 = raw_brk(0);
-	ATF_REQUIRE_MSG(st->brk0 != 0 && st->brk0 != (uintptr_t)-1, "brk(0) "
-	    "returned %#jx", (uintmax_t)st->brk0);
-}
-
-static int
-call_brk(struct st *st)
-{
-	uintptr_t want = st->brk0 + 2 * mc_pagesize();
-
-	return raw_brk(want) == want ? 0 : ENOMEM;
-}
-
-static void
-failed_brk(struct st *st, unsigned nth)
-{
-	ATF_REQUIRE_MSG(raw_brk(0) == st->brk0, "after brk failed to raise "
-	    "the break (allocation #%u) the break is %#jx, expected it "
-	    "unchanged at %#jx", nth, (uintmax_t)raw_brk(0),
-	    (uintmax_t)st->brk0);
-	ATF_REQUIRE_MSG(call_brk(st) == 0, "brk retried without an injected "
-	    "fault (after #%u) did not raise the break", nth);
-}
-
-static void
-succeeded_brk(struct st *st, unsigned nth)
-{
-	unsigned char *q = (unsigned char *)st->brk0;
-
-	ATF_REQUIRE_MSG(raw_brk(0) == st->brk0 + 2 * mc_pagesize(), "after "
-	    "brk raised the break (allocation #%u) brk(0) is %#jx", nth,
-	    (uintmax_t)raw_brk(0));
-	q[0] = 0x5a;
-	ATF_REQUIRE_EQ(q[0], 0x5a);
-}
-
-static void
-teardown_brk(struct st *st)
-{
-	ATF_REQUIRE_MSG(raw_brk(st->brk0) == st->brk0, "lowering the break "
-	    "back to %#jx failed", (uintmax_t)st->brk0);
-}
-
-MC_TC_CLEANUP(brk_enomem_keeps_break, "ENOMEM-8",
-    "raising the program break by two pages, with each kernel allocation "
-    "it makes failing in turn: a failed brk leaves the break where it was "
-    "(the raw system call returns the old break), and the call then "
-    "succeeds", fs_cleanup)
-{
-	static const struct scen sc = { "brk(+2 pages)", ENOMEM, setup_brk,
-	    call_brk, failed_brk, succeeded_brk, teardown_brk };
-
-	run_each_nth(&sc);
-}
-
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, mprotect_split_enomem_keeps_state);
@@ -856,6 +824,5 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, mprotect_merge_enomem_keeps_state);
 	ATF_TP_ADD_TC(tp, madvise_split_eagain_keeps_data);
 	ATF_TP_ADD_TC(tp, mmap_fixed_enomem_keeps_neighbours);
-	ATF_TP_ADD_TC(tp, brk_enomem_keeps_break);
 	return atf_no_error();
 }
