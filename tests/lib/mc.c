@@ -175,16 +175,14 @@ mc_pattern(size_t page)
 	return (unsigned char)(0x41 + page % 26); /* 'A', 'B', ... */
 }
 
-int
-mc_make_file(const char *name, size_t pages)
+/* Fill the file fd (named name) with 'pages' pattern pages. */
+static void
+fill_file_patterns(int fd, const char *name, size_t pages)
 {
 	size_t ps = mc_pagesize();
 	unsigned char *buf = malloc(ps);
-	int fd;
 
 	ATF_REQUIRE(buf != NULL);
-	fd = open(name, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	ATF_REQUIRE_MSG(fd >= 0, "open(%s): %s", name, strerror(errno));
 	for (size_t i = 0; i < pages; i++) {
 		memset(buf, mc_pattern(i), ps);
 		ATF_REQUIRE_MSG(pwrite(fd, buf, ps, (off_t)(i * ps)) ==
@@ -192,6 +190,28 @@ mc_make_file(const char *name, size_t pages)
 		    strerror(errno));
 	}
 	free(buf);
+}
+
+int
+mc_make_file(const char *name, size_t pages)
+{
+	int fd = open(name, O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+	ATF_REQUIRE_MSG(fd >= 0, "open(%s): %s", name, strerror(errno));
+	fill_file_patterns(fd, name, pages);
+	return fd;
+}
+
+int
+mc_make_memfd(const char *name, size_t pages)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC);
+
+	if (fd < 0 && (errno == ENOSYS || errno == EINVAL))
+		mc_skip_unsupported("memfd_create", errno);
+	ATF_REQUIRE_MSG(fd >= 0, "memfd_create(%s): %s", name,
+	    strerror(errno));
+	fill_file_patterns(fd, name, pages);
 	return fd;
 }
 
@@ -307,4 +327,16 @@ mc_require_fixed_noreplace(void)
 
 	if (mc_fixed_noreplace_missing(why, sizeof(why)) != NULL)
 		atf_tc_skip("%s", why);
+}
+
+void
+mc_require_bytes(const unsigned char *p, size_t len, unsigned char c,
+    const char *what)
+{
+	size_t bad;
+
+	mc_require_readable(p, len, what);
+	bad = mc_count_not(p, len, c);
+	ATF_REQUIRE_MSG(bad == 0, "%s at %p: expected %zu bytes %#x, %zu "
+	    "differ", what, (const void *)p, len, c, bad);
 }

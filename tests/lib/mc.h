@@ -115,6 +115,11 @@ void mc_require_fixed_noreplace(void);
  * with the byte mc_pattern(i). Returns an fd open O_RDWR.
  */
 int mc_make_file(const char *name, size_t pages);
+/*
+ * The same as a memfd (memfd_create(2), MFD_CLOEXEC) called name; skips
+ * the case where memfd_create does not exist (ENOSYS, EINVAL).
+ */
+int mc_make_memfd(const char *name, size_t pages);
 unsigned char mc_pattern(size_t page);
 /* Fill page i of [p, p + n pages) with mc_pattern(first + i). */
 void mc_fill_patterns(unsigned char *p, size_t n, size_t first);
@@ -130,6 +135,12 @@ void mc_require_patterns(const unsigned char *p, size_t n, size_t first,
 void mc_pread_all(int fd, void *buf, size_t len, off_t off);
 /* True when every byte of buf is c. */
 bool mc_all_bytes(const void *buf, size_t len, unsigned char c);
+/*
+ * Require every byte of [p, p + len) to be c (probed readable first);
+ * what names the range in the failure message.
+ */
+void mc_require_bytes(const unsigned char *p, size_t len, unsigned char c,
+    const char *what);
 /*
  * How many bytes of [p, p+len) differ from c (c = 0: how many are not
  * zero). Reads through a volatile pointer; no ATF (usable in children).

@@ -316,3 +316,33 @@ mc_mlock_or_skip(void *p, size_t len)
 	    len, strerror(e), (uintmax_t)rl.rlim_cur,
 	    mc_status_kb_try("VmLck"));
 }
+
+size_t
+mc_hugetlb_size(void)
+{
+	long kb = mc_meminfo("Hugepagesize");
+
+	if (kb <= 0)
+		atf_tc_skip("no Hugepagesize in /proc/meminfo: the kernel has "
+		    "no hugetlb support");
+	return (size_t)kb * 1024;
+}
+
+size_t
+mc_hugetlb_require(size_t n)
+{
+	size_t hs = mc_hugetlb_size();
+	long fr = mc_meminfo("HugePages_Free");
+	long rsvd = mc_meminfo("HugePages_Rsvd");
+
+	if (fr < 0)
+		atf_tc_skip("no HugePages_Free in /proc/meminfo: the number of "
+		    "free huge pages is unknown");
+	if (rsvd < 0)
+		rsvd = 0;
+	if (fr - rsvd < (long)n)
+		atf_tc_skip("needs %zu free huge pages of %zu kB: HugePages_Free "
+		    "%ld, HugePages_Rsvd %ld (reserve some with "
+		    "vm.nr_hugepages)", n, hs / 1024, fr, rsvd);
+	return hs;
+}

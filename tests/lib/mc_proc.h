@@ -23,6 +23,13 @@ long mc_status_kb_try(const char *key);
 long mc_vmlck_kb(void);
 /* A "Key: N" field of /proc/meminfo (kB or a count); -1 when absent. */
 long mc_meminfo(const char *key);
+/* The default huge page size in bytes; skips without hugetlb support. */
+size_t mc_hugetlb_size(void);
+/*
+ * mc_hugetlb_size, after requiring n free huge pages of it that are not
+ * reserved (/proc/meminfo), else skip naming the numbers seen.
+ */
+size_t mc_hugetlb_require(size_t n);
 /* One unsigned number from a /proc or /sys file; false when unreadable. */
 bool mc_read_ulong_file(const char *path, unsigned long *v);
 /* vm.overcommit_memory (0, 1 or 2); -1 when it cannot be read. */

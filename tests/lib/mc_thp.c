@@ -6,6 +6,8 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 
+#include <dirent.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -312,5 +314,93 @@ mc_require_pfns_kept(const unsigned char *p, size_t n, const uint64_t *before,
 		    "expected PFN %#jx (unchanged), got %#jx", what, i,
 		    (const void *)(p + i * ps), (uintmax_t)before[i],
 		    (uintmax_t)now);
+	}
+}
+
+static int
+cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+size_t
+mc_mthp_size(void)
+{
+	size_t ps = mc_pagesize(), thp = mc_thp_base(), best = 0, nkb = 0;
+	size_t kbs[64];
+	char top[32], mode[32], path[160], seen[1024] = "";
+	struct dirent *d;
+	DIR *dir;
+
+	if (!mc_thp_sysfs_choice(MC_THP_DIR "/enabled", top, sizeof(top)))
+		atf_tc_skip("%s/enabled cannot be read", MC_THP_DIR);
+	dir = opendir(MC_THP_DIR);
+	ATF_REQUIRE_MSG(dir != NULL, "opendir(%s): %s", MC_THP_DIR,
+	    strerror(errno));
+	while ((d = readdir(dir)) != NULL && nkb < 64) {
+		size_t kb;
+		char tail[8];
+
+		if (sscanf(d->d_name, "hugepages-%zukB%7s", &kb, tail) == 1 &&
+		    kb * 1024 < thp && kb * 1024 > ps)
+			kbs[nkb++] = kb;
+	}
+	closedir(dir);
+	qsort(kbs, nkb, sizeof(kbs[0]), cmp_size);
+	for (size_t i = 0; i < nkb; i++) {
+		snprintf(path, sizeof(path), MC_THP_DIR "/hugepages-%zukB/enabled",
+		    kbs[i]);
+		if (!mc_thp_sysfs_choice(path, mode, sizeof(mode)))
+			continue; /* e.g. a shmem-only size */
+		snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen),
+		    "%s%zukB [%s]", seen[0] ? ", " : "", kbs[i], mode);
+		if (strcmp(mode, "inherit") == 0)
+			snprintf(mode, sizeof(mode), "%s", top);
+		if (strcmp(mode, "always") == 0 || strcmp(mode, "madvise") == 0)
+			best = kbs[i] * 1024; /* ascending: the largest wins */
+	}
+	if (seen[0] == '\0')
+		atf_tc_skip("no %s/hugepages-<size>kB/enabled control below the "
+		    "PMD size: multi-size THP is not available here", MC_THP_DIR);
+	if (best == 0)
+		atf_tc_skip("every multi-size THP size is disabled: %s (top-"
+		    "level enabled [%s]); this program does not change host "
+		    "settings", seen, top);
+	return best;
+}
+
+void
+mc_thp_require_ahp(const unsigned char *p, long want, const char *when)
+{
+	long got = mc_smaps_field(p, "AnonHugePages");
+
+	ATF_REQUIRE_MSG(got == want, "AnonHugePages of the VMA at %p %s: "
+	    "expected %ld kB, got %ld kB", (const void *)p, when, want, got);
+}
+
+unsigned char *
+mc_thp_huge_range(size_t thp, size_t first)
+{
+	unsigned char *p = mc_thp_region(thp, thp, MAP_PRIVATE);
+
+	mc_thp_fault(p, thp);
+	mc_fill_patterns(p, thp / mc_pagesize(), first);
+	mc_thp_require_ahp(p, (long)(thp / 1024), "after writing every page");
+	return p;
+}
+
+void
+mc_madvise_or_skip(void *p, size_t len, int advice, const char *name)
+{
+	if (madvise(p, len, advice) != 0) {
+		int e = errno;
+
+		if (e == EINVAL)
+			atf_tc_skip("madvise(%s) fails with EINVAL: advice not "
+			    "supported by this kernel", name);
+		ATF_REQUIRE_MSG(false, "madvise(%p, %zu, %s): expected 0, got "
+		    "errno %s", p, len, name, mc_errname(e));
 	}
 }

@@ -65,4 +65,22 @@ uint64_t *mc_pfns_try(const unsigned char *p, size_t n);
 void mc_require_pfns_kept(const unsigned char *p, size_t n,
     const uint64_t *before, const char *what);
 
+/*
+ * The largest multi-size THP size below the PMD size that anonymous
+ * memory may get with MADV_HUGEPAGE (hugepages-<N>kB/enabled always or
+ * madvise, or inherit of such a top-level mode), in bytes; skip naming
+ * the settings seen when there is none (this suite changes no host
+ * setting).
+ */
+size_t mc_mthp_size(void);
+/* Require smaps AnonHugePages of the VMA at p to be want kB. */
+void mc_thp_require_ahp(const unsigned char *p, long want, const char *when);
+/*
+ * An aligned THP-sized private range holding one huge page (proved by
+ * AnonHugePages), page i filled with mc_pattern(first + i).
+ */
+unsigned char *mc_thp_huge_range(size_t thp, size_t first);
+/* madvise(advice), or skip when the kernel does not know it (EINVAL). */
+void mc_madvise_or_skip(void *p, size_t len, int advice, const char *name);
+
 #endif

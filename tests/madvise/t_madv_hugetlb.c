@@ -39,18 +39,6 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* The default huge page size in bytes; skips without hugetlb support. */
-static size_t
-huge_size(void)
-{
-	long kb = mc_meminfo("Hugepagesize");
-
-	if (kb <= 0)
-		atf_tc_skip("no Hugepagesize in /proc/meminfo: the kernel has "
-		    "no hugetlb support");
-	return (size_t)kb * 1024;
-}
-
 /* HugePages_Free of /proc/meminfo (the default size); fails when absent. */
 static long
 huge_free(void)
@@ -62,27 +50,13 @@ huge_free(void)
 	return f;
 }
 
-/* Skip unless n huge pages of size hs are free and unreserved. */
-static void
-need_free(size_t n, size_t hs)
-{
-	long f = huge_free(), r = mc_meminfo("HugePages_Rsvd");
-
-	if (r < 0)
-		r = 0;
-	if (f - r < (long)n)
-		atf_tc_skip("needs %zu free huge pages of %zu kB: HugePages_Free "
-		    "%ld, HugePages_Rsvd %ld (reserve some with "
-		    "vm.nr_hugepages)", n, hs / 1024, f, r);
-}
-
 /* n huge pages of private anonymous MAP_HUGETLB memory, or skip. */
 static unsigned char *
 map_huge(size_t n, size_t hs)
 {
 	void *p;
 
-	need_free(n, hs);
+	(void)mc_hugetlb_require(n);
 	p = mmap(NULL, n * hs, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB,
 	    -1, 0);
 	if (p == MAP_FAILED && (errno == ENOSYS || errno == EOPNOTSUPP ||
@@ -190,7 +164,7 @@ MC_TC(dontneed_discards_huge_page, "MADV-41",
     "counts no hugetlb page mapped there (Private_Hugetlb), and the "
     "mapping then reads zeros")
 {
-	size_t hs = huge_size(), ps = mc_pagesize();
+	size_t hs = mc_hugetlb_size(), ps = mc_pagesize();
 	unsigned char *p = map_huge(1, hs);
 	long f0, f1, kb;
 
@@ -226,7 +200,7 @@ MC_TC(dontneed_unaligned_start_einval, "MADV-42",
     "that is page-aligned but not huge-page-aligned fails with EINVAL and "
     "discards nothing: the huge page stays present with its data")
 {
-	size_t hs = huge_size(), ps = mc_pagesize();
+	size_t hs = mc_hugetlb_size(), ps = mc_pagesize();
 	unsigned char *p = map_huge(1, hs);
 	long kb;
 
@@ -258,7 +232,7 @@ MC_TC(dontneed_length_rounded_down, "MADV-43",
     "and discards only the first huge page (not present, it reads zeros; "
     "smaps counts one huge page mapped) while the second keeps its data")
 {
-	size_t hs = huge_size(), ps = mc_pagesize();
+	size_t hs = mc_hugetlb_size(), ps = mc_pagesize();
 	unsigned char *p = map_huge(2, hs);
 	long f0, f1, kb;
 
@@ -310,7 +284,7 @@ MC_TC(free_einval, "MADV-44",
     "MADV_DONTNEED discards hugetlb pages) and the huge page stays present "
     "with its data")
 {
-	size_t hs = huge_size(), ps = mc_pagesize();
+	size_t hs = mc_hugetlb_size(), ps = mc_pagesize();
 	unsigned char *a = mc_map_anon(ps, RW, MAP_PRIVATE);
 	unsigned char *p;
 	long kb;
@@ -347,13 +321,13 @@ MC_TC(remove_punches_hugetlbfs_hole, "MADV-45",
     "unmapped and reads zeros through read() and the mapping, and the "
     "second huge page keeps its data")
 {
-	size_t hs = huge_size(), ps = mc_pagesize();
+	size_t hs = mc_hugetlb_size(), ps = mc_pagesize();
 	unsigned char *p, *buf;
 	struct stat st0, st1;
 	long f0, f1, kb;
 	int mfd;
 
-	need_free(2, hs);
+	(void)mc_hugetlb_require(2);
 	mfd = memfd_create("t_madv_hugetlb", MFD_CLOEXEC | MFD_HUGETLB);
 	if (mfd < 0 && (errno == EINVAL || errno == ENOSYS ||
 	    errno == EOPNOTSUPP))

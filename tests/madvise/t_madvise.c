@@ -54,28 +54,6 @@ advise_or_skip(void *p, size_t len, int advice, const char *name)
 	    errno, strerror(errno));
 }
 
-/* A memfd of 'pages' pages, page i filled with mc_pattern(i). */
-static int
-make_memfd(size_t pages)
-{
-	size_t ps = mc_pagesize();
-	unsigned char *buf = malloc(ps);
-	int fd = memfd_create("mmapconf-madvise", MFD_CLOEXEC);
-
-	if (fd < 0 && errno == ENOSYS)
-		mc_skip_unsupported("memfd_create", ENOSYS);
-	ATF_REQUIRE_MSG(fd >= 0, "memfd_create: %s", strerror(errno));
-	ATF_REQUIRE(buf != NULL);
-	for (size_t i = 0; i < pages; i++) {
-		memset(buf, mc_pattern(i), ps);
-		ATF_REQUIRE_MSG(pwrite(fd, buf, ps, (off_t)(i * ps)) ==
-		    (ssize_t)ps, "pwrite(memfd, page %zu): %s", i,
-		    strerror(errno));
-	}
-	free(buf);
-	return fd;
-}
-
 /* ---- child that reads what it sees at an address --------------------- */
 
 /*
@@ -820,7 +798,7 @@ MC_TC(remove_shared_file_punches_hole, "MADV-16",
     "the file size is unchanged, other pages keep their data")
 {
 	size_t ps = mc_pagesize();
-	int fd = make_memfd(3);
+	int fd = mc_make_memfd("mmapconf-madvise", 3);
 	unsigned char *p = mc_map_fd(fd, 3 * ps, PROT_READ | PROT_WRITE,
 	    MAP_SHARED, 0);
 	unsigned char *buf = malloc(ps);
@@ -888,7 +866,7 @@ MC_TC(remove_private_mapping_eacces, "MADV-18",
     "file mapping) fails with EACCES and the file keeps its data")
 {
 	size_t ps = mc_pagesize();
-	int fd = make_memfd(1);
+	int fd = mc_make_memfd("mmapconf-madvise", 1);
 	unsigned char *p = mc_map_fd(fd, ps, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE, 0);
 	unsigned char *buf = malloc(ps);

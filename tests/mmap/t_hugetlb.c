@@ -35,18 +35,6 @@
 
 /* ---- helpers ----------------------------------------------------------- */
 
-/* The default huge page size in bytes; skips without hugetlb support. */
-static size_t
-huge_size(void)
-{
-	long kb = mc_meminfo("Hugepagesize");
-
-	if (kb <= 0)
-		atf_tc_skip("no Hugepagesize in /proc/meminfo: the kernel has "
-		    "no hugetlb support");
-	return (size_t)kb * 1024;
-}
-
 static int log2_size(size_t v);
 
 /*
@@ -62,7 +50,7 @@ empty_pool_size(int *flags)
 	size_t found = 0;
 	char seen[256] = "";
 
-	(void)huge_size();
+	(void)mc_hugetlb_size();
 	d = opendir("/sys/kernel/mm/hugepages");
 	if (d == NULL)
 		atf_tc_skip("/sys/kernel/mm/hugepages not available (%s): "
@@ -197,7 +185,7 @@ MC_TC(length_rounds_to_huge_page_and_aligned, "HUGETLB-3",
     "length is rounded up to a multiple of the huge page size "
     "(Hugepagesize of /proc/meminfo), and smaps reports that KernelPageSize")
 {
-	size_t hs = huge_size(), ps = mc_pagesize();
+	size_t hs = mc_hugetlb_size(), ps = mc_pagesize();
 	const size_t lens[] = { 1, ps, hs, hs + 1 };
 
 	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
@@ -234,7 +222,7 @@ MC_TC(map_huge_shift_selects_page_size, "HUGETLB-4",
 	struct dirent *de;
 	int tested = 0;
 
-	(void)huge_size();
+	(void)mc_hugetlb_size();
 	if (d == NULL)
 		atf_tc_skip("/sys/kernel/mm/hugepages not available (%s)",
 		    strerror(errno));
@@ -276,7 +264,7 @@ MC_TC(free_page_touch_faults_in_whole_zeroed_huge_page, "HUGETLB-5",
     "faults in the whole huge page: every base page of it is resident, "
     "zero-filled, and smaps counts it as Private_Hugetlb")
 {
-	size_t hs = huge_size(), ps = mc_pagesize();
+	size_t hs = mc_hugetlb_size(), ps = mc_pagesize();
 	unsigned char *p = mmap(NULL, hs, RW, MAP_PRIVATE | MAP_ANONYMOUS |
 	    MAP_HUGETLB, -1, 0);
 	size_t res;
@@ -315,7 +303,7 @@ MC_TC(munmap_needs_huge_aligned_addr_and_length, "HUGETLB-6",
     "multiples of the huge page size (else EINVAL, nothing unmapped); "
     "an aligned munmap of one huge page leaves the other mapped")
 {
-	size_t hs = huge_size(), ps = mc_pagesize();
+	size_t hs = mc_hugetlb_size(), ps = mc_pagesize();
 	unsigned char *p = map_huge_noreserve(2 * hs, 0);
 	uintptr_t s, e;
 
@@ -340,7 +328,7 @@ MC_TC(hugetlbfs_offset_must_be_huge_aligned, "HUGETLB-7",
     "is a multiple of the base page size but not of the huge page size "
     "fails with EINVAL; offset 0 maps")
 {
-	size_t hs = huge_size(), ps = mc_pagesize();
+	size_t hs = mc_hugetlb_size(), ps = mc_pagesize();
 	int fd = memfd_create("mmapconf-huge", MFD_HUGETLB);
 	void *p;
 
@@ -369,7 +357,7 @@ MC_TC(fixed_addr_must_be_huge_aligned, "HUGETLB-8",
     "huge-page-aligned fails with EINVAL; at a huge-page-aligned address "
     "it maps there")
 {
-	size_t hs = huge_size(), ps = mc_pagesize();
+	size_t hs = mc_hugetlb_size(), ps = mc_pagesize();
 	/* Free address space with one huge-aligned huge page inside. */
 	unsigned char *r = map_huge_noreserve(2 * hs, 0);
 	unsigned char *p;

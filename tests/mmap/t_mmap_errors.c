@@ -853,27 +853,39 @@ child_map_count(struct mc_child *self, void *arg)
 	return 0;
 }
 
+/*
+ * Run child_map_count (skipping where vm.max_map_count is unknown or too
+ * large to exhaust in a bounded time); its report into r, the limit into
+ * *max.
+ */
+static void
+exhaust_map_count(struct cres *r, unsigned long *max)
+{
+	struct mc_child ch;
+
+	if (!mc_read_ulong_file("/proc/sys/vm/max_map_count", max))
+		atf_tc_skip("/proc/sys/vm/max_map_count not readable: the "
+		    "limit is unknown");
+	if (*max > MAX_MAP_COUNT_BOUND)
+		atf_tc_skip("vm.max_map_count is %lu (> %lu): too many "
+		    "mappings to exhaust in a bounded time", *max,
+		    MAX_MAP_COUNT_BOUND);
+	mc_spawn(&ch, child_map_count, max);
+	expect_report(&ch, r, "max_map_count report");
+	if (r->step != 0)
+		mc_skip_if_limited(r->err, "mmap of the reservation to split");
+	ATF_REQUIRE_MSG(r->step == 0, "child: mmap(reservation of %lu pages): "
+	    "%s", *max + 64, strerror(r->err));
+}
+
 MC_TC(max_map_count_exhausted_enomem, "MMAPERR-21",
     "Once the process has vm.max_map_count mappings, creating another one "
     "(mmap, or a split by mprotect) fails with ENOMEM")
 {
 	unsigned long max;
-	struct mc_child ch;
 	struct cres r;
 
-	if (!mc_read_ulong_file("/proc/sys/vm/max_map_count", &max))
-		atf_tc_skip("/proc/sys/vm/max_map_count not readable: the "
-		    "limit is unknown");
-	if (max > MAX_MAP_COUNT_BOUND)
-		atf_tc_skip("vm.max_map_count is %lu (> %lu): too many "
-		    "mappings to exhaust in a bounded time", max,
-		    MAX_MAP_COUNT_BOUND);
-	mc_spawn(&ch, child_map_count, &max);
-	expect_report(&ch, &r, "max_map_count report");
-	if (r.step != 0)
-		mc_skip_if_limited(r.err, "mmap of the reservation to split");
-	ATF_REQUIRE_MSG(r.step == 0, "child: mmap(reservation of %lu pages): "
-	    "%s", max + 64, strerror(r.err));
+	exhaust_map_count(&r, &max);
 	ATF_REQUIRE_MSG(r.v[1] == ENOMEM, "splitting a mapping %jd times "
 	    "(vm.max_map_count %lu): expected mprotect to fail with ENOMEM "
 	    "before the end, got %jd (%s)", (intmax_t)r.v[0], max,
@@ -893,22 +905,9 @@ MC_TC(max_map_count_munmap_middle_enomem, "MMAPERR-31",
     "ENOMEM and unmaps nothing")
 {
 	unsigned long max;
-	struct mc_child ch;
 	struct cres r;
 
-	if (!mc_read_ulong_file("/proc/sys/vm/max_map_count", &max))
-		atf_tc_skip("/proc/sys/vm/max_map_count not readable: the "
-		    "limit is unknown");
-	if (max > MAX_MAP_COUNT_BOUND)
-		atf_tc_skip("vm.max_map_count is %lu (> %lu): too many "
-		    "mappings to exhaust in a bounded time", max,
-		    MAX_MAP_COUNT_BOUND);
-	mc_spawn(&ch, child_map_count, &max);
-	expect_report(&ch, &r, "max_map_count report");
-	if (r.step != 0)
-		mc_skip_if_limited(r.err, "mmap of the reservation to split");
-	ATF_REQUIRE_MSG(r.step == 0, "child: mmap(reservation of %lu pages): "
-	    "%s", max + 64, strerror(r.err));
+	exhaust_map_count(&r, &max);
 	ATF_REQUIRE_MSG(r.v[1] == ENOMEM && r.v[3] == ENOMEM, "the child did "
 	    "not reach vm.max_map_count (%lu): mprotect split ended with %s, "
 	    "mmap with %s", max, mc_errname((int)r.v[1]),

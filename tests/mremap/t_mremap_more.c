@@ -113,19 +113,6 @@ require_unmapped(unsigned char *p, size_t n)
 		    SEGV_MAPERR);
 }
 
-/* Require that every byte of [p, p + len) is c; what: where. */
-static void
-require_bytes(const unsigned char *p, size_t len, unsigned char c,
-    const char *what)
-{
-	size_t bad;
-
-	mc_require_readable(p, len, what);
-	bad = mc_count_not(p, len, c);
-	ATF_REQUIRE_MSG(bad == 0, "%s at %p: expected %zu bytes %#x, %zu "
-	    "differ", what, (const void *)p, len, c, bad);
-}
-
 /* Require that file page 'page' of fd holds only the byte c (pread). */
 static void
 require_file_page(int fd, size_t page, unsigned char c, const char *what)
@@ -222,7 +209,7 @@ MC_TC(file_private_writes_move_and_stay_private, "MREMAP-20",
 	    "3 pages, MAYMOVE) with a guard after it: %s", mc_errname(errno));
 	ATF_REQUIRE_MSG(q != p, "the mapping grew in place over its guard "
 	    "page at %p", (void *)(p + 2 * ps));
-	require_bytes(q, ps, 'w', "the privately written page after the "
+	mc_require_bytes(q, ps, 'w', "the privately written page after the "
 	    "move");
 	mc_require_patterns(q + ps, 2, 3, "the unwritten and grown pages "
 	    "(file pages 3-4)");
@@ -393,7 +380,7 @@ MC_TC(fixed_grow_into_free_hole, "MREMAP-24",
 	ATF_REQUIRE_EQ_MSG(q, hole, "MREMAP_FIXED: expected new_address %p, "
 	    "got %p", (void *)hole, (void *)q);
 	mc_require_patterns(q, 2, 0, "the moved pages at new_address");
-	require_bytes(q + 2 * ps, 2 * ps, 0, "the grown pages at new_address");
+	mc_require_bytes(q + 2 * ps, 2 * ps, 0, "the grown pages at new_address");
 	MC_REQUIRE_NO_FAULT(q + 3 * ps, MC_WRITE);
 	ATF_REQUIRE(mc_maps_range(q, &s, &e));
 	ATF_REQUIRE_MSG(s <= (uintptr_t)q && e >= (uintptr_t)(q + 4 * ps),
@@ -447,7 +434,7 @@ MC_TC(fixed_unaligned_new_address_einval, "MREMAP-26",
 	    MREMAP_MAYMOVE | MREMAP_FIXED, dst + ps / 2), EINVAL,
 	    "mremap(MAYMOVE|FIXED, new_address = a mapping + half a page)");
 	mc_require_patterns(src, 2, 0, "the source after the failed calls");
-	require_bytes(dst, 2 * ps, 'D', "the target mapping after the failed "
+	mc_require_bytes(dst, 2 * ps, 'D', "the target mapping after the failed "
 	    "calls");
 	ATF_REQUIRE(munmap(src, 2 * ps) == 0);
 	ATF_REQUIRE(munmap(dst, 2 * ps) == 0);
@@ -529,7 +516,7 @@ MC_TC(shrink_frees_tail_for_reuse, "MREMAP-28",
 	    (void *)(p + ps), mc_errname(errno));
 	ATF_REQUIRE_EQ_MSG(r, p + ps, "MAP_FIXED_NOREPLACE: expected %p, got "
 	    "%p", (void *)(p + ps), (void *)r);
-	require_bytes(r, 3 * ps, 0, "the new mapping in the freed range");
+	mc_require_bytes(r, 3 * ps, 0, "the new mapping in the freed range");
 	mc_require_patterns(p, 1, 0, "the head after mapping the freed range");
 	ATF_REQUIRE(munmap(p, 4 * ps) == 0);
 #endif

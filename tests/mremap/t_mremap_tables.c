@@ -84,19 +84,6 @@ require_unmapped(unsigned char *p, const char *what)
 	    mc_codename(f.signo, f.code));
 }
 
-/* Require that every byte of [p, p + len) is c; what: where. */
-static void
-require_bytes(const unsigned char *p, size_t len, unsigned char c,
-    const char *what)
-{
-	size_t bad;
-
-	mc_require_readable(p, len, what);
-	bad = mc_count_not(p, len, c);
-	ATF_REQUIRE_MSG(bad == 0, "%s at %p: expected %zu bytes %#x, %zu "
-	    "differ", what, (const void *)p, len, c, bad);
-}
-
 /* Require that the mapping holding p is exactly [start, start + len). */
 static void
 require_vma(const unsigned char *p, const unsigned char *start, size_t len,
@@ -188,7 +175,7 @@ samples_check(unsigned char *q, const struct samples *s, const char *what)
 		    what, s->idx[j], s->npages, (void *)at, s->idx[j],
 		    mc_pattern(s->idx[j]), (uintmax_t)v, bad);
 		if (s->idx[j] + 1 < s->npages && !samples_has(s, s->idx[j] + 1))
-			require_bytes(at + ps, ps, 0, "a never written page "
+			mc_require_bytes(at + ps, ps, 0, "a never written page "
 			    "after a moved one (expected zero-filled)");
 	}
 }
@@ -313,11 +300,11 @@ MC_TC(pud_aligned_move_keeps_pages, "MREMAP-33",
 	ATF_REQUIRE_EQ_MSG(q, dst, "MREMAP_FIXED: expected new_address %p, "
 	    "got %p", (void *)dst, (void *)q);
 	samples_check(q, &s, "the moved first GiB");
-	require_bytes(q + PUD_LEN, ps, 0, "the first page of the never "
+	mc_require_bytes(q + PUD_LEN, ps, 0, "the first page of the never "
 	    "written second GiB");
-	require_bytes(q + PUD_LEN + PUD_LEN / 2, ps, 0, "a page in the middle "
+	mc_require_bytes(q + PUD_LEN + PUD_LEN / 2, ps, 0, "a page in the middle "
 	    "of the never written second GiB");
-	require_bytes(q + len - ps, ps, 0, "the last page of the never "
+	mc_require_bytes(q + len - ps, ps, 0, "the last page of the never "
 	    "written second GiB");
 	MC_REQUIRE_NO_FAULT(q + len - ps, MC_WRITE);
 	require_vma(q, dst, len, "the moved mapping");
@@ -406,7 +393,7 @@ unaligned_pmd_move(enum neighbour nb)
 	    "at new_address)");
 	/* Below the destination: only the neighbour, if any. */
 	if (nb == NB_BELOW_DST) {
-		require_bytes(b, ps, nbyte, "the neighbour below the "
+		mc_require_bytes(b, ps, nbyte, "the neighbour below the "
 		    "destination");
 		require_vma(b, b, ps, "the neighbour below the destination");
 	} else {
@@ -420,7 +407,7 @@ unaligned_pmd_move(enum neighbour nb)
 	require_unmapped(src + len - ps, "the last page of the old range");
 	require_unmapped(src - ps, "the page right below the old range");
 	if (nb == NB_BELOW_SRC) {
-		require_bytes(a, ps, nbyte, "the neighbour below the source");
+		mc_require_bytes(a, ps, nbyte, "the neighbour below the source");
 		require_vma(a, a, ps, "the neighbour below the source");
 	} else {
 		require_unmapped(a, "the aligned-down start below the source");
@@ -461,29 +448,6 @@ MC_TC(unaligned_pmd_move_neighbour_below_destination, "MREMAP-35",
 }
 
 /* ---- hugetlb ------------------------------------------------------------ */
-
-/*
- * The default huge page size, after requiring that n of them are free
- * and not reserved (/proc/meminfo), else skip.
- */
-static size_t
-hugetlb_require(size_t n)
-{
-	long kb = mc_meminfo("Hugepagesize");
-	long fr = mc_meminfo("HugePages_Free");
-	long rsvd = mc_meminfo("HugePages_Rsvd");
-
-	if (kb <= 0 || fr < 0)
-		atf_tc_skip("no hugetlb pages here: /proc/meminfo has no "
-		    "Hugepagesize or HugePages_Free");
-	if (rsvd < 0)
-		rsvd = 0;
-	if (fr - rsvd < (long)n)
-		atf_tc_skip("hugetlb: %zu free huge pages of %ld kB needed, "
-		    "/proc/meminfo has HugePages_Free %ld, HugePages_Rsvd %ld "
-		    "(no pool: vm.nr_hugepages)", n, kb, fr, rsvd);
-	return (size_t)kb * 1024;
-}
 
 /*
  * n huge pages of MAP_SHARED|MAP_ANONYMOUS|MAP_HUGETLB memory, huge page
@@ -564,7 +528,7 @@ MC_TC(hugetlb_move_keeps_pages, "MREMAP-36",
     "with their contents and physical pages, the mapping is exactly the "
     "new range, the old range is unmapped")
 {
-	size_t hps = hugetlb_require(2), res_len;
+	size_t hps = mc_hugetlb_require(2), res_len;
 	unsigned char *p = hugetlb_map(2, hps), *res, *q;
 	uint64_t pfn[2];
 
@@ -588,7 +552,7 @@ MC_TC(hugetlb_unaligned_addresses_einval, "MREMAP-37",
     "MREMAP_FIXED new_address, that is page-aligned but not "
     "huge-page-aligned fails with EINVAL and leaves the mapping as it was")
 {
-	size_t ps = mc_pagesize(), hps = hugetlb_require(1);
+	size_t ps = mc_pagesize(), hps = mc_hugetlb_require(1);
 	size_t res_len, res2_len;
 	unsigned char *p = hugetlb_map(1, hps), *res, *res2, *q, *dst;
 
@@ -613,7 +577,7 @@ MC_TC(hugetlb_grow_einval, "MREMAP-38",
     "MREMAP_MAYMOVE and without it when free address space follows; the "
     "mapping keeps its contents and bounds")
 {
-	size_t hps = hugetlb_require(1), res_len;
+	size_t hps = mc_hugetlb_require(1), res_len;
 	unsigned char *p = hugetlb_map(1, hps), *res, *q;
 
 	q = hugetlb_move(p, 1, hps, hps, &res, &res_len);
@@ -676,7 +640,7 @@ MC_TC(dontunmap_shared_file_keeps_old_view, "MREMAP-39",
 	mc_require_patterns(p, 2, 1, "the old range after MREMAP_DONTUNMAP "
 	    "(it maps the file)");
 	memset(q, 'W', ps);
-	require_bytes(p, ps, 'W', "the old range after a write through the "
+	mc_require_bytes(p, ps, 'W', "the old range after a write through the "
 	    "new address");
 	mc_pread_all(fd, buf, sizeof(buf), (off_t)ps);
 	ATF_REQUIRE_MSG(mc_all_bytes(buf, sizeof(buf), 'W'), "pread(file page "
@@ -853,7 +817,7 @@ MC_TC(dontunmap_locked_middle_stays_locked, "MREMAP-42",
 	mc_require_patterns(p, 1, 0, "the locked page before the moved ones");
 	mc_require_patterns(p + 3 * ps, 1, 3, "the locked page after the "
 	    "moved ones");
-	require_bytes(p + ps, 2 * ps, 0, "the old middle range after "
+	mc_require_bytes(p + ps, 2 * ps, 0, "the old middle range after "
 	    "MREMAP_DONTUNMAP");
 	ATF_REQUIRE(munlock(q, 2 * ps) == 0);
 	ATF_REQUIRE(munlock(p, 4 * ps) == 0);

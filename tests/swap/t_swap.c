@@ -15,7 +15,7 @@
  * this process alone. A page that was just faulted in waits in a per-CPU
  * batch before it joins the LRU, and the advice drains only the batch of
  * the CPU it runs on: each case keeps its thread on one CPU before it
- * writes the pages (pin_to_current_cpu), and asks up to PAGEOUT_ROUNDS
+ * writes the pages (pin_to_current_cpu), and asks up to MC_PAGEOUT_ROUNDS
  * times, since the advice may skip a page that reclaim was busy with.
  */
 #include <sys/mman.h>
@@ -32,147 +32,8 @@
 #include "mc.h"
 #include "mc_err.h"
 #include "mc_proc.h"
+#include "mc_swap.h"
 
-/* include/uapi/asm-generic/mman-common.h, for C libraries without it. */
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT 21
-#endif
-
-#define PAGEOUT_ROUNDS 3
-
-/* ---- probes ----------------------------------------------------------- */
-
-/* Skip when a cgroup v2 memory.swap.max of 0 forbids this process to swap. */
-static void
-skip_if_cgroup_forbids_swap(void)
-{
-	char path[4200];
-
-	if (mc_cgroup_forbids_swap(path, sizeof(path)))
-		atf_tc_skip("this process may not swap: %s is 0 (cgroup v2)",
-		    path);
-}
-
-/*
- * The probes every case needs: swap is on, MADV_PAGEOUT exists. The
- * advice is probed on a written private anonymous page, which every
- * kernel that knows it accepts: EINVAL means it does not.
- */
-static void
-require_swap_and_pageout(void)
-{
-	size_t ps = mc_pagesize();
-	long total = mc_meminfo("SwapTotal");
-	unsigned char *probe;
-
-	if (total < 0)
-		atf_tc_skip("/proc/meminfo has no SwapTotal: whether swap is "
-		    "on cannot be told");
-	if (total == 0)
-		atf_tc_skip("no swap: SwapTotal 0 in /proc/meminfo (swapon(2) "
-		    "a swap area to run the swap cases)");
-	skip_if_cgroup_forbids_swap();
-	probe = mc_map_anon(ps, PROT_READ | PROT_WRITE, MAP_PRIVATE);
-	probe[0] = 1;
-	if (madvise(probe, ps, MADV_PAGEOUT) != 0) {
-		int e = errno;
-
-		if (e == EINVAL || e == ENOSYS)
-			mc_skip_unsupported("MADV_PAGEOUT", e);
-		ATF_REQUIRE_MSG(false, "madvise(MADV_PAGEOUT) of a written "
-		    "private anonymous page: expected success, got %s",
-		    mc_errname(e));
-	}
-	ATF_REQUIRE(munmap(probe, ps) == 0);
-}
-
-/* ---- pagemap and smaps ------------------------------------------------ */
-
-/* A pagemap entry of a page in swap: bit 62 set, bit 63 clear. */
-static bool
-is_swapped(uint64_t e)
-{
-	return (e & MC_PM_SWAP) && !(e & MC_PM_PRESENT);
-}
-
-/* A pagemap entry of a page in memory: bit 63 set, bit 62 clear. */
-static bool
-is_present(uint64_t e)
-{
-	return (e & MC_PM_PRESENT) && !(e & MC_PM_SWAP);
-}
-
-/* How many of the n pages at p pagemap shows swapped out. */
-static size_t
-count_swapped(const unsigned char *p, size_t n)
-{
-	size_t ps = mc_pagesize(), k = 0;
-
-	for (size_t i = 0; i < n; i++)
-		k += is_swapped(mc_pagemap(p + i * ps));
-	return k;
-}
-
-/* "SwapTotal N kB, SwapFree N kB" for failure messages. */
-static const char *
-swap_numbers(void)
-{
-	static char buf[96];
-
-	snprintf(buf, sizeof(buf), "SwapTotal %ld kB, SwapFree %ld kB",
-	    mc_meminfo("SwapTotal"), mc_meminfo("SwapFree"));
-	return buf;
-}
-
-/* The pagemap entries of the n pages at p, as text (at most 8 pages). */
-static const char *
-entries_text(const unsigned char *p, size_t n)
-{
-	static char buf[8 * 24 + 1];
-	size_t ps = mc_pagesize(), off = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < n && i < 8; i++)
-		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%#jx",
-		    i ? " " : "", (uintmax_t)mc_pagemap(p + i * ps));
-	return buf;
-}
-
-/*
- * madvise(MADV_PAGEOUT) of the n pages at p until pagemap shows every one
- * swapped out, at most PAGEOUT_ROUNDS times; fails the case, naming what,
- * the pagemap entries and the swap numbers, when they do not all go.
- */
-static void
-pageout_all(unsigned char *p, size_t n, const char *what)
-{
-	size_t ps = mc_pagesize(), k = 0;
-	int round;
-
-	for (round = 1; round <= PAGEOUT_ROUNDS; round++) {
-		ATF_REQUIRE_MSG(madvise(p, n * ps, MADV_PAGEOUT) == 0,
-		    "madvise(%p, %zu pages, MADV_PAGEOUT) of %s: %s", p, n,
-		    what, mc_errname(errno));
-		k = count_swapped(p, n);
-		if (k == n)
-			return;
-	}
-	ATF_REQUIRE_MSG(false, "%s: after %d MADV_PAGEOUT calls with swap on "
-	    "pagemap shows %zu of %zu pages swapped out (bit 62 set, bit 63 "
-	    "clear); entries: %s; %s", what, PAGEOUT_ROUNDS, k, n,
-	    entries_text(p, n), swap_numbers());
-}
-
-/* smaps "Swap" of the mapping at p in kB; requires the field. */
-static long
-smaps_swap_kb(const void *p)
-{
-	long kb = mc_smaps_kb(p, "Swap");
-
-	ATF_REQUIRE_MSG(kb >= 0, "smaps of the mapping at %p has no Swap "
-	    "field", p);
-	return kb;
-}
 
 /* ---- private anonymous memory ----------------------------------------- */
 
@@ -186,7 +47,7 @@ MC_TC(pageout_private_anon_swaps_out_and_in, "SWAP-1",
 	unsigned char *p;
 	long kb;
 
-	require_swap_and_pageout();
+	mc_require_swap_and_pageout();
 	mc_require_smaps();
 	mc_pin_to_current_cpu();
 	p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
@@ -194,26 +55,26 @@ MC_TC(pageout_private_anon_swaps_out_and_in, "SWAP-1",
 	mc_fill_patterns(p, n, 0);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t e = mc_pagemap(p + i * ps);
-		ATF_REQUIRE_MSG(is_present(e), "written page %zu: expected "
+		ATF_REQUIRE_MSG(mc_pm_present(e), "written page %zu: expected "
 		    "present and not swapped, pagemap entry %#jx", i,
 		    (uintmax_t)e);
 	}
-	kb = smaps_swap_kb(p);
+	kb = mc_smaps_swap_kb(p);
 	ATF_REQUIRE_EQ_MSG(kb, 0, "smaps Swap before MADV_PAGEOUT: expected "
 	    "0 kB, got %ld kB", kb);
-	pageout_all(p, n, "written private anonymous pages");
-	kb = smaps_swap_kb(p);
+	mc_pageout_all(p, n, "written private anonymous pages");
+	kb = mc_smaps_swap_kb(p);
 	ATF_REQUIRE_EQ_MSG(kb, mc_kb_of_pages(n), "smaps Swap after "
 	    "MADV_PAGEOUT of %zu pages that pagemap shows swapped: expected "
 	    "%ld kB, got %ld kB", n, mc_kb_of_pages(n), kb);
 	mc_require_patterns(p, n, 0, "swapped-out pages read back");
 	for (size_t i = 0; i < n; i++) {
 		uint64_t e = mc_pagemap(p + i * ps);
-		ATF_REQUIRE_MSG(is_present(e), "page %zu read back from swap: "
+		ATF_REQUIRE_MSG(mc_pm_present(e), "page %zu read back from swap: "
 		    "expected present and not swapped, pagemap entry %#jx", i,
 		    (uintmax_t)e);
 	}
-	kb = smaps_swap_kb(p);
+	kb = mc_smaps_swap_kb(p);
 	ATF_REQUIRE_EQ_MSG(kb, 0, "smaps Swap after every page was read "
 	    "back: expected 0 kB, got %ld kB", kb);
 	mc_unmap_guarded(p, n);
@@ -230,17 +91,17 @@ MC_TC(write_to_swapped_page_makes_it_present, "SWAP-2",
 	uint64_t e;
 	long kb;
 
-	require_swap_and_pageout();
+	mc_require_swap_and_pageout();
 	mc_require_smaps();
 	mc_pin_to_current_cpu();
 	p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	mc_fill_patterns(p, n, 0);
-	pageout_all(p, n, "written private anonymous pages");
+	mc_pageout_all(p, n, "written private anonymous pages");
 	MC_REQUIRE_NO_FAULT(p + w * ps, MC_WRITE);
 	memset(p + w * ps, 'w', ps);
 	e = mc_pagemap(p + w * ps);
-	ATF_REQUIRE_MSG(is_present(e) && (e & MC_PM_EXCLUSIVE), "the swapped "
+	ATF_REQUIRE_MSG(mc_pm_present(e) && (e & MC_PM_EXCLUSIVE), "the swapped "
 	    "page %zu after a write: expected present, not swapped and "
 	    "exclusively mapped (bits 63 and 56), pagemap entry %#jx", w,
 	    (uintmax_t)e);
@@ -251,11 +112,11 @@ MC_TC(write_to_swapped_page_makes_it_present, "SWAP-2",
 		if (i == w)
 			continue;
 		e = mc_pagemap(p + i * ps);
-		ATF_REQUIRE_MSG(is_swapped(e), "page %zu, not touched since "
+		ATF_REQUIRE_MSG(mc_pm_swapped(e), "page %zu, not touched since "
 		    "MADV_PAGEOUT, after page %zu was written: expected still "
 		    "swapped, pagemap entry %#jx", i, w, (uintmax_t)e);
 	}
-	kb = smaps_swap_kb(p);
+	kb = mc_smaps_swap_kb(p);
 	ATF_REQUIRE_EQ_MSG(kb, mc_kb_of_pages(n - 1), "smaps Swap with %zu "
 	    "of %zu pages swapped: expected %ld kB, got %ld kB", n - 1, n,
 	    mc_kb_of_pages(n - 1), kb);
@@ -266,34 +127,18 @@ MC_TC(write_to_swapped_page_makes_it_present, "SWAP-2",
 	mc_unmap_guarded(p, n);
 }
 
-/*
- * Child of swapped_page_cow_after_fork (no ATF): reports the pagemap
- * entries of its two inherited pages untouched; on "go" writes 'c' into
- * page 0 and reports how many bytes are not 'c' and page 0's entry; on
- * the next "go" reports how many bytes of page 1 differ from
- * mc_pattern(1). An unreadable entry is sent as UINT64_MAX (pagemap bits
- * 57-60 are never all set).
- */
-static uint64_t
-entry_or_max(const void *addr)
-{
-	uint64_t e;
-
-	return mc_pagemap_try(addr, &e) ? e : UINT64_MAX;
-}
-
 static int
 cow_child(struct mc_child *self, void *arg)
 {
 	unsigned char *p = arg;
 	size_t ps = mc_pagesize();
 
-	mc_child_send_u64(self, entry_or_max(p));
-	mc_child_send_u64(self, entry_or_max(p + ps));
+	mc_child_send_u64(self, mc_pagemap_or_max(p));
+	mc_child_send_u64(self, mc_pagemap_or_max(p + ps));
 	(void)mc_child_recv_u64(self);
 	memset(p, 'c', ps);
 	mc_child_send_u64(self, mc_count_not(p, ps, 'c'));
-	mc_child_send_u64(self, entry_or_max(p));
+	mc_child_send_u64(self, mc_pagemap_or_max(p));
 	(void)mc_child_recv_u64(self);
 	mc_child_send_u64(self, mc_count_not(p + ps, ps, mc_pattern(1)));
 	return 0;
@@ -312,13 +157,13 @@ MC_TC(swapped_page_cow_after_fork, "SWAP-3",
 	uint64_t ce[2], pe[2], go = 1, v, e;
 	bool entries;
 
-	require_swap_and_pageout();
+	mc_require_swap_and_pageout();
 	entries = mc_pfns_visible(NULL);
 	mc_pin_to_current_cpu();
 	p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	mc_fill_patterns(p, n, 0);
-	pageout_all(p, n, "the parent's written pages before fork");
+	mc_pageout_all(p, n, "the parent's written pages before fork");
 	pe[0] = mc_pagemap(p);
 	pe[1] = mc_pagemap(p + ps);
 	mc_spawn(&ch, cow_child, p);
@@ -327,7 +172,7 @@ MC_TC(swapped_page_cow_after_fork, "SWAP-3",
 	for (size_t i = 0; i < n; i++) {
 		ATF_REQUIRE_MSG(ce[i] != UINT64_MAX, "the child could not read "
 		    "its pagemap");
-		ATF_REQUIRE_MSG(is_swapped(ce[i]), "child's inherited page %zu "
+		ATF_REQUIRE_MSG(mc_pm_swapped(ce[i]), "child's inherited page %zu "
 		    "(swapped in the parent before fork, untouched): expected "
 		    "swapped, pagemap entry %#jx", i, (uintmax_t)ce[i]);
 		/* Bits 0-54: the swap type and offset, hidden (0) without
@@ -343,11 +188,11 @@ MC_TC(swapped_page_cow_after_fork, "SWAP-3",
 	mc_expect(&ch, &e, sizeof(e), "child's page 0 entry after writing");
 	ATF_REQUIRE_EQ_MSG(v, 0, "child: %ju bytes of the page it wrote are "
 	    "not its 'c'", (uintmax_t)v);
-	ATF_REQUIRE_MSG(e != UINT64_MAX && is_present(e), "child's page 0 "
+	ATF_REQUIRE_MSG(e != UINT64_MAX && mc_pm_present(e), "child's page 0 "
 	    "after its write: expected present, pagemap entry %#jx",
 	    (uintmax_t)e);
 	e = mc_pagemap(p);
-	ATF_REQUIRE_MSG(is_swapped(e), "the parent's page 0 after the child "
+	ATF_REQUIRE_MSG(mc_pm_swapped(e), "the parent's page 0 after the child "
 	    "wrote its copy: expected still swapped (the parent did not touch "
 	    "it), pagemap entry %#jx", (uintmax_t)e);
 	mc_require_patterns(p, 1, 0, "the parent's page 0 after the child "
@@ -375,13 +220,13 @@ MC_TC(dontneed_swapped_pages_frees_them, "SWAP-4",
 	unsigned char *p;
 	long kb;
 
-	require_swap_and_pageout();
+	mc_require_swap_and_pageout();
 	mc_require_smaps();
 	mc_pin_to_current_cpu();
 	p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	mc_fill_patterns(p, n, 0);
-	pageout_all(p, n, "written private anonymous pages");
+	mc_pageout_all(p, n, "written private anonymous pages");
 	ATF_REQUIRE_MSG(madvise(p, d * ps, MADV_DONTNEED) == 0, "madvise("
 	    "MADV_DONTNEED) of %zu swapped pages: %s", d, mc_errname(errno));
 	for (size_t i = 0; i < d; i++) {
@@ -390,10 +235,10 @@ MC_TC(dontneed_swapped_pages_frees_them, "SWAP-4",
 		    "page %zu after MADV_DONTNEED: expected neither present "
 		    "nor swapped, pagemap entry %#jx", i, (uintmax_t)e);
 	}
-	ATF_REQUIRE_MSG(is_swapped(mc_pagemap(p + d * ps)), "page %zu "
+	ATF_REQUIRE_MSG(mc_pm_swapped(mc_pagemap(p + d * ps)), "page %zu "
 	    "(outside the MADV_DONTNEED range): expected still swapped, "
 	    "pagemap entry %#jx", d, (uintmax_t)mc_pagemap(p + d * ps));
-	kb = smaps_swap_kb(p);
+	kb = mc_smaps_swap_kb(p);
 	ATF_REQUIRE_EQ_MSG(kb, mc_kb_of_pages(n - d), "smaps Swap after "
 	    "MADV_DONTNEED of %zu of %zu swapped pages: expected %ld kB, got "
 	    "%ld kB", d, n, mc_kb_of_pages(n - d), kb);
@@ -415,13 +260,13 @@ MC_TC(mremap_moves_swapped_pages, "SWAP-5",
 	unsigned char *p, *hole, *q;
 	long kb;
 
-	require_swap_and_pageout();
+	mc_require_swap_and_pageout();
 	mc_require_smaps();
 	mc_pin_to_current_cpu();
 	p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	mc_fill_patterns(p, n, 0);
-	pageout_all(p, n, "written private anonymous pages");
+	mc_pageout_all(p, n, "written private anonymous pages");
 	/* A hole with a free page on either side: the moved mapping is a
 	 * VMA of its own. */
 	hole = mc_free_hole(n + 2);
@@ -431,11 +276,11 @@ MC_TC(mremap_moves_swapped_pages, "SWAP-5",
 	    "to %p): got %p, %s", p, n, hole + ps, q, mc_errname(errno));
 	for (size_t i = 0; i < n; i++) {
 		uint64_t e = mc_pagemap(q + i * ps);
-		ATF_REQUIRE_MSG(is_swapped(e), "moved page %zu at %p: expected "
+		ATF_REQUIRE_MSG(mc_pm_swapped(e), "moved page %zu at %p: expected "
 		    "swapped as before the move, pagemap entry %#jx", i,
 		    q + i * ps, (uintmax_t)e);
 	}
-	kb = smaps_swap_kb(q);
+	kb = mc_smaps_swap_kb(q);
 	ATF_REQUIRE_EQ_MSG(kb, mc_kb_of_pages(n), "smaps Swap of the moved "
 	    "mapping: expected %ld kB, got %ld kB", mc_kb_of_pages(n), kb);
 	mc_require_patterns(q, n, 0, "moved swapped pages read back");
@@ -456,7 +301,7 @@ MC_TC(locked_pages_stay_until_unlocked, "SWAP-6",
 	size_t ps = mc_pagesize(), n = 2;
 	unsigned char *p;
 
-	require_swap_and_pageout();
+	mc_require_swap_and_pageout();
 	mc_pin_to_current_cpu();
 	p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
@@ -466,40 +311,18 @@ MC_TC(locked_pages_stay_until_unlocked, "SWAP-6",
 	    "madvise(MADV_PAGEOUT) of locked pages");
 	for (size_t i = 0; i < n; i++) {
 		uint64_t e = mc_pagemap(p + i * ps);
-		ATF_REQUIRE_MSG(is_present(e), "locked page %zu after "
+		ATF_REQUIRE_MSG(mc_pm_present(e), "locked page %zu after "
 		    "MADV_PAGEOUT with swap on: expected present, not swapped, "
 		    "pagemap entry %#jx", i, (uintmax_t)e);
 	}
 	ATF_REQUIRE_MSG(munlock(p, n * ps) == 0, "munlock: %s",
 	    mc_errname(errno));
-	pageout_all(p, n, "the pages after munlock");
+	mc_pageout_all(p, n, "the pages after munlock");
 	mc_require_patterns(p, n, 0, "unlocked pages read back from swap");
 	mc_unmap_guarded(p, n);
 }
 
 /* ---- shared memory ---------------------------------------------------- */
-
-/* A memfd of 'pages' pages, page i filled with mc_pattern(i). */
-static int
-make_memfd(size_t pages)
-{
-	size_t ps = mc_pagesize();
-	unsigned char *buf = malloc(ps);
-	int fd = memfd_create("mmapconf-swap", MFD_CLOEXEC);
-
-	if (fd < 0 && (errno == ENOSYS || errno == EINVAL))
-		mc_skip_unsupported("memfd_create", errno);
-	ATF_REQUIRE_MSG(fd >= 0, "memfd_create: %s", mc_errname(errno));
-	ATF_REQUIRE(buf != NULL);
-	for (size_t i = 0; i < pages; i++) {
-		memset(buf, mc_pattern(i), ps);
-		ATF_REQUIRE_MSG(pwrite(fd, buf, ps, (off_t)(i * ps)) ==
-		    (ssize_t)ps, "pwrite(memfd, page %zu): %s", i,
-		    mc_errname(errno));
-	}
-	free(buf);
-	return fd;
-}
 
 /*
  * Child of shmem_pageout_swaps_out_shared (no ATF): maps the memfd it
@@ -554,29 +377,29 @@ MC_TC(shmem_pageout_swaps_out_shared, "SWAP-7",
 	long kb = 0;
 	int fd, round;
 
-	require_swap_and_pageout();
+	mc_require_swap_and_pageout();
 	mc_require_smaps();
 	mc_pin_to_current_cpu();
-	fd = make_memfd(n);
+	fd = mc_make_memfd("mmapconf-swap", n);
 	p = mc_map_fd(fd, n * ps, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
 	mc_fill_patterns(p, n, 0); /* written and mapped: the advice takes
 				    * only mapped pages */
-	kb = smaps_swap_kb(p);
+	kb = mc_smaps_swap_kb(p);
 	ATF_REQUIRE_EQ_MSG(kb, 0, "smaps Swap before MADV_PAGEOUT: expected "
 	    "0 kB, got %ld kB", kb);
-	for (round = 1; round <= PAGEOUT_ROUNDS; round++) {
+	for (round = 1; round <= MC_PAGEOUT_ROUNDS; round++) {
 		ATF_REQUIRE_MSG(madvise(p, n * ps, MADV_PAGEOUT) == 0,
 		    "madvise(MADV_PAGEOUT) of a shared memfd mapping: %s",
 		    mc_errname(errno));
-		kb = smaps_swap_kb(p);
+		kb = mc_smaps_swap_kb(p);
 		if (kb == mc_kb_of_pages(n))
 			break;
 	}
 	ATF_REQUIRE_EQ_MSG(kb, mc_kb_of_pages(n), "smaps Swap of the shared "
 	    "memfd mapping after %d MADV_PAGEOUT calls with swap on: expected "
 	    "%ld kB (all %zu pages), got %ld kB; pagemap entries: %s; %s",
-	    PAGEOUT_ROUNDS, mc_kb_of_pages(n), n, kb, entries_text(p, n),
-	    swap_numbers());
+	    MC_PAGEOUT_ROUNDS, mc_kb_of_pages(n), n, kb, mc_pagemap_text(p, n),
+	    mc_swap_numbers());
 	/*
 	 * pagemap.rst ("Exceptions for Shared Memory"): the page table entry
 	 * of a shared page is cleared when it is swapped out, so bit 62 need
@@ -604,7 +427,7 @@ MC_TC(shmem_pageout_swaps_out_shared, "SWAP-7",
 	    "%zu pages: expected them present in its pagemap, %ju are "
 	    "(%ju = pagemap unreadable)", n, (uintmax_t)present,
 	    (uintmax_t)UINT64_MAX);
-	kb = smaps_swap_kb(p);
+	kb = mc_smaps_swap_kb(p);
 	ATF_REQUIRE_EQ_MSG(kb, 0, "smaps Swap of this process's mapping after "
 	    "the other process read every page back: expected 0 kB (one "
 	    "shared object, in memory again), got %ld kB", kb);

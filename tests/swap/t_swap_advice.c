@@ -43,16 +43,13 @@
 #include "mc.h"
 #include "mc_err.h"
 #include "mc_proc.h"
+#include "mc_swap.h"
 
-/* include/uapi/asm-generic/mman-common.h, for C libraries without them. */
+/* include/uapi/asm-generic/mman-common.h, for C libraries without it. */
 #ifndef MADV_FREE
 #define MADV_FREE 8
 #endif
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT 21
-#endif
 
-#define PAGEOUT_ROUNDS 3
 /* Bounded waits: for the swap cache to let go, for a read from swap. */
 #define EVICT_MS 5000
 #define READIN_MS 5000
@@ -71,43 +68,7 @@ sleep_ms(long ms)
 		;
 }
 
-/*
- * The probes every case needs: swap is on, this process may swap,
- * MADV_PAGEOUT exists (probed on a written private anonymous page, which
- * every kernel that knows the advice accepts: EINVAL means it does not).
- */
-static void
-require_swap_and_pageout(void)
-{
-	size_t ps = mc_pagesize();
-	long total = mc_meminfo("SwapTotal");
-	char path[4200];
-	unsigned char *probe;
-
-	if (total < 0)
-		atf_tc_skip("/proc/meminfo has no SwapTotal: whether swap is "
-		    "on cannot be told");
-	if (total == 0)
-		atf_tc_skip("no swap: SwapTotal 0 in /proc/meminfo (swapon(2) "
-		    "a swap area to run the swap cases)");
-	if (mc_cgroup_forbids_swap(path, sizeof(path)))
-		atf_tc_skip("this process may not swap: %s is 0 (cgroup v2)",
-		    path);
-	probe = mc_map_anon(ps, PROT_READ | PROT_WRITE, MAP_PRIVATE);
-	probe[0] = 1;
-	if (madvise(probe, ps, MADV_PAGEOUT) != 0) {
-		int e = errno;
-
-		if (e == EINVAL || e == ENOSYS)
-			mc_skip_unsupported("MADV_PAGEOUT", e);
-		ATF_REQUIRE_MSG(false, "madvise(MADV_PAGEOUT) of a written "
-		    "private anonymous page: expected success, got %s",
-		    mc_errname(e));
-	}
-	ATF_REQUIRE(munmap(probe, ps) == 0);
-}
-
-/* MADV_FREE (Linux 4.5+), probed the same way. */
+/* MADV_FREE (Linux 4.5+), probed like MADV_PAGEOUT in mc_swap.c. */
 static void
 require_madv_free(void)
 {
@@ -130,88 +91,6 @@ require_madv_free(void)
 
 /* ---- pagemap, smaps, mincore ------------------------------------------ */
 
-/* A pagemap entry of a page in swap: bit 62 set, bit 63 clear. */
-static bool
-is_swapped(uint64_t e)
-{
-	return (e & MC_PM_SWAP) && !(e & MC_PM_PRESENT);
-}
-
-/* A pagemap entry of a page in memory: bit 63 set, bit 62 clear. */
-static bool
-is_present(uint64_t e)
-{
-	return (e & MC_PM_PRESENT) && !(e & MC_PM_SWAP);
-}
-
-/* A pagemap entry of no page at all: neither bit 63 nor bit 62. */
-static bool
-is_none(uint64_t e)
-{
-	return !(e & (MC_PM_PRESENT | MC_PM_SWAP));
-}
-
-/* How many of the n pages at p pagemap shows swapped out. */
-static size_t
-count_swapped(const unsigned char *p, size_t n)
-{
-	size_t ps = mc_pagesize(), k = 0;
-
-	for (size_t i = 0; i < n; i++)
-		k += is_swapped(mc_pagemap(p + i * ps));
-	return k;
-}
-
-/* "SwapTotal N kB, SwapFree N kB" for failure messages. */
-static const char *
-swap_numbers(void)
-{
-	static char buf[96];
-
-	snprintf(buf, sizeof(buf), "SwapTotal %ld kB, SwapFree %ld kB",
-	    mc_meminfo("SwapTotal"), mc_meminfo("SwapFree"));
-	return buf;
-}
-
-/* The pagemap entries of the n pages at p, as text (at most 8 pages). */
-static const char *
-entries_text(const unsigned char *p, size_t n)
-{
-	static char buf[8 * 24 + 1];
-	size_t ps = mc_pagesize(), off = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < n && i < 8; i++)
-		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%#jx",
-		    i ? " " : "", (uintmax_t)mc_pagemap(p + i * ps));
-	return buf;
-}
-
-/*
- * madvise(MADV_PAGEOUT) of the n pages at p until pagemap shows every one
- * swapped out, at most PAGEOUT_ROUNDS times; fails the case, naming what,
- * the pagemap entries and the swap numbers, when they do not all go.
- */
-static void
-pageout_all(unsigned char *p, size_t n, const char *what)
-{
-	size_t ps = mc_pagesize(), k = 0;
-	int round;
-
-	for (round = 1; round <= PAGEOUT_ROUNDS; round++) {
-		ATF_REQUIRE_MSG(madvise(p, n * ps, MADV_PAGEOUT) == 0,
-		    "madvise(%p, %zu pages, MADV_PAGEOUT) of %s: %s", p, n,
-		    what, mc_errname(errno));
-		k = count_swapped(p, n);
-		if (k == n)
-			return;
-	}
-	ATF_REQUIRE_MSG(false, "%s: after %d MADV_PAGEOUT calls with swap on "
-	    "pagemap shows %zu of %zu pages swapped out (bit 62 set, bit 63 "
-	    "clear); entries: %s; %s", what, PAGEOUT_ROUNDS, k, n,
-	    entries_text(p, n), swap_numbers());
-}
-
 /*
  * Swap out the n private anonymous pages at p (page i holding
  * mc_pattern(first + i)) so that none is in memory: pagemap shows each
@@ -228,7 +107,7 @@ pageout_uncached(unsigned char *p, size_t n, size_t first, const char *what)
 	size_t ps = mc_pagesize(), k = 0;
 	long deadline = mc_now_ms() + EVICT_MS, until;
 
-	pageout_all(p, n, what);
+	mc_pageout_all(p, n, what);
 	for (;;) {
 		if (mc_mincore_count(p, n * ps) == 0)
 			return true;
@@ -243,7 +122,7 @@ pageout_uncached(unsigned char *p, size_t n, size_t first, const char *what)
 			    "madvise(%p, %zu pages, MADV_PAGEOUT) of pages "
 			    "read back from swap: %s", p, n,
 			    mc_errname(errno));
-			k = count_swapped(p, n);
+			k = mc_count_swapped(p, n);
 			if (k == n || mc_now_ms() >= until)
 				break;
 			sleep_ms(STEP_MS);
@@ -251,7 +130,7 @@ pageout_uncached(unsigned char *p, size_t n, size_t first, const char *what)
 		ATF_REQUIRE_MSG(k == n, "%s, read back from swap: after %d ms "
 		    "of MADV_PAGEOUT calls pagemap shows %zu of %zu pages "
 		    "swapped out; entries: %s; %s", what, EVICT_MS, k, n,
-		    entries_text(p, n), swap_numbers());
+		    mc_pagemap_text(p, n), mc_swap_numbers());
 	}
 }
 
@@ -273,39 +152,6 @@ wait_resident(unsigned char *p, size_t n, size_t want, long ms)
 	}
 }
 
-/* smaps "Swap" of the mapping at p in kB; requires the field. */
-static long
-smaps_swap_kb(const void *p)
-{
-	long kb = mc_smaps_kb(p, "Swap");
-
-	ATF_REQUIRE_MSG(kb >= 0, "smaps of the mapping at %p has no Swap "
-	    "field", p);
-	return kb;
-}
-
-/* A memfd of 'pages' pages, page i filled with mc_pattern(i). */
-static int
-make_memfd(size_t pages)
-{
-	size_t ps = mc_pagesize();
-	unsigned char *buf = malloc(ps);
-	int fd = memfd_create("mmapconf-swap-advice", MFD_CLOEXEC);
-
-	if (fd < 0 && (errno == ENOSYS || errno == EINVAL))
-		mc_skip_unsupported("memfd_create", errno);
-	ATF_REQUIRE_MSG(fd >= 0, "memfd_create: %s", mc_errname(errno));
-	ATF_REQUIRE(buf != NULL);
-	for (size_t i = 0; i < pages; i++) {
-		memset(buf, mc_pattern(i), ps);
-		ATF_REQUIRE_MSG(pwrite(fd, buf, ps, (off_t)(i * ps)) ==
-		    (ssize_t)ps, "pwrite(memfd, page %zu): %s", i,
-		    mc_errname(errno));
-	}
-	free(buf);
-	return fd;
-}
-
 /* ---- MADV_WILLNEED ---------------------------------------------------- */
 
 MC_TC(willneed_reads_swapped_anon_back, "SWAP-8",
@@ -319,7 +165,7 @@ MC_TC(willneed_reads_swapped_anon_back, "SWAP-8",
 	bool uncached;
 	long kb;
 
-	require_swap_and_pageout();
+	mc_require_swap_and_pageout();
 	mc_require_smaps();
 	mc_pin_to_current_cpu();
 	p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
@@ -327,7 +173,7 @@ MC_TC(willneed_reads_swapped_anon_back, "SWAP-8",
 	mc_fill_patterns(p, n, 0);
 	uncached = pageout_uncached(p, n, 0, "written private anonymous "
 	    "pages");
-	kb = smaps_swap_kb(p);
+	kb = mc_smaps_swap_kb(p);
 	ATF_REQUIRE_EQ_MSG(kb, mc_kb_of_pages(n), "smaps Swap of %zu pages "
 	    "that pagemap shows swapped: expected %ld kB, got %ld kB", n,
 	    mc_kb_of_pages(n), kb);
@@ -338,12 +184,12 @@ MC_TC(willneed_reads_swapped_anon_back, "SWAP-8",
 	ATF_REQUIRE_EQ_MSG(k, n, "MADV_WILLNEED of %zu swapped-out pages "
 	    "(mincore: %s resident before): after %d ms mincore reports %zu "
 	    "resident; pagemap entries: %s", n, uncached ? "none" : "some",
-	    READIN_MS, k, entries_text(p, n));
-	still = count_swapped(p, n);
+	    READIN_MS, k, mc_pagemap_text(p, n));
+	still = mc_count_swapped(p, n);
 	mc_require_patterns(p, n, 0, "swapped-out pages after MADV_WILLNEED");
 	for (size_t i = 0; i < n; i++) {
 		uint64_t e = mc_pagemap(p + i * ps);
-		ATF_REQUIRE_MSG(is_present(e), "page %zu read after "
+		ATF_REQUIRE_MSG(mc_pm_present(e), "page %zu read after "
 		    "MADV_WILLNEED: expected present and not swapped, pagemap "
 		    "entry %#jx", i, (uintmax_t)e);
 	}
@@ -368,25 +214,25 @@ MC_TC(willneed_reads_swapped_shmem_back, "SWAP-9",
 	long kb = 0;
 	int fd, round;
 
-	require_swap_and_pageout();
+	mc_require_swap_and_pageout();
 	mc_require_smaps();
 	mc_pin_to_current_cpu();
-	fd = make_memfd(n);
+	fd = mc_make_memfd("mmapconf-swap-advice", n);
 	p = mc_map_fd(fd, n * ps, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
 	mc_fill_patterns(p, n, 0); /* mapped: the advice takes mapped pages */
-	for (round = 1; round <= PAGEOUT_ROUNDS; round++) {
+	for (round = 1; round <= MC_PAGEOUT_ROUNDS; round++) {
 		ATF_REQUIRE_MSG(madvise(p, n * ps, MADV_PAGEOUT) == 0,
 		    "madvise(MADV_PAGEOUT) of a shared memfd mapping: %s",
 		    mc_errname(errno));
-		kb = smaps_swap_kb(p);
+		kb = mc_smaps_swap_kb(p);
 		if (kb == mc_kb_of_pages(n))
 			break;
 	}
 	ATF_REQUIRE_EQ_MSG(kb, mc_kb_of_pages(n), "smaps Swap of the shared "
 	    "memfd mapping after %d MADV_PAGEOUT calls with swap on: expected "
 	    "%ld kB (all %zu pages), got %ld kB; pagemap entries: %s; %s",
-	    PAGEOUT_ROUNDS, mc_kb_of_pages(n), n, kb, entries_text(p, n),
-	    swap_numbers());
+	    MC_PAGEOUT_ROUNDS, mc_kb_of_pages(n), n, kb, mc_pagemap_text(p, n),
+	    mc_swap_numbers());
 	for (size_t i = 0; i < n; i++) {
 		uint64_t e = mc_pagemap(p + i * ps);
 		ATF_REQUIRE_MSG(!(e & MC_PM_PRESENT), "shared page %zu counted "
@@ -415,7 +261,7 @@ MC_TC(willneed_reads_swapped_shmem_back, "SWAP-9",
 	free(buf);
 	mc_require_patterns(p, n, 0, "swapped-out shared pages after "
 	    "MADV_WILLNEED");
-	kb = smaps_swap_kb(p);
+	kb = mc_smaps_swap_kb(p);
 	ATF_REQUIRE_EQ_MSG(kb, 0, "smaps Swap after every page was read: "
 	    "expected 0 kB, got %ld kB", kb);
 	ATF_REQUIRE(munmap(p, n * ps) == 0);
@@ -440,15 +286,15 @@ MC_TC(free_of_swapped_pages_drops_swap, "SWAP-10",
 	unsigned char *p;
 	long kb;
 
-	require_swap_and_pageout();
+	mc_require_swap_and_pageout();
 	require_madv_free();
 	mc_require_smaps();
 	mc_pin_to_current_cpu();
 	p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	mc_fill_patterns(p, n, 0);
-	pageout_all(p, n, "written private anonymous pages");
-	kb = smaps_swap_kb(p);
+	mc_pageout_all(p, n, "written private anonymous pages");
+	kb = mc_smaps_swap_kb(p);
 	ATF_REQUIRE_EQ_MSG(kb, mc_kb_of_pages(n), "smaps Swap of %zu pages "
 	    "that pagemap shows swapped: expected %ld kB, got %ld kB", n,
 	    mc_kb_of_pages(n), kb);
@@ -457,14 +303,14 @@ MC_TC(free_of_swapped_pages_drops_swap, "SWAP-10",
 	    "expected success, got %s", p, f, mc_errname(errno));
 	for (size_t i = 0; i < f; i++) {
 		uint64_t e = mc_pagemap(p + i * ps);
-		ATF_REQUIRE_MSG(is_none(e), "swapped-out page %zu after "
+		ATF_REQUIRE_MSG(mc_pm_none(e), "swapped-out page %zu after "
 		    "MADV_FREE: expected its swap freed (pagemap: neither "
 		    "present nor swapped), entry %#jx", i, (uintmax_t)e);
 	}
-	ATF_REQUIRE_MSG(is_swapped(mc_pagemap(p + f * ps)), "page %zu "
+	ATF_REQUIRE_MSG(mc_pm_swapped(mc_pagemap(p + f * ps)), "page %zu "
 	    "(outside the MADV_FREE range): expected still swapped, pagemap "
 	    "entry %#jx", f, (uintmax_t)mc_pagemap(p + f * ps));
-	kb = smaps_swap_kb(p);
+	kb = mc_smaps_swap_kb(p);
 	ATF_REQUIRE_EQ_MSG(kb, mc_kb_of_pages(n - f), "smaps Swap after "
 	    "MADV_FREE of %zu of %zu swapped pages: expected %ld kB, got %ld "
 	    "kB", f, n, mc_kb_of_pages(n - f), kb);
@@ -502,45 +348,45 @@ MC_TC(mprotect_keeps_pages_swapped, "SWAP-11",
 	uint64_t e;
 	long kb;
 
-	require_swap_and_pageout();
+	mc_require_swap_and_pageout();
 	mc_require_smaps();
 	mc_pin_to_current_cpu();
 	p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	mc_fill_patterns(p, n, 0);
-	pageout_all(p, n, "written private anonymous pages");
+	mc_pageout_all(p, n, "written private anonymous pages");
 
 	ATF_REQUIRE_MSG(mprotect(p, n * ps, PROT_NONE) == 0, "mprotect(%p, "
 	    "%zu pages, PROT_NONE) of swapped-out pages: %s", p, n,
 	    mc_errname(errno));
-	ATF_REQUIRE_EQ_MSG(count_swapped(p, n), n, "after mprotect(PROT_NONE): "
+	ATF_REQUIRE_EQ_MSG(mc_count_swapped(p, n), n, "after mprotect(PROT_NONE): "
 	    "expected all %zu pages still swapped, pagemap entries: %s", n,
-	    entries_text(p, n));
-	kb = smaps_swap_kb(p);
+	    mc_pagemap_text(p, n));
+	kb = mc_smaps_swap_kb(p);
 	ATF_REQUIRE_EQ_MSG(kb, mc_kb_of_pages(n), "smaps Swap after "
 	    "mprotect(PROT_NONE) of %zu swapped pages: expected %ld kB, got "
 	    "%ld kB", n, mc_kb_of_pages(n), kb);
 	MC_REQUIRE_FAULT(p, MC_READ, SIGSEGV, SEGV_ACCERR);
 	e = mc_pagemap(p);
-	ATF_REQUIRE_MSG(is_swapped(e), "page 0 after a read refused under "
+	ATF_REQUIRE_MSG(mc_pm_swapped(e), "page 0 after a read refused under "
 	    "PROT_NONE: expected still swapped, pagemap entry %#jx",
 	    (uintmax_t)e);
 
 	ATF_REQUIRE_MSG(mprotect(p, n * ps, PROT_READ) == 0, "mprotect(%p, "
 	    "%zu pages, PROT_READ) of swapped-out pages: %s", p, n,
 	    mc_errname(errno));
-	ATF_REQUIRE_EQ_MSG(count_swapped(p, n), n, "after mprotect(PROT_READ): "
+	ATF_REQUIRE_EQ_MSG(mc_count_swapped(p, n), n, "after mprotect(PROT_READ): "
 	    "expected all %zu pages still swapped, pagemap entries: %s", n,
-	    entries_text(p, n));
+	    mc_pagemap_text(p, n));
 	MC_REQUIRE_FAULT(p + w * ps, MC_WRITE, SIGSEGV, SEGV_ACCERR);
 	e = mc_pagemap(p + w * ps);
-	ATF_REQUIRE_MSG(is_swapped(e), "page %zu after a write refused under "
+	ATF_REQUIRE_MSG(mc_pm_swapped(e), "page %zu after a write refused under "
 	    "PROT_READ: expected still swapped, pagemap entry %#jx", w,
 	    (uintmax_t)e);
 	mc_require_patterns(p + r * ps, 1, r, "a swapped page read under "
 	    "PROT_READ");
 	e = mc_pagemap(p + r * ps);
-	ATF_REQUIRE_MSG(is_present(e), "page %zu read under PROT_READ: "
+	ATF_REQUIRE_MSG(mc_pm_present(e), "page %zu read under PROT_READ: "
 	    "expected present, pagemap entry %#jx", r, (uintmax_t)e);
 
 	ATF_REQUIRE_MSG(mprotect(p, n * ps, PROT_READ | PROT_WRITE) == 0,
@@ -548,12 +394,12 @@ MC_TC(mprotect_keeps_pages_swapped, "SWAP-11",
 	    mc_errname(errno));
 	for (size_t i = 0; i < n; i++) {
 		e = mc_pagemap(p + i * ps);
-		ATF_REQUIRE_MSG(i == r ? is_present(e) : is_swapped(e), "page "
+		ATF_REQUIRE_MSG(i == r ? mc_pm_present(e) : mc_pm_swapped(e), "page "
 		    "%zu after mprotect(PROT_READ|PROT_WRITE): expected %s as "
 		    "before, pagemap entry %#jx", i, i == r ? "present" :
 		    "swapped", (uintmax_t)e);
 	}
-	kb = smaps_swap_kb(p);
+	kb = mc_smaps_swap_kb(p);
 	ATF_REQUIRE_EQ_MSG(kb, mc_kb_of_pages(n - 1), "smaps Swap with %zu of "
 	    "%zu pages swapped after mprotect(PROT_READ|PROT_WRITE): expected "
 	    "%ld kB, got %ld kB", n - 1, n, mc_kb_of_pages(n - 1), kb);
@@ -566,22 +412,13 @@ MC_TC(mprotect_keeps_pages_swapped, "SWAP-11",
 	    "calls");
 	mc_require_patterns(p + (w + 1) * ps, n - w - 1, w + 1, "the last "
 	    "page after the mprotect calls");
-	kb = smaps_swap_kb(p);
+	kb = mc_smaps_swap_kb(p);
 	ATF_REQUIRE_EQ_MSG(kb, 0, "smaps Swap after every page was touched: "
 	    "expected 0 kB, got %ld kB", kb);
 	mc_unmap_guarded(p, n);
 }
 
 /* ---- fork ------------------------------------------------------------- */
-
-/* The pagemap entry of addr; UINT64_MAX when unreadable (no ATF). */
-static uint64_t
-entry_or_max(const void *addr)
-{
-	uint64_t e;
-
-	return mc_pagemap_try(addr, &e) ? e : UINT64_MAX;
-}
 
 /*
  * Child of swapped_page_read_then_written_after_fork (no ATF), on the two
@@ -598,7 +435,7 @@ read_write_child(struct mc_child *self, void *arg)
 	size_t ps = mc_pagesize();
 
 	mc_child_send_u64(self, mc_count_not(p, ps, mc_pattern(0)));
-	mc_child_send_u64(self, entry_or_max(p));
+	mc_child_send_u64(self, mc_pagemap_or_max(p));
 	(void)mc_child_recv_u64(self);
 	mc_child_send_u64(self, mc_count_not(p, ps, mc_pattern(0)));
 	(void)mc_child_recv_u64(self);
@@ -620,12 +457,12 @@ MC_TC(swapped_page_read_then_written_after_fork, "SWAP-12",
 	struct mc_child ch;
 	uint64_t go = 1, v, e;
 
-	require_swap_and_pageout();
+	mc_require_swap_and_pageout();
 	mc_pin_to_current_cpu();
 	p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	mc_fill_patterns(p, n, 0);
-	pageout_all(p, n, "the parent's written pages before fork");
+	mc_pageout_all(p, n, "the parent's written pages before fork");
 	mc_spawn(&ch, read_write_child, p);
 
 	/* page 0: the child reads it back, then the parent writes */
@@ -634,11 +471,11 @@ MC_TC(swapped_page_read_then_written_after_fork, "SWAP-12",
 	ATF_REQUIRE_EQ_MSG(v, 0, "child reading its inherited swapped page 0: "
 	    "expected the data from before fork (%#x), %ju bytes differ",
 	    mc_pattern(0), (uintmax_t)v);
-	ATF_REQUIRE_MSG(e != UINT64_MAX && is_present(e), "child's page 0 "
+	ATF_REQUIRE_MSG(e != UINT64_MAX && mc_pm_present(e), "child's page 0 "
 	    "after it read it: expected present, pagemap entry %#jx "
 	    "(%#jx: unreadable)", (uintmax_t)e, (uintmax_t)UINT64_MAX);
 	e = mc_pagemap(p);
-	ATF_REQUIRE_MSG(is_swapped(e), "the parent's page 0 after the child "
+	ATF_REQUIRE_MSG(mc_pm_swapped(e), "the parent's page 0 after the child "
 	    "read it back (the parent did not touch it): expected still "
 	    "swapped, pagemap entry %#jx", (uintmax_t)e);
 	MC_REQUIRE_NO_FAULT(p, MC_WRITE);
@@ -656,7 +493,7 @@ MC_TC(swapped_page_read_then_written_after_fork, "SWAP-12",
 	mc_require_patterns(p + ps, 1, 1, "the parent's swapped page 1 read "
 	    "back after fork");
 	e = mc_pagemap(p + ps);
-	ATF_REQUIRE_MSG(is_present(e), "the parent's page 1 after it read it: "
+	ATF_REQUIRE_MSG(mc_pm_present(e), "the parent's page 1 after it read it: "
 	    "expected present, pagemap entry %#jx", (uintmax_t)e);
 	mc_send(&ch, &go, sizeof(go));
 	mc_expect(&ch, &v, sizeof(v), "child's count of page 1 after its "
@@ -704,21 +541,21 @@ MC_TC(free_after_fork_keeps_child_data, "SWAP-13",
 	struct mc_child ch;
 	uint64_t go = 1, v;
 
-	require_swap_and_pageout();
+	mc_require_swap_and_pageout();
 	require_madv_free();
 	mc_pin_to_current_cpu();
 	p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	mc_fill_patterns(p, n, 0);
-	pageout_all(p, n, "the parent's written pages before fork");
+	mc_pageout_all(p, n, "the parent's written pages before fork");
 	mc_spawn(&ch, free_fork_child, p);
 	mc_expect(&ch, &v, sizeof(v), "child's count of page 2");
 	ATF_REQUIRE_EQ_MSG(v, 0, "child reading its inherited swapped page 2: "
 	    "expected the data from before fork (%#x), %ju bytes differ",
 	    mc_pattern(2), (uintmax_t)v);
-	ATF_REQUIRE_EQ_MSG(count_swapped(p, n), n, "the parent's pages, "
+	ATF_REQUIRE_EQ_MSG(mc_count_swapped(p, n), n, "the parent's pages, "
 	    "untouched by it since fork: expected all %zu swapped, pagemap "
-	    "entries: %s", n, entries_text(p, n));
+	    "entries: %s", n, mc_pagemap_text(p, n));
 	mc_require_patterns(p + ps, 2, 1, "the parent's pages 1 and 2 read "
 	    "back from swap after fork");
 	ATF_REQUIRE_MSG(madvise(p, n * ps, MADV_FREE) == 0, "madvise(%p, %zu "

@@ -24,7 +24,6 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -820,64 +819,19 @@ MC_TC(read_maps_huge_zero_page, "THP-11",
 
 /* ---- multi-size THP ---------------------------------------------------- */
 
-static int
-cmp_size(const void *a, const void *b)
-{
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 MC_TC(mthp_size_gets_one_folio, "THP-12",
     "Where a multi-size THP size below the PMD size is enabled "
     "(hugepages-<N>kB/enabled always, madvise, or inherit of such), one "
     "write to an aligned MADV_HUGEPAGE range of that size maps all its "
     "pages at once as one aligned, contiguous compound THP")
 {
-	size_t ps = mc_pagesize(), thp = mc_thp_base(), best = 0, m, nkb = 0;
-	size_t kbs[64];
-	char top[32], mode[32], path[160], seen[1024] = "";
+	size_t ps = mc_pagesize(), best = mc_mthp_size(), m;
+	char path[160];
 	unsigned char *p = NULL;
 	unsigned long fb0 = 0, fb1 = 0, fbc;
 	bool have_fb;
 	uint64_t base;
-	struct dirent *d;
-	DIR *dir;
 
-	if (!mc_thp_sysfs_choice(MC_THP_DIR "/enabled", top, sizeof(top)))
-		atf_tc_skip("%s/enabled cannot be read", MC_THP_DIR);
-	dir = opendir(MC_THP_DIR);
-	ATF_REQUIRE_MSG(dir != NULL, "opendir(%s): %s", MC_THP_DIR,
-	    strerror(errno));
-	while ((d = readdir(dir)) != NULL && nkb < 64) {
-		size_t kb;
-		char tail[8];
-
-		if (sscanf(d->d_name, "hugepages-%zukB%7s", &kb, tail) == 1 &&
-		    kb * 1024 < thp && kb * 1024 > ps)
-			kbs[nkb++] = kb;
-	}
-	closedir(dir);
-	qsort(kbs, nkb, sizeof(kbs[0]), cmp_size);
-	for (size_t i = 0; i < nkb; i++) {
-		snprintf(path, sizeof(path), MC_THP_DIR "/hugepages-%zukB/enabled",
-		    kbs[i]);
-		if (!mc_thp_sysfs_choice(path, mode, sizeof(mode)))
-			continue; /* e.g. a shmem-only size */
-		snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen),
-		    "%s%zukB [%s]", seen[0] ? ", " : "", kbs[i], mode);
-		if (strcmp(mode, "inherit") == 0)
-			snprintf(mode, sizeof(mode), "%s", top);
-		if (strcmp(mode, "always") == 0 || strcmp(mode, "madvise") == 0)
-			best = kbs[i] * 1024; /* ascending: the largest wins */
-	}
-	if (seen[0] == '\0')
-		atf_tc_skip("no %s/hugepages-<size>kB/enabled control below the "
-		    "PMD size: multi-size THP is not available here", MC_THP_DIR);
-	if (best == 0)
-		atf_tc_skip("every multi-size THP size is disabled: %s (top-"
-		    "level enabled [%s]); this program does not change host "
-		    "settings", seen, top);
 	m = best / ps;
 	snprintf(path, sizeof(path), MC_THP_DIR "/hugepages-%zukB/stats/"
 	    "anon_fault_fallback", best / 1024);

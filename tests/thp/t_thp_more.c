@@ -52,43 +52,6 @@
 
 /* ---- helpers of this program ------------------------------------------ */
 
-/* Require smaps AnonHugePages of the VMA at p to be want kB. */
-static void
-require_ahp(const unsigned char *p, long want, const char *when)
-{
-	long got = mc_smaps_field(p, "AnonHugePages");
-
-	ATF_REQUIRE_MSG(got == want, "AnonHugePages of the VMA at %p %s: "
-	    "expected %ld kB, got %ld kB", (const void *)p, when, want, got);
-}
-
-/* An aligned THP-sized private range holding one huge page with patterns. */
-static unsigned char *
-huge_range(size_t thp)
-{
-	unsigned char *p = mc_thp_region(thp, thp, MAP_PRIVATE);
-
-	mc_thp_fault(p, thp);
-	mc_fill_patterns(p, thp / mc_pagesize(), 0);
-	require_ahp(p, (long)(thp / 1024), "after writing every page");
-	return p;
-}
-
-/* madvise(advice) or skip when the kernel does not know the advice. */
-static void
-madvise_or_skip(void *p, size_t len, int advice, const char *name)
-{
-	if (madvise(p, len, advice) != 0) {
-		int e = errno;
-
-		if (e == EINVAL)
-			atf_tc_skip("madvise(%s) fails with EINVAL: advice not "
-			    "supported by this kernel", name);
-		ATF_REQUIRE_MSG(false, "madvise(%p, %zu, %s): expected 0, got "
-		    "errno %s", p, len, name, mc_errname(e));
-	}
-}
-
 /* ---- mprotect of the whole huge page ----------------------------------- */
 
 MC_TC(mprotect_whole_keeps_huge_page, "THP-14",
@@ -97,12 +60,12 @@ MC_TC(mprotect_whole_keeps_huge_page, "THP-14",
     "after PROT_READ|PROT_WRITE writes land; contents intact")
 {
 	size_t ps = mc_pagesize(), thp = mc_thp_require_anon(), n = thp / ps;
-	unsigned char *p = huge_range(thp);
+	unsigned char *p = mc_thp_huge_range(thp, 0);
 	uint64_t *pfn0 = mc_pfns_try(p, n);
 
 	MC_REQUIRE_OKF(mprotect(p, thp, PROT_READ), "mprotect(%p, %zu, "
 	    "PROT_READ)", (void *)p, thp);
-	require_ahp(p, (long)(thp / 1024), "after mprotect(PROT_READ) of the "
+	mc_thp_require_ahp(p, (long)(thp / 1024), "after mprotect(PROT_READ) of the "
 	    "whole huge page");
 	MC_REQUIRE_FAULT(p, MC_WRITE, SIGSEGV, SEGV_ACCERR);
 	MC_REQUIRE_FAULT(p + thp - ps, MC_WRITE, SIGSEGV, SEGV_ACCERR);
@@ -117,7 +80,7 @@ MC_TC(mprotect_whole_keeps_huge_page, "THP-14",
 	p[ps / 2] = mc_pattern(0);
 	p[thp - 1] = mc_pattern(n - 1);
 	mc_require_patterns(p, n, 0, "the huge page after mprotect back");
-	require_ahp(p, (long)(thp / 1024), "after mprotect back to "
+	mc_thp_require_ahp(p, (long)(thp / 1024), "after mprotect back to "
 	    "PROT_READ|PROT_WRITE and writes");
 	mc_require_pfns_after("AnonHugePages, SEGV_ACCERR and content assertions "
 	    "passed");
@@ -133,10 +96,10 @@ MC_TC(free_whole_then_pageout_reads_zero, "THP-15",
     "or zeros; after MADV_PAGEOUT of the range every page reads zeros")
 {
 	size_t ps = mc_pagesize(), thp = mc_thp_require_anon(), n = thp / ps;
-	unsigned char *p = huge_range(thp);
+	unsigned char *p = mc_thp_huge_range(thp, 0);
 	size_t bad = 0, first = 0, nz;
 
-	madvise_or_skip(p, thp, MADV_FREE, "MADV_FREE");
+	mc_madvise_or_skip(p, thp, MADV_FREE, "MADV_FREE");
 	for (size_t i = 0; i < n; i++) {
 		unsigned char *q = p + i * ps;
 
@@ -147,7 +110,7 @@ MC_TC(free_whole_then_pageout_reads_zero, "THP-15",
 	ATF_REQUIRE_MSG(bad == 0, "after MADV_FREE of the huge page at %p: "
 	    "%zu pages read neither their old data nor all zeros (first: "
 	    "page %zu)", (void *)p, bad, first);
-	madvise_or_skip(p, thp, MADV_PAGEOUT, "MADV_PAGEOUT");
+	mc_madvise_or_skip(p, thp, MADV_PAGEOUT, "MADV_PAGEOUT");
 	nz = 0;
 	for (size_t i = 0; i < n; i++)
 		if (!mc_all_bytes(p + i * ps, ps, 0) && nz++ == 0)
@@ -167,7 +130,7 @@ MC_TC(dontneed_whole_drops_huge_page, "THP-16",
     "(pagemap), AnonHugePages is 0, and the range reads zeros")
 {
 	size_t ps = mc_pagesize(), thp = mc_thp_require_anon(), n = thp / ps;
-	unsigned char *p = huge_range(thp);
+	unsigned char *p = mc_thp_huge_range(thp, 0);
 	size_t present = 0, first = 0, nz = 0;
 
 	MC_REQUIRE_OKF(madvise(p, thp, MADV_DONTNEED), "madvise(%p, %zu, "
@@ -178,7 +141,7 @@ MC_TC(dontneed_whole_drops_huge_page, "THP-16",
 	ATF_REQUIRE_MSG(present == 0, "after MADV_DONTNEED of the whole huge "
 	    "page at %p: expected no page present, %zu are (first: page %zu)",
 	    (void *)p, present, first);
-	require_ahp(p, 0, "after MADV_DONTNEED of the whole huge page");
+	mc_thp_require_ahp(p, 0, "after MADV_DONTNEED of the whole huge page");
 	for (size_t i = 0; i < n; i++)
 		if (!mc_all_bytes(p + i * ps, ps, 0) && nz++ == 0)
 			first = i;
@@ -223,7 +186,7 @@ MC_TC(parent_write_after_child_exit_reuses, "THP-17",
     "mapper, lands in place: same PFNs, still one huge page")
 {
 	size_t ps = mc_pagesize(), thp = mc_thp_require_anon(), n = thp / ps;
-	unsigned char *p = huge_range(thp);
+	unsigned char *p = mc_thp_huge_range(thp, 0);
 	struct fork_arg a = { p, n, n / 2 + 3 };
 	struct mc_child ch;
 	uint64_t back, bad, *pfn0 = mc_pfns_try(p, n);
@@ -253,14 +216,14 @@ MC_TC(parent_write_after_child_exit_reuses, "THP-17",
 		    "/proc/vmstat thp_split_page %ld -> %ld): deferred split "
 		    "under memory pressure, reuse in place not observable",
 		    ahp, sp0, sp1);
-	require_ahp(p, (long)(thp / 1024), "in the parent after the child "
+	mc_thp_require_ahp(p, (long)(thp / 1024), "in the parent after the child "
 	    "wrote and exited");
 	p[w * ps + 1] = 'P';
 	ATF_REQUIRE_MSG(p[w * ps + 1] == 'P', "the parent's write at page %zu "
 	    "did not land", w);
 	p[w * ps + 1] = mc_pattern(w);
 	mc_require_patterns(p, n, 0, "the parent's huge page after its write");
-	require_ahp(p, (long)(thp / 1024), "in the parent after its own write "
+	mc_thp_require_ahp(p, (long)(thp / 1024), "in the parent after its own write "
 	    "(sole mapper)");
 	mc_require_pfns_after("child and parent content and AnonHugePages "
 	    "assertions passed");
@@ -277,12 +240,12 @@ MC_TC(cold_pageout_keep_contents, "THP-18",
     "present or is swapped (pagemap) and the contents read back intact")
 {
 	size_t ps = mc_pagesize(), thp = mc_thp_require_anon(), n = thp / ps;
-	unsigned char *p = huge_range(thp);
+	unsigned char *p = mc_thp_huge_range(thp, 0);
 	size_t gone = 0, first = 0;
 
-	madvise_or_skip(p, thp, MADV_COLD, "MADV_COLD");
+	mc_madvise_or_skip(p, thp, MADV_COLD, "MADV_COLD");
 	mc_require_patterns(p, n, 0, "the huge page after MADV_COLD");
-	madvise_or_skip(p, thp, MADV_PAGEOUT, "MADV_PAGEOUT");
+	mc_madvise_or_skip(p, thp, MADV_PAGEOUT, "MADV_PAGEOUT");
 	for (size_t i = 0; i < n; i++) {
 		uint64_t e = mc_pagemap(p + i * ps);
 
@@ -304,7 +267,7 @@ MC_TC(syscalls_read_huge_page, "THP-19",
     "pieces, reads back the same bytes; it stays one huge page")
 {
 	size_t ps = mc_pagesize(), thp = mc_thp_require_anon(), n = thp / ps;
-	unsigned char *p = huge_range(thp), *buf = malloc(thp);
+	unsigned char *p = mc_thp_huge_range(thp, 0), *buf = malloc(thp);
 	const char *name = "t_thp_more.data";
 	int fd, pfd[2], psz;
 	ssize_t w;
@@ -357,7 +320,7 @@ MC_TC(syscalls_read_huge_page, "THP-19",
 	close(pfd[0]);
 	close(pfd[1]);
 	mc_require_patterns(buf, n, 0, "the bytes read back from the pipe");
-	require_ahp(p, (long)(thp / 1024), "after write(2) and vmsplice of it");
+	mc_thp_require_ahp(p, (long)(thp / 1024), "after write(2) and vmsplice of it");
 	free(buf);
 	mc_thp_region_free(p, thp);
 }
@@ -371,7 +334,7 @@ MC_TC(mremap_unaligned_splits_pmd, "THP-20",
     "unmapped")
 {
 	size_t ps = mc_pagesize(), thp = mc_thp_require_anon(), n = thp / ps;
-	unsigned char *p = huge_range(thp), *r, *dst, *got;
+	unsigned char *p = mc_thp_huge_range(thp, 0), *r, *dst, *got;
 	uint64_t *pfn0 = mc_pfns_try(p, n);
 	size_t rlen = 3 * thp;
 
@@ -389,7 +352,7 @@ MC_TC(mremap_unaligned_splits_pmd, "THP-20",
 	MC_REQUIRE_FAULT(p, MC_READ, SIGSEGV, SEGV_MAPERR);
 	mc_require_patterns(dst, n, 0, "the huge page moved to a non-aligned "
 	    "address");
-	require_ahp(dst, 0, "moved to an address one page past a PMD "
+	mc_thp_require_ahp(dst, 0, "moved to an address one page past a PMD "
 	    "boundary");
 	mc_require_pfns_after("contents and AnonHugePages 0 at the non-aligned "
 	    "destination passed");

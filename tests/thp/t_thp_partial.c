@@ -39,7 +39,6 @@
  */
 #include <sys/mman.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -70,43 +69,6 @@
 #define KPF_COMPOUND (KPF_BIT(KPF_COMPOUND_HEAD) | KPF_BIT(KPF_COMPOUND_TAIL))
 
 /* ---- helpers of this program ------------------------------------------ */
-
-/* Require smaps AnonHugePages of the VMA at p to be want kB. */
-static void
-require_ahp(const unsigned char *p, long want, const char *when)
-{
-	long got = mc_smaps_field(p, "AnonHugePages");
-
-	ATF_REQUIRE_MSG(got == want, "AnonHugePages of the VMA at %p %s: "
-	    "expected %ld kB, got %ld kB", (const void *)p, when, want, got);
-}
-
-/* An aligned THP-sized private range holding one huge page with patterns. */
-static unsigned char *
-huge_range(size_t thp, size_t first)
-{
-	unsigned char *p = mc_thp_region(thp, thp, MAP_PRIVATE);
-
-	mc_thp_fault(p, thp);
-	mc_fill_patterns(p, thp / mc_pagesize(), first);
-	require_ahp(p, (long)(thp / 1024), "after writing every page");
-	return p;
-}
-
-/* madvise(advice) or skip when the kernel does not know the advice. */
-static void
-madvise_or_skip(void *p, size_t len, int advice, const char *name)
-{
-	if (madvise(p, len, advice) != 0) {
-		int e = errno;
-
-		if (e == EINVAL)
-			atf_tc_skip("madvise(%s) fails with EINVAL: advice not "
-			    "supported by this kernel", name);
-		ATF_REQUIRE_MSG(false, "madvise(%p, %zu, %s): expected 0, got "
-		    "errno %s", p, len, name, mc_errname(e));
-	}
-}
 
 /* The same check on a result taken earlier (r, errno e). */
 static void
@@ -319,65 +281,6 @@ classes(size_t n, size_t lo, size_t hi, char in, char out)
 
 /* ---- multi-size THP ---------------------------------------------------- */
 
-static int
-cmp_size(const void *a, const void *b)
-{
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/*
- * The largest multi-size THP size below the PMD size that anonymous
- * memory may get with MADV_HUGEPAGE (hugepages-<N>kB/enabled always or
- * madvise, or inherit of such a top-level mode), in bytes; skip naming
- * the settings seen when there is none.
- */
-static size_t
-mthp_size(void)
-{
-	size_t ps = mc_pagesize(), thp = mc_thp_base(), best = 0, nkb = 0;
-	size_t kbs[64];
-	char top[32], mode[32], path[160], seen[1024] = "";
-	struct dirent *d;
-	DIR *dir;
-
-	if (!mc_thp_sysfs_choice(MC_THP_DIR "/enabled", top, sizeof(top)))
-		atf_tc_skip("%s/enabled cannot be read", MC_THP_DIR);
-	dir = opendir(MC_THP_DIR);
-	ATF_REQUIRE_MSG(dir != NULL, "opendir(%s): %s", MC_THP_DIR,
-	    strerror(errno));
-	while ((d = readdir(dir)) != NULL && nkb < 64) {
-		size_t kb;
-		char tail[8];
-
-		if (sscanf(d->d_name, "hugepages-%zukB%7s", &kb, tail) == 1 &&
-		    kb * 1024 < thp && kb * 1024 > ps)
-			kbs[nkb++] = kb;
-	}
-	closedir(dir);
-	qsort(kbs, nkb, sizeof(kbs[0]), cmp_size);
-	for (size_t i = 0; i < nkb; i++) {
-		snprintf(path, sizeof(path), MC_THP_DIR "/hugepages-%zukB/enabled",
-		    kbs[i]);
-		if (!mc_thp_sysfs_choice(path, mode, sizeof(mode)))
-			continue; /* e.g. a shmem-only size */
-		snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen),
-		    "%s%zukB [%s]", seen[0] ? ", " : "", kbs[i], mode);
-		if (strcmp(mode, "inherit") == 0)
-			snprintf(mode, sizeof(mode), "%s", top);
-		if (strcmp(mode, "always") == 0 || strcmp(mode, "madvise") == 0)
-			best = kbs[i] * 1024; /* ascending: the largest wins */
-	}
-	if (seen[0] == '\0')
-		atf_tc_skip("no %s/hugepages-<size>kB/enabled control below the "
-		    "PMD size: multi-size THP is not available here", MC_THP_DIR);
-	if (best == 0)
-		atf_tc_skip("every multi-size THP size is disabled: %s (top-"
-		    "level enabled [%s]); this program does not change host "
-		    "settings", seen, top);
-	return best;
-}
 
 /* The per-size counter hugepages-<sz>kB/stats/<name>; -1 when missing. */
 static long
@@ -471,15 +374,15 @@ MC_TC(cold_part_of_pmd_thp_splits, "THP-21",
     "every page stays present at its PFN with its contents")
 {
 	size_t ps = mc_pagesize(), thp = mc_thp_require_anon(), n = thp / ps;
-	unsigned char *p = huge_range(thp, 0);
+	unsigned char *p = mc_thp_huge_range(thp, 0);
 	uint64_t *pfn0 = mc_pfns_try(p, n);
 	long sp0 = mc_vmstat("thp_split_page");
 	char *cls = classes(n, 0, n, 'P', 'P');
 	struct look l;
 
-	madvise_or_skip(p, thp / 2, MADV_COLD, "MADV_COLD");
+	mc_madvise_or_skip(p, thp / 2, MADV_COLD, "MADV_COLD");
 	look_take(&l, p, n);
-	require_ahp(p, 0, "after MADV_COLD of its first half (no PMD may map "
+	mc_thp_require_ahp(p, 0, "after MADV_COLD of its first half (no PMD may map "
 	    "a huge page only part of which is advised)");
 	require_grew(sp0, mc_vmstat("thp_split_page"),
 	    "/proc/vmstat thp_split_page", "MADV_COLD of half a huge page");
@@ -503,15 +406,15 @@ MC_TC(pageout_part_of_pmd_thp_splits, "THP-22",
     "present or swapped, never lost; all contents intact")
 {
 	size_t ps = mc_pagesize(), thp = mc_thp_require_anon(), n = thp / ps;
-	unsigned char *p = huge_range(thp, 0);
+	unsigned char *p = mc_thp_huge_range(thp, 0);
 	uint64_t *pfn0 = mc_pfns_try(p, n);
 	long sp0 = mc_vmstat("thp_split_page");
 	char *cls = classes(n, n / 4, 3 * n / 4, 'K', 'P');
 	struct look l;
 
-	madvise_or_skip(p + thp / 4, thp / 2, MADV_PAGEOUT, "MADV_PAGEOUT");
+	mc_madvise_or_skip(p + thp / 4, thp / 2, MADV_PAGEOUT, "MADV_PAGEOUT");
 	look_take(&l, p, n);
-	require_ahp(p, 0, "after MADV_PAGEOUT of its middle half");
+	mc_thp_require_ahp(p, 0, "after MADV_PAGEOUT of its middle half");
 	require_grew(sp0, mc_vmstat("thp_split_page"),
 	    "/proc/vmstat thp_split_page", "MADV_PAGEOUT of half a huge page");
 	look_require_kept(&l, p, cls, "after MADV_PAGEOUT of the middle half");
@@ -536,7 +439,7 @@ MC_TC(cold_pageout_part_of_mthp_splits, "THP-23",
     "compound); pages outside the ranges stay present at their PFNs, "
     "those inside are present or swapped; all contents intact")
 {
-	size_t ps = mc_pagesize(), sz = mthp_size(), m = sz / ps;
+	size_t ps = mc_pagesize(), sz = mc_mthp_size(), m = sz / ps;
 	unsigned char *a = mthp_range(sz, 0), *b = mthp_range(sz, m);
 	uint64_t *pa = mc_pfns_try(a, m), *pb = mc_pfns_try(b, m);
 	long sp0 = mthp_stat(sz, "split");
@@ -544,8 +447,8 @@ MC_TC(cold_pageout_part_of_mthp_splits, "THP-23",
 	char *cb = classes(m, m / 4, 3 * m / 4, 'K', 'P');
 	struct look la, lb;
 
-	madvise_or_skip(a, sz / 2, MADV_COLD, "MADV_COLD");
-	madvise_or_skip(b + sz / 4, sz / 2, MADV_PAGEOUT, "MADV_PAGEOUT");
+	mc_madvise_or_skip(a, sz / 2, MADV_COLD, "MADV_COLD");
+	mc_madvise_or_skip(b + sz / 4, sz / 2, MADV_PAGEOUT, "MADV_PAGEOUT");
 	look_take(&la, a, m);
 	look_take(&lb, b, m);
 	if (sp0 >= 0)
@@ -604,7 +507,7 @@ free_half_then_check(unsigned char *p, size_t n, const uint64_t *pfn0,
 	cls[w] = 'K';
 	MC_REQUIRE_NO_FAULT(p + w * ps, MC_WRITE);
 	memset(p + w * ps, 'W', ps);
-	madvise_or_skip(p, n * ps, MADV_PAGEOUT, "MADV_PAGEOUT");
+	mc_madvise_or_skip(p, n * ps, MADV_PAGEOUT, "MADV_PAGEOUT");
 	look_take(&l, p, n);
 	snprintf(msg, sizeof(msg), "%s: MADV_FREE of the first half, a write "
 	    "to page %zu, MADV_PAGEOUT of all", what, w);
@@ -637,11 +540,11 @@ MC_TC(free_part_of_pmd_thp, "THP-24",
 	long sp0;
 
 	mc_pin_to_current_cpu(); /* MADV_PAGEOUT drains this CPU's batches */
-	p = huge_range(thp, 0);
+	p = mc_thp_huge_range(thp, 0);
 	pfn0 = mc_pfns_try(p, n);
 	sp0 = mc_vmstat("thp_split_page");
-	madvise_or_skip(p, thp / 2, MADV_FREE, "MADV_FREE");
-	require_ahp(p, 0, "after MADV_FREE of its first half");
+	mc_madvise_or_skip(p, thp / 2, MADV_FREE, "MADV_FREE");
+	mc_thp_require_ahp(p, 0, "after MADV_FREE of its first half");
 	require_grew(sp0, mc_vmstat("thp_split_page"),
 	    "/proc/vmstat thp_split_page", "MADV_FREE of half a huge page");
 	free_half_then_check(p, n, pfn0, "the PMD-mapped huge page");
@@ -655,7 +558,7 @@ MC_TC(free_part_of_mthp, "THP-25",
     "of the whole range the written page keeps its data, the other freed "
     "pages read old data or zeros, the second half keeps its data exactly")
 {
-	size_t ps = mc_pagesize(), sz = mthp_size(), m = sz / ps;
+	size_t ps = mc_pagesize(), sz = mc_mthp_size(), m = sz / ps;
 	unsigned char *p;
 	uint64_t *pfn0;
 	long sp0;
@@ -664,7 +567,7 @@ MC_TC(free_part_of_mthp, "THP-25",
 	p = mthp_range(sz, 0);
 	pfn0 = mc_pfns_try(p, m);
 	sp0 = mthp_stat(sz, "split");
-	madvise_or_skip(p, sz / 2, MADV_FREE, "MADV_FREE");
+	mc_madvise_or_skip(p, sz / 2, MADV_FREE, "MADV_FREE");
 	if (sp0 >= 0)
 		ATF_REQUIRE_MSG(mthp_stat(sz, "split") > sp0, "MADV_FREE of "
 		    "half a %zukB folio: hugepages-%zukB/stats/split stayed "
@@ -794,16 +697,16 @@ MC_TC(free_shared_thp_child_keeps, "THP-27",
 	struct advice adv[5];
 
 	mc_pin_to_current_cpu(); /* MADV_PAGEOUT drains this CPU's batches */
-	h = huge_range(thp, 0);
-	s = huge_range(thp, 7);
+	h = mc_thp_huge_range(thp, 0);
+	s = mc_thp_huge_range(thp, 7);
 	/*
 	 * s becomes small pages through a split (MADV_COLD of one page):
 	 * unlike freshly faulted small pages they carry the dirty bit of the
 	 * huge page's PMD, so the parent's MADV_FREE must decide on them by
 	 * whether another process maps them.
 	 */
-	madvise_or_skip(s, ps, MADV_COLD, "MADV_COLD");
-	require_ahp(s, 0, "after MADV_COLD of its first page");
+	mc_madvise_or_skip(s, ps, MADV_COLD, "MADV_COLD");
+	mc_thp_require_ahp(s, 0, "after MADV_COLD of its first page");
 	a.p[0] = h;
 	a.n[0] = n;
 	a.first[0] = 0;
@@ -831,7 +734,7 @@ MC_TC(free_shared_mthp_child_keeps, "THP-28",
     "parent leave the child's data unchanged; the parent reads old data "
     "or zeros")
 {
-	size_t ps = mc_pagesize(), sz = mthp_size(), m = sz / ps;
+	size_t ps = mc_pagesize(), sz = mc_mthp_size(), m = sz / ps;
 	unsigned char *p;
 	struct keep_arg a = { { NULL }, { 0 }, { 0 }, 1 };
 	struct advice adv[3];
