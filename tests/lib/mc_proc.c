@@ -4,6 +4,7 @@
 #include "mc_proc.h"
 
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
@@ -345,4 +346,59 @@ mc_hugetlb_require(size_t n)
 		    "%ld, HugePages_Rsvd %ld (reserve some with "
 		    "vm.nr_hugepages)", n, hs / 1024, fr, rsvd);
 	return hs;
+}
+
+int
+mc_write_string(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : (n < 0 ? errno : EIO);
+}
+
+int
+mc_private_mounts(int *step, int *userns)
+{
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	char map[64];
+	int e;
+
+	*userns = 0;
+	if (unshare(CLONE_NEWNS) != 0) {
+		if (errno != EPERM) {
+			*step = 10;
+			return errno;
+		}
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
+			*step = 11;
+			return errno;
+		}
+		*userns = 1;
+		e = mc_write_string("/proc/self/setgroups", "deny");
+		if (e != 0 && e != ENOENT) {
+			*step = 12;
+			return e;
+		}
+		snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
+		if ((e = mc_write_string("/proc/self/uid_map", map)) != 0) {
+			*step = 13;
+			return e;
+		}
+		snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
+		if ((e = mc_write_string("/proc/self/gid_map", map)) != 0) {
+			*step = 14;
+			return e;
+		}
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
+		*step = 15;
+		return errno;
+	}
+	return 0;
 }

@@ -135,4 +135,16 @@ long mc_sys_mlock2(const void *addr, size_t len, unsigned int flags);
  */
 void mc_mlock_or_skip(void *p, size_t len);
 
+/* Write the string s to the file path: 0 or an errno. No ATF. */
+int mc_write_string(const char *path, const char *s);
+/*
+ * For a child: enter a private mount namespace in which mounting works,
+ * directly (CAP_SYS_ADMIN) or inside a new user namespace mapping this
+ * uid and gid to 0 (*userns then 1). Returns 0, or an errno with *step
+ * the step that failed: 10 unshare(CLONE_NEWNS), 11 unshare(CLONE_NEWUSER|
+ * CLONE_NEWNS), 12-14 setgroups, uid_map, gid_map, 15 making / private.
+ * No ATF.
+ */
+int mc_private_mounts(int *step, int *userns);
+
 #endif

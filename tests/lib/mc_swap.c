@@ -94,6 +94,27 @@ mc_pageout_all(unsigned char *p, size_t n, const char *what)
 	    mc_pagemap_text(p, n), mc_swap_numbers());
 }
 
+void
+mc_pageout_shared_all(unsigned char *p, size_t n)
+{
+	size_t ps = mc_pagesize();
+	long kb = -1;
+
+	for (int round = 1; round <= MC_PAGEOUT_ROUNDS; round++) {
+		ATF_REQUIRE_MSG(madvise(p, n * ps, MADV_PAGEOUT) == 0,
+		    "madvise(MADV_PAGEOUT) of a shared memfd mapping: %s",
+		    mc_errname(errno));
+		kb = mc_smaps_swap_kb(p);
+		if (kb == mc_kb_of_pages(n))
+			return;
+	}
+	ATF_REQUIRE_EQ_MSG(kb, mc_kb_of_pages(n), "smaps Swap of the shared "
+	    "memfd mapping after %d MADV_PAGEOUT calls with swap on: expected "
+	    "%ld kB (all %zu pages), got %ld kB; pagemap entries: %s; %s",
+	    MC_PAGEOUT_ROUNDS, mc_kb_of_pages(n), n, kb, mc_pagemap_text(p, n),
+	    mc_swap_numbers());
+}
+
 long
 mc_smaps_swap_kb(const void *p)
 {

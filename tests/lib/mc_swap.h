@@ -64,6 +64,12 @@ const char *mc_pagemap_text(const unsigned char *p, size_t n);
  * what, the entries and the swap numbers, when they do not all go.
  */
 void mc_pageout_all(unsigned char *p, size_t n, const char *what);
+/*
+ * The same for the n pages of a MAP_SHARED mapping at p (shmem), judged by
+ * smaps Swap: pagemap need not show bit 62 for shared memory (pagemap.rst,
+ * "Exceptions for Shared Memory").
+ */
+void mc_pageout_shared_all(unsigned char *p, size_t n);
 /* smaps "Swap" of the mapping at p in kB; fails the case without it. */
 long mc_smaps_swap_kb(const void *p);
 /* The pagemap entry of addr, UINT64_MAX when unreadable (children). */

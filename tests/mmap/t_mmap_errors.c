@@ -1044,66 +1044,6 @@ MC_TC(offset_plus_length_overflow_eoverflow, "MMAPERR-25",
 
 /* ---- EPERM -------------------------------------------------------------- */
 
-static int
-write_string(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : (n < 0 ? errno : EIO);
-}
-
-/*
- * In a child: enter a private mount namespace in which mounting works,
- * directly (CAP_SYS_ADMIN) or inside a new user namespace. Returns 0, or
- * an errno with *step set (10 + step number).
- */
-static int
-child_private_mounts(int *step, int *userns)
-{
-	uid_t uid = geteuid();
-	gid_t gid = getegid();
-	char map[64];
-	int e;
-
-	*userns = 0;
-	if (unshare(CLONE_NEWNS) != 0) {
-		if (errno != EPERM) {
-			*step = 10;
-			return errno;
-		}
-		if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
-			*step = 11;
-			return errno;
-		}
-		*userns = 1;
-		e = write_string("/proc/self/setgroups", "deny");
-		if (e != 0 && e != ENOENT) {
-			*step = 12;
-			return e;
-		}
-		snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
-		if ((e = write_string("/proc/self/uid_map", map)) != 0) {
-			*step = 13;
-			return e;
-		}
-		snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
-		if ((e = write_string("/proc/self/gid_map", map)) != 0) {
-			*step = 14;
-			return e;
-		}
-	}
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
-		*step = 15;
-		return errno;
-	}
-	return 0;
-}
-
 static const char *
 mount_step_name(int step)
 {
@@ -1145,7 +1085,7 @@ child_noexec(struct mc_child *self, void *arg)
 	int userns, nfd, xfd;
 
 	(void)arg;
-	r.err = child_private_mounts(&r.step, &userns);
+	r.err = mc_private_mounts(&r.step, &userns);
 	r.v[5] = userns;
 	if (r.err != 0) {
 		child_report(self, &r);

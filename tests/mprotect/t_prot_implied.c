@@ -390,51 +390,6 @@ MC_TC(rie_mprotect_prot_read_adds_exec, "PROTIMP-2",
 
 /* ---- READ_IMPLIES_EXEC and a noexec mount ------------------------------- */
 
-static int
-write_string(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : (n < 0 ? errno : EIO);
-}
-
-/*
- * In a child: enter a private mount namespace in which mounting works,
- * directly (CAP_SYS_ADMIN) or inside a new user namespace. 0 or an errno.
- */
-static int
-private_mounts(void)
-{
-	uid_t uid = geteuid();
-	gid_t gid = getegid();
-	char map[64];
-	int e;
-
-	if (unshare(CLONE_NEWNS) != 0) {
-		if (errno != EPERM)
-			return errno;
-		if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0)
-			return errno;
-		e = write_string("/proc/self/setgroups", "deny");
-		if (e != 0 && e != ENOENT)
-			return e;
-		snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
-		if ((e = write_string("/proc/self/uid_map", map)) != 0)
-			return e;
-		snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
-		if ((e = write_string("/proc/self/gid_map", map)) != 0)
-			return e;
-	}
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-		return errno;
-	return 0;
-}
-
 /*
  * A one-page file in directory dir that leaves no name behind: O_TMPFILE,
  * else a mkstemp name unlinked at once. -1 (errno) on failure.
@@ -502,10 +457,10 @@ child_rie_noexec(struct mc_child *self, void *arg)
 	struct statvfs sv;
 	char opts[64];
 	unsigned char *m[3];
-	int nfd, xfd, e;
+	int nfd, xfd, e, step, userns;
 
 	if (d->mount) {
-		if ((e = private_mounts()) != 0) {
+		if ((e = mc_private_mounts(&step, &userns)) != 0) {
 			r.step = NX_MOUNTNS;
 			r.err = e;
 			child_report(self, &r);

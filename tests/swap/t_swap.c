@@ -375,7 +375,7 @@ MC_TC(shmem_pageout_swaps_out_shared, "SWAP-7",
 	unsigned char *p;
 	uint64_t bad, present;
 	long kb = 0;
-	int fd, round;
+	int fd;
 
 	mc_require_swap_and_pageout();
 	mc_require_smaps();
@@ -387,19 +387,7 @@ MC_TC(shmem_pageout_swaps_out_shared, "SWAP-7",
 	kb = mc_smaps_swap_kb(p);
 	ATF_REQUIRE_EQ_MSG(kb, 0, "smaps Swap before MADV_PAGEOUT: expected "
 	    "0 kB, got %ld kB", kb);
-	for (round = 1; round <= MC_PAGEOUT_ROUNDS; round++) {
-		ATF_REQUIRE_MSG(madvise(p, n * ps, MADV_PAGEOUT) == 0,
-		    "madvise(MADV_PAGEOUT) of a shared memfd mapping: %s",
-		    mc_errname(errno));
-		kb = mc_smaps_swap_kb(p);
-		if (kb == mc_kb_of_pages(n))
-			break;
-	}
-	ATF_REQUIRE_EQ_MSG(kb, mc_kb_of_pages(n), "smaps Swap of the shared "
-	    "memfd mapping after %d MADV_PAGEOUT calls with swap on: expected "
-	    "%ld kB (all %zu pages), got %ld kB; pagemap entries: %s; %s",
-	    MC_PAGEOUT_ROUNDS, mc_kb_of_pages(n), n, kb, mc_pagemap_text(p, n),
-	    mc_swap_numbers());
+	mc_pageout_shared_all(p, n);
 	/*
 	 * pagemap.rst ("Exceptions for Shared Memory"): the page table entry
 	 * of a shared page is cleared when it is swapped out, so bit 62 need

@@ -212,7 +212,7 @@ MC_TC(willneed_reads_swapped_shmem_back, "SWAP-9",
 	size_t ps = mc_pagesize(), n = 4, k, before;
 	unsigned char *p, *buf;
 	long kb = 0;
-	int fd, round;
+	int fd;
 
 	mc_require_swap_and_pageout();
 	mc_require_smaps();
@@ -220,19 +220,7 @@ MC_TC(willneed_reads_swapped_shmem_back, "SWAP-9",
 	fd = mc_make_memfd("mmapconf-swap-advice", n);
 	p = mc_map_fd(fd, n * ps, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
 	mc_fill_patterns(p, n, 0); /* mapped: the advice takes mapped pages */
-	for (round = 1; round <= MC_PAGEOUT_ROUNDS; round++) {
-		ATF_REQUIRE_MSG(madvise(p, n * ps, MADV_PAGEOUT) == 0,
-		    "madvise(MADV_PAGEOUT) of a shared memfd mapping: %s",
-		    mc_errname(errno));
-		kb = mc_smaps_swap_kb(p);
-		if (kb == mc_kb_of_pages(n))
-			break;
-	}
-	ATF_REQUIRE_EQ_MSG(kb, mc_kb_of_pages(n), "smaps Swap of the shared "
-	    "memfd mapping after %d MADV_PAGEOUT calls with swap on: expected "
-	    "%ld kB (all %zu pages), got %ld kB; pagemap entries: %s; %s",
-	    MC_PAGEOUT_ROUNDS, mc_kb_of_pages(n), n, kb, mc_pagemap_text(p, n),
-	    mc_swap_numbers());
+	mc_pageout_shared_all(p, n);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t e = mc_pagemap(p + i * ps);
 		ATF_REQUIRE_MSG(!(e & MC_PM_PRESENT), "shared page %zu counted "
