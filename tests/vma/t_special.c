@@ -448,10 +448,38 @@ MC_TC(vdso_mremap_moves_whole_mapping, "SPECIAL-1",
 typedef int (*clock_gettime_fn)(clockid_t, struct timespec *);
 
 /*
+ * The number of dynamic symbols of a DT_GNU_HASH table (arm64 vDSOs have
+ * no DT_HASH): one past the highest symbol a bucket's chain reaches (the
+ * table's layout: nbuckets, symoffset, bloom words, buckets, chains whose
+ * last entry has bit 0 set). 0 when the table runs past end.
+ */
+static ElfW(Word)
+gnu_hash_nsyms(const ElfW(Word) *gh, uintptr_t end)
+{
+	ElfW(Word) nb = gh[0], off = gh[1], top = 0;
+	const ElfW(Word) *buckets = gh + 4 +
+	    gh[2] * (sizeof(ElfW(Addr)) / sizeof(ElfW(Word)));
+	const ElfW(Word) *chain = buckets + nb;
+
+	if ((uintptr_t)chain > end)
+		return 0;
+	for (ElfW(Word) i = 0; i < nb; i++)
+		if (buckets[i] > top)
+			top = buckets[i];
+	if (top < off)
+		return off;
+	while ((uintptr_t)(chain + (top - off) + 1) <= end &&
+	    (chain[top - off] & 1) == 0)
+		top++;
+	return top + 1;
+}
+
+/*
  * Offset from the start of the vDSO image at base (len bytes) of the
  * function symbol name, found through the dynamic symbol table as
  * Documentation/vDSO/parse_vdso.c does (DT_SYMTAB, DT_STRTAB, and DT_HASH
- * for the number of symbols). False with why when not found.
+ * or DT_GNU_HASH for the number of symbols). False with why when not
+ * found.
  */
 static bool
 vdso_sym(uintptr_t base, size_t len, const char *name, size_t *off,
@@ -462,8 +490,9 @@ vdso_sym(uintptr_t base, size_t len, const char *name, size_t *off,
 	const ElfW(Dyn) *dyn = NULL;
 	const ElfW(Sym) *symtab = NULL;
 	const char *strtab = NULL;
-	const ElfW(Word) *hash = NULL;
+	const ElfW(Word) *hash = NULL, *gnu = NULL;
 	uintptr_t load = 0;
+	ElfW(Word) nsyms;
 	bool have_load = false;
 
 	if (len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0) {
@@ -496,12 +525,16 @@ vdso_sym(uintptr_t base, size_t len, const char *name, size_t *off,
 			symtab = (const void *)(load + dyn->d_un.d_ptr);
 		else if (dyn->d_tag == DT_HASH)
 			hash = (const void *)(load + dyn->d_un.d_ptr);
+		else if (dyn->d_tag == DT_GNU_HASH)
+			gnu = (const void *)(load + dyn->d_un.d_ptr);
 	}
-	if (strtab == NULL || symtab == NULL || hash == NULL) {
-		*why = "the [vdso] has no DT_STRTAB, DT_SYMTAB or DT_HASH";
+	if (strtab == NULL || symtab == NULL || (hash == NULL && gnu == NULL)) {
+		*why = "the [vdso] has no DT_STRTAB, DT_SYMTAB, or neither "
+		    "DT_HASH nor DT_GNU_HASH";
 		return false;
 	}
-	for (ElfW(Word) i = 0; i < hash[1]; i++) {
+	nsyms = hash != NULL ? hash[1] : gnu_hash_nsyms(gnu, base + len);
+	for (ElfW(Word) i = 0; i < nsyms; i++) {
 		const ElfW(Sym) *s = &symtab[i];
 
 		if ((uintptr_t)(s + 1) > base + len)
