@@ -36,7 +36,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "mc.h"
@@ -557,6 +556,8 @@ struct race {
 };
 
 #define RACE_BYTES 64
+/* How long the Dirty COW race runs. */
+#define RACE_MS 200
 
 static void *
 race_writer(void *varg)
@@ -617,7 +618,6 @@ MC_TC(dirtycow_proc_mem_race_never_reaches_file, "DIRTYCOW-1",
 	struct race r;
 	pthread_t tw, td;
 	unsigned char *p, *q, *buf = malloc(ps), x[RACE_BYTES];
-	struct timespec ts = { 0, 200 * 1000000L };
 	int fd, e;
 	ssize_t n;
 
@@ -670,7 +670,7 @@ MC_TC(dirtycow_proc_mem_race_never_reaches_file, "DIRTYCOW-1",
 	ATF_REQUIRE_EQ_MSG(mc_count_not(p, ps, mc_pattern(0)), 0, "after "
 	    "MADV_DONTNEED the mapping should read the file again");
 
-	/* The race, bounded: 200 ms. */
+	/* The race, bounded: RACE_MS. */
 	atomic_store(&r.stop, 0);
 	e = pthread_create(&tw, NULL, race_writer, &r);
 	ATF_REQUIRE_MSG(e == 0, "pthread_create: %s", strerror(e));
@@ -680,8 +680,7 @@ MC_TC(dirtycow_proc_mem_race_never_reaches_file, "DIRTYCOW-1",
 		pthread_join(tw, NULL);
 		ATF_REQUIRE_MSG(false, "pthread_create: %s", strerror(e));
 	}
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+	mc_sleep_ms(RACE_MS);
 	atomic_store(&r.stop, 1);
 	ATF_REQUIRE(pthread_join(tw, NULL) == 0);
 	ATF_REQUIRE(pthread_join(td, NULL) == 0);

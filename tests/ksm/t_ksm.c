@@ -25,7 +25,6 @@
  * KSM_DEADLINE_MS (qemu TCG is slow), then the case fails with what it saw
  * (full_scans before and after, the PFNs).
  */
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -38,7 +37,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "mc.h"
@@ -81,15 +79,6 @@ static int ksm_lock_fd = -1;
 static pid_t ksm_owner;    /* the process that must restore at exit */
 static bool ksm_saved_ok[KSM_NKNOBS];
 static unsigned long ksm_saved[KSM_NKNOBS];
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 static bool
 knob_read(const char *name, unsigned long *v)
@@ -240,20 +229,12 @@ ksm_probe(void)
 static void
 ksm_start(int use_zero)
 {
-	long deadline = mc_now_ms() + KSM_LOCK_MS;
 	FILE *f;
 
 	ksm_lock_fd = open(KSM_SYSFS "run", O_RDONLY | O_CLOEXEC);
 	ATF_REQUIRE_MSG(ksm_lock_fd >= 0, "open(" KSM_SYSFS "run): %s",
 	    strerror(errno));
-	while (flock(ksm_lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		ATF_REQUIRE_MSG(errno == EWOULDBLOCK || errno == EINTR,
-		    "flock(" KSM_SYSFS "run): %s", strerror(errno));
-		ATF_REQUIRE_MSG(mc_now_ms() < deadline, "another process held "
-		    "the lock on " KSM_SYSFS "run (another KSM case) for %d "
-		    "ms", KSM_LOCK_MS);
-		sleep_ms(20);
-	}
+	mc_flock_bounded(ksm_lock_fd, KSM_SYSFS "run", KSM_LOCK_MS);
 	ATF_REQUIRE_MSG(access(KSM_SAVE, F_OK) != 0, KSM_SAVE " exists "
 	    "already in the work directory");
 	for (size_t i = 0; i < KSM_NKNOBS; i++)
@@ -408,7 +389,7 @@ wait_merged(const unsigned char *p, size_t n, uint64_t want,
 		if (knob_get("full_scans") >= scans0 + KSM_SCANS ||
 		    mc_now_ms() - start > KSM_DEADLINE_MS)
 			break;
-		sleep_ms(20);
+		mc_sleep_ms(20);
 	}
 	ATF_REQUIRE_MSG(false, "%s: the %zu pages were not merged onto %s "
 	    "within %d full scans or %d ms (%s); their PFNs: %s", what, n,
@@ -428,7 +409,7 @@ wait_full_scans(unsigned long k)
 		ATF_REQUIRE_MSG(mc_now_ms() - start <= KSM_DEADLINE_MS, "ksmd did "
 		    "not complete %lu full scans within %d ms (%s)", k,
 		    KSM_DEADLINE_MS, ksm_state(scans0));
-		sleep_ms(20);
+		mc_sleep_ms(20);
 	}
 }
 
@@ -671,7 +652,7 @@ prctl_child(struct mc_child *self, void *arg)
 	start = mc_now_ms();
 	while ((r.pfn = common_pfn(p, n)) == 0 &&
 	    mc_now_ms() - start <= KSM_DEADLINE_MS)
-		sleep_ms(20);
+		mc_sleep_ms(20);
 	r.waited_ms = (uint64_t)(mc_now_ms() - start);
 	for (size_t i = 0; i < n; i++)
 		r.mismatches += identical_mismatches(p, i, getpid());
@@ -911,7 +892,7 @@ MC_TC_CLEANUP(identical_pages_of_two_processes_merge, "KSM-7",
 		    "within %d ms (%s): parent's common PFN %#jx (PFNs %s), "
 		    "child's %#jx", KSM_DEADLINE_MS, ksm_state(scans0),
 		    (uintmax_t)mine, pfn_list(p, n), (uintmax_t)theirs);
-		sleep_ms(20);
+		mc_sleep_ms(20);
 	}
 	v = 0;
 	mc_send(&ch, &v, sizeof(v));

@@ -4,6 +4,7 @@
 #include "mc.h"
 #include "mc_err.h"
 
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -81,6 +82,29 @@ mc_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+void
+mc_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+void
+mc_flock_bounded(int fd, const char *what, long ms)
+{
+	long deadline = mc_now_ms() + ms;
+
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		ATF_REQUIRE_MSG(errno == EWOULDBLOCK || errno == EINTR,
+		    "flock(%s): %s", what, strerror(errno));
+		ATF_REQUIRE_MSG(mc_now_ms() < deadline, "another process held "
+		    "the lock on %s for %ld ms", what, ms);
+		mc_sleep_ms(20);
+	}
 }
 
 bool

@@ -25,6 +25,17 @@ typedef int (*mc_child_fn)(struct mc_child *self, void *arg);
 
 /* CLOCK_MONOTONIC in milliseconds: for deadlines of bounded waits. */
 long mc_now_ms(void);
+/*
+ * Sleep ms milliseconds (EINTR resumed): only for the step of a bounded
+ * poll of something with no event to wait on (a kernel daemon, a lock
+ * held by another case), never to synchronise with a child.
+ */
+void mc_sleep_ms(long ms);
+/*
+ * Take an exclusive flock() on fd, polling for at most ms while another
+ * process holds it; fails the case (naming what) after that.
+ */
+void mc_flock_bounded(int fd, const char *what, long ms);
 /* Fork a child running fn; the parent gets the handle. */
 void mc_spawn(struct mc_child *ch, mc_child_fn fn, void *arg);
 /* Send / receive one fixed-size message (e.g. a uint64_t). */

@@ -436,3 +436,18 @@ mc_kb_of_pages(size_t n)
 {
 	return (long)(n * mc_pagesize() / 1024);
 }
+
+void
+mc_require_vma(const void *addr, const void *start, const void *end,
+    const char *what)
+{
+	struct mc_maps_ent e;
+
+	ATF_REQUIRE_MSG(mc_maps_entry(addr, &e), "%s: /proc/self/maps has no "
+	    "mapping at %p", what, addr);
+	ATF_REQUIRE_MSG(e.start == (uintptr_t)start && e.end == (uintptr_t)end,
+	    "%s: expected one mapping %p-%p (%zu pages), /proc/self/maps "
+	    "says \"%s\"", what, start, end,
+	    (size_t)((const char *)end - (const char *)start) / mc_pagesize(),
+	    e.line);
+}

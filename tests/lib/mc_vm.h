@@ -136,5 +136,11 @@ void mc_maps_get(const void *addr, struct mc_maps_ent *e);
  * parsable); returns how many.
  */
 size_t mc_maps_read(struct mc_maps_ent *ents, size_t max);
+/*
+ * Require the /proc/self/maps entry holding addr to be exactly
+ * [start, end); what names the piece in the failure message.
+ */
+void mc_require_vma(const void *addr, const void *start, const void *end,
+    const char *what);
 
 #endif

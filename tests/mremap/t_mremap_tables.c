@@ -84,21 +84,6 @@ require_unmapped(unsigned char *p, const char *what)
 	    mc_codename(f.signo, f.code));
 }
 
-/* Require that the mapping holding p is exactly [start, start + len). */
-static void
-require_vma(const unsigned char *p, const unsigned char *start, size_t len,
-    const char *what)
-{
-	struct mc_maps_ent e;
-
-	ATF_REQUIRE_MSG(mc_maps_entry(p, &e), "%s: /proc/self/maps has no "
-	    "mapping at %p", what, (const void *)p);
-	ATF_REQUIRE_MSG(e.start == (uintptr_t)start &&
-	    e.end == (uintptr_t)(start + len), "%s: expected the mapping "
-	    "%p-%p in /proc/self/maps, got '%s'", what, (const void *)start,
-	    (const void *)(start + len), e.line);
-}
-
 /*
  * Sampled pages of a large range: at most SAMPLES spread pages plus the
  * last one. Each sample page holds mc_pattern(index) with the page index
@@ -302,12 +287,12 @@ MC_TC(pud_aligned_move_keeps_pages, "MREMAP-33",
 	samples_check(q, &s, "the moved first GiB");
 	mc_require_bytes(q + PUD_LEN, ps, 0, "the first page of the never "
 	    "written second GiB");
-	mc_require_bytes(q + PUD_LEN + PUD_LEN / 2, ps, 0, "a page in the middle "
-	    "of the never written second GiB");
+	mc_require_bytes(q + PUD_LEN + PUD_LEN / 2, ps, 0, "a page in the "
+	    "middle of the never written second GiB");
 	mc_require_bytes(q + len - ps, ps, 0, "the last page of the never "
 	    "written second GiB");
 	MC_REQUIRE_NO_FAULT(q + len - ps, MC_WRITE);
-	require_vma(q, dst, len, "the moved mapping");
+	mc_require_vma(q, dst, dst + len, "the moved mapping");
 	require_unmapped(src, "the first page of the old range");
 	require_unmapped(src + PUD_LEN - ps, "the last page of the old first "
 	    "GiB");
@@ -389,13 +374,14 @@ unaligned_pmd_move(enum neighbour nb)
 	ATF_REQUIRE_EQ_MSG(q, dst, "MREMAP_FIXED: expected new_address %p, "
 	    "got %p", (void *)dst, (void *)q);
 	samples_check(q, &s, "the moved mapping");
-	require_vma(q, dst, len, "the moved mapping (it must start exactly "
-	    "at new_address)");
+	mc_require_vma(q, dst, dst + len, "the moved mapping (it must start "
+	    "exactly at new_address)");
 	/* Below the destination: only the neighbour, if any. */
 	if (nb == NB_BELOW_DST) {
 		mc_require_bytes(b, ps, nbyte, "the neighbour below the "
 		    "destination");
-		require_vma(b, b, ps, "the neighbour below the destination");
+		mc_require_vma(b, b, b + ps, "the neighbour below the "
+		    "destination");
 	} else {
 		require_unmapped(b, "the aligned-down start below the "
 		    "destination");
@@ -407,8 +393,9 @@ unaligned_pmd_move(enum neighbour nb)
 	require_unmapped(src + len - ps, "the last page of the old range");
 	require_unmapped(src - ps, "the page right below the old range");
 	if (nb == NB_BELOW_SRC) {
-		mc_require_bytes(a, ps, nbyte, "the neighbour below the source");
-		require_vma(a, a, ps, "the neighbour below the source");
+		mc_require_bytes(a, ps, nbyte, "the neighbour below the "
+		    "source");
+		mc_require_vma(a, a, a + ps, "the neighbour below the source");
 	} else {
 		require_unmapped(a, "the aligned-down start below the source");
 	}
@@ -482,8 +469,9 @@ hugetlb_map(size_t n, size_t hps)
 /*
  * Move the n-huge-page mapping p with MREMAP_MAYMOVE|MREMAP_FIXED to a
  * huge-page-aligned place in a fresh reservation (returned in *res,
- * *res_len) that extends at least room bytes past the moved mapping. Skips when the kernel refuses every hugetlb move (EINVAL
- * on this valid, aligned, same-size move: no hugetlb mremap support).
+ * *res_len) that extends at least room bytes past the moved mapping.
+ * Skips when the kernel refuses every hugetlb move (EINVAL on this
+ * valid, aligned, same-size move: no hugetlb mremap support).
  */
 static unsigned char *
 hugetlb_move(unsigned char *p, size_t n, size_t hps, size_t room,
@@ -536,7 +524,7 @@ MC_TC(hugetlb_move_keeps_pages, "MREMAP-36",
 		pfn[i] = mc_pfn_try(p + i * hps);
 	q = hugetlb_move(p, 2, hps, 0, &res, &res_len);
 	hugetlb_check(q, 2, hps, "the moved hugetlb mapping");
-	require_vma(q, q, 2 * hps, "the moved hugetlb mapping");
+	mc_require_vma(q, q, q + 2 * hps, "the moved hugetlb mapping");
 	require_unmapped(p, "the first page of the old hugetlb range");
 	require_unmapped(p + 2 * hps - mc_pagesize(), "the last page of the "
 	    "old hugetlb range");
@@ -566,7 +554,8 @@ MC_TC(hugetlb_unaligned_addresses_einval, "MREMAP-37",
 	    dst + ps), EINVAL, "mremap(hugetlb mapping, MAYMOVE|FIXED, "
 	    "new_address = an aligned address + 1 page)");
 	hugetlb_check(q, 1, hps, "the hugetlb mapping after the failed calls");
-	require_vma(q, q, hps, "the hugetlb mapping after the failed calls");
+	mc_require_vma(q, q, q + hps, "the hugetlb mapping after the failed "
+	    "calls");
 	ATF_REQUIRE(munmap(q, hps) == 0);
 	ATF_REQUIRE(munmap(res, res_len) == 0);
 	ATF_REQUIRE(munmap(res2, res2_len) == 0);
@@ -589,7 +578,8 @@ MC_TC(hugetlb_grow_einval, "MREMAP-38",
 	MC_REQUIRE_PTR_ERR(mremap(q, hps, 2 * hps, MREMAP_MAYMOVE), EINVAL,
 	    "mremap(hugetlb mapping, 1 -> 2 huge pages, MAYMOVE)");
 	hugetlb_check(q, 1, hps, "the hugetlb mapping after the failed grows");
-	require_vma(q, q, hps, "the hugetlb mapping after the failed grows");
+	mc_require_vma(q, q, q + hps, "the hugetlb mapping after the failed "
+	    "grows");
 	ATF_REQUIRE(munmap(q, hps) == 0);
 	ATF_REQUIRE(munmap(res, res_len) == 0);
 }
@@ -885,7 +875,7 @@ MC_TC(grow_beyond_free_address_space_enomem, "MREMAP-41",
 	    MREMAP_MAYMOVE), ENOMEM, "mremap(%p, 2 pages -> %#zx bytes (the "
 	    "end of the highest mapping), MAYMOVE)", (void *)p, big);
 	mc_require_patterns(p, 2, 0, "the mapping after the failed grow");
-	require_vma(p, p, 2 * ps, "the mapping after the failed grow");
+	mc_require_vma(p, p, p + 2 * ps, "the mapping after the failed grow");
 	ATF_REQUIRE(munmap(p, 3 * ps) == 0);
 }
 

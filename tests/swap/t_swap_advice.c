@@ -37,7 +37,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "mc.h"
@@ -58,15 +57,6 @@
 #define STEP_MS 10
 
 /* ---- probes ----------------------------------------------------------- */
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 /* MADV_FREE (Linux 4.5+), probed like MADV_PAGEOUT in mc_swap.c. */
 static void
@@ -113,7 +103,7 @@ pageout_uncached(unsigned char *p, size_t n, size_t first, const char *what)
 			return true;
 		if (mc_now_ms() >= deadline)
 			return false;
-		sleep_ms(STEP_MS);
+		mc_sleep_ms(STEP_MS);
 		mc_require_patterns(p, n, first, "pages read back from swap "
 		    "to page them out again");
 		until = mc_now_ms() + EVICT_MS;
@@ -125,7 +115,7 @@ pageout_uncached(unsigned char *p, size_t n, size_t first, const char *what)
 			k = mc_count_swapped(p, n);
 			if (k == n || mc_now_ms() >= until)
 				break;
-			sleep_ms(STEP_MS);
+			mc_sleep_ms(STEP_MS);
 		}
 		ATF_REQUIRE_MSG(k == n, "%s, read back from swap: after %d ms "
 		    "of MADV_PAGEOUT calls pagemap shows %zu of %zu pages "
@@ -148,7 +138,7 @@ wait_resident(unsigned char *p, size_t n, size_t want, long ms)
 		k = mc_mincore_count(p, n * mc_pagesize());
 		if (k == want || mc_now_ms() >= deadline)
 			return k;
-		sleep_ms(STEP_MS);
+		mc_sleep_ms(STEP_MS);
 	}
 }
 

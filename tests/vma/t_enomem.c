@@ -22,7 +22,6 @@
  * directory first, holds an exclusive flock() on the knob while it owns
  * it, and restores both at exit and again in its cleanup.
  */
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
@@ -33,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "mc.h"
@@ -174,15 +172,6 @@ fs_atexit(void)
 	}
 }
 
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /*
  * Skip unless systematic fault injection works here; then own failslab's
  * knobs (flock, saved values) and make it fail sleeping allocations too,
@@ -193,7 +182,7 @@ inject_setup(void)
 {
 	char path[64], lock[600], v[FS_NKNOBS][32];
 	FILE *f;
-	int e, waited = 0;
+	int e;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth",
 	    (long)syscall(SYS_gettid));
@@ -210,14 +199,7 @@ inject_setup(void)
 	snprintf(lock, sizeof(lock), "%signore-gfp-wait", fs_dir());
 	lock_fd = open(lock, O_RDONLY | O_CLOEXEC);
 	ATF_REQUIRE_MSG(lock_fd >= 0, "open(%s): %s", lock, strerror(errno));
-	while (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		ATF_REQUIRE_MSG(errno == EWOULDBLOCK, "flock(%s): %s", lock,
-		    strerror(errno));
-		ATF_REQUIRE_MSG(waited < LOCK_MS, "another process held %s "
-		    "locked for %d ms", lock, LOCK_MS);
-		sleep_ms(50);
-		waited += 50;
-	}
+	mc_flock_bounded(lock_fd, lock, LOCK_MS);
 	/* re-read under the lock: those are the values to restore */
 	for (size_t i = 0; i < FS_NKNOBS; i++)
 		ATF_REQUIRE(knob_read(fs_knobs[i], v[i], sizeof(v[i])));

@@ -26,24 +26,6 @@
 #include "mc_vm.h"
 
 /*
- * Require the /proc/self/maps entry holding addr to be exactly
- * [start, end); what says which piece it is.
- */
-static void
-require_vma(const void *addr, const void *start, const void *end,
-    const char *what)
-{
-	struct mc_maps_ent e;
-
-	mc_maps_get(addr, &e);
-	ATF_REQUIRE_MSG(e.start == (uintptr_t)start && e.end == (uintptr_t)end,
-	    "%s: expected one mapping %p-%p (%zu pages), /proc/self/maps "
-	    "says \"%s\"", what, start, end,
-	    (size_t)((const char *)end - (const char *)start) / mc_pagesize(),
-	    e.line);
-}
-
-/*
  * n + 2 pages: a PROT_NONE page, n pages of anonymous private memory
  * mapped one page at a time with MAP_FIXED and prot, and a PROT_NONE page.
  * Returns the first of the n pages. Undo with munmap(result - ps, n + 2).
@@ -81,8 +63,8 @@ MC_TC(adjacent_anon_mappings_merge, "VMA-1",
 	ATF_REQUIRE(mmap(p + ps, ps, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == p + ps);
 	p[ps] = 0xa5;
-	require_vma(p, p, p + 2 * ps, "the first of two adjacent mappings");
-	require_vma(p + ps, p, p + 2 * ps, "the second of them");
+	mc_require_vma(p, p, p + 2 * ps, "the first of two adjacent mappings");
+	mc_require_vma(p + ps, p, p + 2 * ps, "the second of them");
 	ATF_REQUIRE_EQ_MSG(p[0], 0x5a, "page 0 reads %#x after the merge, "
 	    "expected 0x5a", p[0]);
 	ATF_REQUIRE_EQ_MSG(p[ps], 0xa5, "page 1 reads %#x after the merge, "
@@ -98,11 +80,11 @@ MC_TC(different_prot_does_not_merge, "VMA-2",
 	unsigned char *p = map_pagewise(2, PROT_READ | PROT_WRITE);
 
 	ATF_REQUIRE(mprotect(p + ps, ps, PROT_READ) == 0);
-	require_vma(p, p, p + ps, "the read-write page");
-	require_vma(p + ps, p + ps, p + 2 * ps, "the page of another "
+	mc_require_vma(p, p, p + ps, "the read-write page");
+	mc_require_vma(p + ps, p + ps, p + 2 * ps, "the page of another "
 	    "protection");
 	ATF_REQUIRE(mprotect(p + ps, ps, PROT_READ | PROT_WRITE) == 0);
-	require_vma(p, p, p + 2 * ps, "both pages after mprotect made them "
+	mc_require_vma(p, p, p + 2 * ps, "both pages after mprotect made them "
 	    "alike");
 	ATF_REQUIRE(munmap(p - ps, 4 * ps) == 0);
 }
@@ -117,12 +99,12 @@ MC_TC(mprotect_middle_splits_and_remerges, "VMA-3",
 
 	mc_fill_patterns(p, 3, 0);
 	ATF_REQUIRE(mprotect(p + ps, ps, PROT_READ) == 0);
-	require_vma(p, p, p + ps, "page 0 after mprotect of page 1");
-	require_vma(p + ps, p + ps, p + 2 * ps, "page 1 after its mprotect");
-	require_vma(p + 2 * ps, p + 2 * ps, p + 3 * ps, "page 2 after "
+	mc_require_vma(p, p, p + ps, "page 0 after mprotect of page 1");
+	mc_require_vma(p + ps, p + ps, p + 2 * ps, "page 1 after its mprotect");
+	mc_require_vma(p + 2 * ps, p + 2 * ps, p + 3 * ps, "page 2 after "
 	    "mprotect of page 1");
 	ATF_REQUIRE(mprotect(p + ps, ps, PROT_READ | PROT_WRITE) == 0);
-	require_vma(p + ps, p, p + 3 * ps, "the three pages after undoing "
+	mc_require_vma(p + ps, p, p + 3 * ps, "the three pages after undoing "
 	    "the mprotect");
 	mc_require_patterns(p, 3, 0, "the pages after split and merge");
 	mc_unmap_guarded(p, 3);
@@ -141,16 +123,16 @@ MC_TC(madvise_middle_splits_and_remerges, "VMA-4",
 	mc_fill_patterns(p, 3, 0);
 	ATF_REQUIRE_MSG(madvise(p + ps, ps, MADV_DONTFORK) == 0,
 	    "madvise(MADV_DONTFORK): %s", strerror(errno));
-	require_vma(p, p, p + ps, "page 0 after MADV_DONTFORK of page 1");
-	require_vma(p + ps, p + ps, p + 2 * ps, "page 1 after its "
+	mc_require_vma(p, p, p + ps, "page 0 after MADV_DONTFORK of page 1");
+	mc_require_vma(p + ps, p + ps, p + 2 * ps, "page 1 after its "
 	    "MADV_DONTFORK");
-	require_vma(p + 2 * ps, p + 2 * ps, p + 3 * ps, "page 2 after "
+	mc_require_vma(p + 2 * ps, p + 2 * ps, p + 3 * ps, "page 2 after "
 	    "MADV_DONTFORK of page 1");
 	if (mc_smaps_vmflags_try(p + ps, flags, sizeof(flags)))
 		ATF_REQUIRE_MSG(mc_has_vmflag(flags, "dc"), "page 1 after "
 		    "MADV_DONTFORK: smaps VmFlags \"%s\" lack \"dc\"", flags);
 	ATF_REQUIRE(madvise(p + ps, ps, MADV_DOFORK) == 0);
-	require_vma(p + ps, p, p + 3 * ps, "the three pages after "
+	mc_require_vma(p + ps, p, p + 3 * ps, "the three pages after "
 	    "MADV_DOFORK");
 	mc_require_patterns(p, 3, 0, "the pages after split and merge");
 	mc_unmap_guarded(p, 3);
@@ -172,12 +154,12 @@ MC_TC(mlock_middle_splits_and_remerges, "VMA-5",
 	 */
 	mc_fill_patterns(p, 3, 0);
 	mc_mlock_or_skip(p + ps, ps);
-	require_vma(p, p, p + ps, "page 0 after mlock of page 1");
-	require_vma(p + ps, p + ps, p + 2 * ps, "page 1 after its mlock");
-	require_vma(p + 2 * ps, p + 2 * ps, p + 3 * ps, "page 2 after "
+	mc_require_vma(p, p, p + ps, "page 0 after mlock of page 1");
+	mc_require_vma(p + ps, p + ps, p + 2 * ps, "page 1 after its mlock");
+	mc_require_vma(p + 2 * ps, p + 2 * ps, p + 3 * ps, "page 2 after "
 	    "mlock of page 1");
 	ATF_REQUIRE(munlock(p + ps, ps) == 0);
-	require_vma(p + ps, p, p + 3 * ps, "the three pages after munlock");
+	mc_require_vma(p + ps, p, p + 3 * ps, "the three pages after munlock");
 	mc_require_patterns(p, 3, 0, "the pages after split and merge");
 	mc_unmap_guarded(p, 3);
 }
@@ -208,7 +190,7 @@ MC_TC(file_pages_at_consecutive_offsets_merge, "VMA-6",
 
 	map_file_page(p, fd, 1);
 	map_file_page(p + ps, fd, 2);
-	require_vma(p, p, p + 2 * ps, "file pages 1 and 2 mapped side by "
+	mc_require_vma(p, p, p + 2 * ps, "file pages 1 and 2 mapped side by "
 	    "side");
 	mc_maps_get(p, &e);
 	ATF_REQUIRE_EQ_MSG(e.offset, (unsigned long long)ps, "the merged "
@@ -231,8 +213,8 @@ MC_TC(file_pages_at_other_offsets_do_not_merge, "VMA-7",
 
 	map_file_page(p, fd, 1);
 	map_file_page(p + ps, fd, 3);
-	require_vma(p, p, p + ps, "file page 1");
-	require_vma(p + ps, p + ps, p + 2 * ps, "file page 3 mapped after "
+	mc_require_vma(p, p, p + ps, "file page 1");
+	mc_require_vma(p + ps, p + ps, p + 2 * ps, "file page 3 mapped after "
 	    "file page 1");
 	mc_maps_get(p + ps, &e);
 	ATF_REQUIRE_EQ_MSG(e.offset, (unsigned long long)(3 * ps), "the second "
@@ -261,8 +243,8 @@ MC_TC(adjacent_shared_anon_mappings_do_not_merge, "VMA-8",
 		    q == MAP_FAILED ? strerror(errno) : "another address");
 		p[i * ps] = (unsigned char)(0x30 + i);
 	}
-	require_vma(p, p, p + ps, "the first shared anonymous page");
-	require_vma(p + ps, p + ps, p + 2 * ps, "the second shared "
+	mc_require_vma(p, p, p + ps, "the first shared anonymous page");
+	mc_require_vma(p + ps, p + ps, p + 2 * ps, "the second shared "
 	    "anonymous page");
 	ATF_REQUIRE_EQ_MSG(p[0], 0x30, "page 0 reads %#x, expected 0x30", p[0]);
 	ATF_REQUIRE_EQ_MSG(p[ps], 0x31, "page 1 reads %#x, expected 0x31",
@@ -282,8 +264,8 @@ MC_TC(munmap_middle_leaves_two_mappings, "VMA-9",
 
 	mc_fill_patterns(p, 3, 0);
 	ATF_REQUIRE(munmap(p + ps, ps) == 0);
-	require_vma(p, p, p + ps, "page 0 after munmap of page 1");
-	require_vma(p + 2 * ps, p + 2 * ps, p + 3 * ps, "page 2 after "
+	mc_require_vma(p, p, p + ps, "page 0 after munmap of page 1");
+	mc_require_vma(p + 2 * ps, p + 2 * ps, p + 3 * ps, "page 2 after "
 	    "munmap of page 1");
 	/* mc_map_guarded's mapping was made MADV_NOHUGEPAGE: so is the new. */
 	q = mmap(p + ps, ps, PROT_READ | PROT_WRITE,
@@ -292,7 +274,7 @@ MC_TC(munmap_middle_leaves_two_mappings, "VMA-9",
 	    q == MAP_FAILED ? strerror(errno) : "another address");
 	ATF_REQUIRE(madvise(p + ps, ps, MADV_NOHUGEPAGE) == 0 ||
 	    errno == EINVAL);
-	require_vma(p + ps, p, p + 3 * ps, "the three pages after mapping "
+	mc_require_vma(p + ps, p, p + 3 * ps, "the three pages after mapping "
 	    "the hole again");
 	mc_require_patterns(p, 1, 0, "page 0");
 	mc_require_patterns(p + 2 * ps, 1, 2, "page 2");
@@ -322,13 +304,13 @@ MC_TC(mprotect_head_moves_boundary_to_prev, "VMA-10",
 	    MAP_FIXED, fd, (off_t)ps);
 	ATF_REQUIRE_MSG(q == p + ps, "mmap(MAP_FIXED, file pages 1-2): %s",
 	    q == MAP_FAILED ? strerror(errno) : "another address");
-	require_vma(p, p, p + ps, "the read-only file page 0");
-	require_vma(p + ps, p + ps, p + 3 * ps, "the read-write file pages "
+	mc_require_vma(p, p, p + ps, "the read-only file page 0");
+	mc_require_vma(p + ps, p + ps, p + 3 * ps, "the read-write file pages "
 	    "1-2");
 	ATF_REQUIRE(mprotect(p + ps, ps, PROT_READ) == 0);
-	require_vma(p, p, p + 2 * ps, "file pages 0-1 after mprotect(page 1, "
-	    "PROT_READ)");
-	require_vma(p + 2 * ps, p + 2 * ps, p + 3 * ps, "file page 2 after "
+	mc_require_vma(p, p, p + 2 * ps, "file pages 0-1 after "
+	    "mprotect(page 1, PROT_READ)");
+	mc_require_vma(p + 2 * ps, p + 2 * ps, p + 3 * ps, "file page 2 after "
 	    "mprotect of page 1");
 	mc_require_patterns(p, 3, 0, "file pages 0-2 after the boundary moved");
 	ATF_REQUIRE(munmap(base, 5 * ps) == 0);
@@ -354,9 +336,9 @@ MC_TC(mprotect_middle_file_mapping_merges_three, "VMA-11",
 	ATF_REQUIRE_MSG(q == p + ps, "mmap(MAP_FIXED, PROT_READ, file page "
 	    "2): %s", q == MAP_FAILED ? strerror(errno) : "another address");
 	map_file_page(p + 2 * ps, fd, 3);
-	require_vma(p + ps, p + ps, p + 2 * ps, "the read-only middle page");
+	mc_require_vma(p + ps, p + ps, p + 2 * ps, "the read-only middle page");
 	ATF_REQUIRE(mprotect(p + ps, ps, PROT_READ | PROT_WRITE) == 0);
-	require_vma(p + ps, p, p + 3 * ps, "the three file pages after "
+	mc_require_vma(p + ps, p, p + 3 * ps, "the three file pages after "
 	    "mprotect made the middle one read-write");
 	mc_maps_get(p, &e);
 	ATF_REQUIRE_EQ_MSG(e.offset, (unsigned long long)ps, "the merged "
@@ -379,10 +361,11 @@ MC_TC(untouched_neighbour_merges_with_written, "VMA-12",
 	/* page 1 written, then read-only; page 0 never touched */
 	mc_fill_patterns(p + ps, 1, 7);
 	ATF_REQUIRE(mprotect(p + ps, ps, PROT_READ) == 0);
-	require_vma(p, p, p + ps, "the untouched read-write page");
-	require_vma(p + ps, p + ps, p + 2 * ps, "the written read-only page");
+	mc_require_vma(p, p, p + ps, "the untouched read-write page");
+	mc_require_vma(p + ps, p + ps, p + 2 * ps, "the written read-only "
+	    "page");
 	ATF_REQUIRE(mprotect(p + ps, ps, PROT_READ | PROT_WRITE) == 0);
-	require_vma(p, p, p + 2 * ps, "both pages after mprotect made them "
+	mc_require_vma(p, p, p + 2 * ps, "both pages after mprotect made them "
 	    "alike");
 	mc_require_patterns(p + ps, 1, 7, "the written page after the merge");
 	ATF_REQUIRE_EQ_MSG(mc_count_not(p, ps, 0), (size_t)0, "the untouched "
@@ -417,7 +400,7 @@ MC_TC(mremap_untouched_to_just_after_itself, "VMA-13",
 	ATF_REQUIRE_MSG(q == dst, "mremap(%p, %zu pages, MREMAP_FIXED to %p "
 	    "just after it): %s", (void *)p, n, (void *)dst,
 	    q == MAP_FAILED ? strerror(errno) : "another address");
-	require_vma(dst, dst, dst + n * ps, "the moved mapping");
+	mc_require_vma(dst, dst, dst + n * ps, "the moved mapping");
 	ATF_REQUIRE_MSG(!mc_maps_range(p, &s, &e), "the old range is still "
 	    "mapped after the move: [%#jx, %#jx)", (uintmax_t)s, (uintmax_t)e);
 	ATF_REQUIRE_EQ_MSG(mc_count_not(dst, n * ps, 0), (size_t)0, "the "
@@ -474,22 +457,24 @@ MC_TC(mbind_middle_splits_and_remerges, "VMA-14",
 		ATF_REQUIRE_MSG(false, "mbind(page 1, MPOL_PREFERRED, no "
 		    "node): %s", strerror(errno));
 	}
-	require_vma(p, p, p + ps, "page 0 after mbind of page 1");
-	require_vma(p + ps, p + ps, p + 2 * ps, "page 1 after its mbind");
-	require_vma(p + 2 * ps, p + 2 * ps, p + 3 * ps, "page 2 after mbind "
+	mc_require_vma(p, p, p + ps, "page 0 after mbind of page 1");
+	mc_require_vma(p + ps, p + ps, p + 2 * ps, "page 1 after its mbind");
+	mc_require_vma(p + 2 * ps, p + 2 * ps, p + 3 * ps, "page 2 after mbind "
 	    "of page 1");
 	ATF_REQUIRE_MSG(numa_policy(p + ps, pol, sizeof(pol)), "no "
-	    "/proc/self/numa_maps entry starts at page 1 (%p)", (void *)(p + ps));
+	    "/proc/self/numa_maps entry starts at page 1 (%p)",
+	    (void *)(p + ps));
 	ATF_REQUIRE_MSG(strcmp(pol, "local") == 0 ||
 	    strncmp(pol, "prefer", 6) == 0, "numa_maps shows policy \"%s\" "
-	    "for page 1, expected \"local\" (MPOL_PREFERRED with no node)", pol);
+	    "for page 1, expected \"local\" (MPOL_PREFERRED with no node)",
+	    pol);
 	ATF_REQUIRE_MSG(numa_policy(p, pol, sizeof(pol)) &&
 	    strcmp(pol, "default") == 0, "numa_maps shows policy \"%s\" for "
 	    "page 0, expected \"default\"", pol);
 	/* MPOL_DEFAULT = 0 */
 	ATF_REQUIRE_MSG(syscall(SYS_mbind, p + ps, ps, 0, NULL, 0UL, 0U) == 0,
 	    "mbind(page 1, MPOL_DEFAULT): %s", strerror(errno));
-	require_vma(p + ps, p, p + 3 * ps, "the three pages after "
+	mc_require_vma(p + ps, p, p + 3 * ps, "the three pages after "
 	    "mbind(MPOL_DEFAULT)");
 	mc_require_patterns(p, 3, 0, "the pages after split and merge");
 	mc_unmap_guarded(p, 3);
