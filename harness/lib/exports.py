@@ -5,7 +5,9 @@ their command, and every run folder's junit.xml is written here too
 
 One test name across every output: kyua's "tests/<area>/t_<prog>:<case>".
 JUnit splits it at the colon (classname "tests.<area>.t_<prog>", name
-"<case>"), KTAP prints it whole, GitHub annotations title it.
+"<case>"), KTAP prints it whole, GitHub annotations title it, KCIDB keeps
+it in each test's misc.name beside the dotted path its schema requires
+("mmapconf.<area>.t_<prog>.<case>").
 
   junit    JUnit XML that Jenkins' JUnit schema (junit-4.xsd, the one its
            xunit plugin's model is built on) accepts: <testsuites> with one
@@ -18,10 +20,14 @@ JUnit splits it at the colon (classname "tests.<area>.t_<prog>", name
   ktap     KTAP version 1, what kselftest prints: one test line per case,
            "# SKIP reason" directives, the reason of a failure as
            diagnostic lines; `prove` reads it as TAP.
+  kcidb    KCIDB I/O data (KernelCI's common results database), schema
+           v5.3: checkouts, builds and tests, known divergences as issues
+           and incidents; checked against harness/lib/kcidb-v5.schema.json.
   github   GitHub Actions workflow commands: one ::error annotation per
            new failure, at the source line of the assertion that failed.
 """
 import datetime
+import hashlib
 import os
 import re
 import sqlite3
@@ -272,6 +278,211 @@ def ktap(run_dir, catalogue=None):
                              t.get("expected_failure", 0),
                              t.get("skipped", 0), t.get("broken", 0)))
     return "\n".join(out) + "\n"
+
+
+# --- KCIDB -----------------------------------------------------------------
+
+KCIDB_VERSION = {"major": 5, "minor": 3}
+KCIDB_ORIGIN = re.compile(r"^[a-z0-9_]+$")
+_KCIDB_PART = re.compile(r"[^a-zA-Z0-9_-]")
+# kyua result -> KCIDB status: a known divergence keeps its status (the
+# tested code did diverge) and gets an incident of its baseline's issue.
+KCIDB_STATUS = {"passed": "PASS", "expected_failure": "PASS",
+                "failed": "FAIL", "broken": "ERROR", "skipped": "SKIP"}
+# env.json facts that describe where a case ran (test environment.misc).
+KCIDB_ENV = ("label", "environment", "arch", "page_size", "thp_enabled",
+             "zero_page", "pfn_visible", "euid", "user_namespace",
+             "container", "cpu", "cpus", "libc", "hostname")
+
+
+def _kcidb_text(s, limit=None):
+    s = (s or "").replace("\0", "?")
+    if limit and len(s) > limit:
+        tail = "\n[... clipped: see results.db]\n"
+        s = s[:limit - len(tail)] + tail
+    return s
+
+
+def kcidb_path(name):
+    """The KCIDB test path of a case: its one name, "tests/<area>/t_<prog>:
+    <case>", as the dotted path "mmapconf.<area>.t_<prog>.<case>" (KCIDB
+    paths hold only letters, digits, "_" and "-" between the dots)."""
+    prog, _, case = name.partition(":")
+    parts = prog.split("/")
+    if parts[:1] == ["tests"]:
+        parts = parts[1:]
+    parts = ["mmapconf"] + parts + ([case] if case else [])
+    return ".".join(_KCIDB_PART.sub("_", p) or "_" for p in parts)
+
+
+def _kcidb_time(us):
+    """RFC 3339 of kyua's microseconds since the epoch."""
+    return datetime.datetime.fromtimestamp(
+        us / 1e6, datetime.timezone.utc).isoformat(timespec="microseconds")
+
+
+def _kcidb_iso(s):
+    """RFC 3339 of summary.json's "2026-12-07T05:55:29.495Z", or None."""
+    try:
+        t = datetime.datetime.fromisoformat(str(s).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if t.tzinfo is None:
+        return None
+    return t.isoformat(timespec="microseconds")
+
+
+def read_start_times(run_dir):
+    """{case name: start (microseconds since the epoch)} from results.db."""
+    db = os.path.join(run_dir, "results.db")
+    try:
+        con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+        rows = con.execute(
+            """SELECT tp.relative_path, tc.name, tr.start_time
+                 FROM test_results tr
+                 JOIN test_cases tc USING (test_case_id)
+                 JOIN test_programs tp USING (test_program_id)""")
+        out = {"%s:%s" % (p, c): s for p, c, s in rows
+               if isinstance(s, int) and s > 0}
+        con.close()
+    except sqlite3.Error as e:
+        raise runs.InputError("cannot read %s: %s" % (db, e))
+    return out
+
+
+def _digest(*parts):
+    return hashlib.sha256("\0".join(str(p) for p in parts).encode(
+        "utf-8", "replace")).hexdigest()[:16]
+
+
+def kcidb(run_dirs, catalogue=None, origin="mmapconf"):
+    """KCIDB I/O data, schema v5.3 (a dict to dump as JSON), of run
+    folders: a checkout and a build per kernel tested (uname's release and
+    version; mmapconf neither checks out nor builds it, so these carry what
+    uname says), a test per case with the path kcidb_path() gives, its
+    status, start time, duration, where it ran (environment) and, in misc,
+    the case's one name, kyua's result, its reason and the semantic IDs it
+    proves; a failure's reason, statements and output as log_excerpt.  A
+    known divergence is an incident of an issue, one issue per baseline
+    reason.  A run folder that did not run is one test "mmapconf", MISS.
+    IDs are "<origin>:..." and stable: the same run folder gives the same
+    IDs, so a resubmission updates instead of duplicating."""
+    if not KCIDB_ORIGIN.match(origin or ""):
+        raise runs.InputError("KCIDB origin '%s': lower-case letters, digits "
+                              "and '_' only" % origin)
+    if catalogue is None:
+        catalogue = runs.read_catalogue()
+    data = {"version": dict(KCIDB_VERSION), "checkouts": [], "builds": [],
+            "tests": [], "issues": [], "incidents": []}
+    seen = set()
+
+    def once(kind, obj):
+        if (kind, obj["id"]) not in seen:
+            seen.add((kind, obj["id"]))
+            data[kind].append(obj)
+
+    for d in run_dirs:
+        summary, env = runs.read_run(d)
+        label = str(summary.get("label") or os.path.basename(
+            os.path.normpath(d)))
+        release = str(env.get("kernel") or summary.get("kernel") or "")
+        kver = str(env.get("kernel_version") or "")
+        arch = str(env.get("arch") or summary.get("arch") or "")
+        kernel = (release + " " + kver).strip() or "unknown (%s)" % label
+        checkout_id = "%s:kernel-%s" % (origin, _digest(release, kver, label
+                                                        if not release else ""))
+        once("checkouts", {
+            "id": checkout_id, "origin": origin,
+            "comment": _kcidb_text("Linux %s, as uname reports it" % kernel),
+            "misc": {"kernel_release": release, "kernel_version": kver}})
+        build_id = "%s:build-%s" % (origin, _digest(checkout_id, arch))
+        build = {"id": build_id, "checkout_id": checkout_id,
+                 "origin": origin,
+                 "comment": _kcidb_text("the kernel as booted: %s %s" % (
+                     kernel, arch))}
+        a = _KCIDB_PART.sub("_", arch.lower()).replace("-", "_")
+        if a:
+            build["architecture"] = a
+        once("builds", build)
+        run_key = "%s@%s" % (label, summary.get("started") or "")
+        environment = {"comment": _kcidb_text("mmapconf %s (%s)" % (
+            label, env.get("environment") or summary.get("environment")
+            or "?")), "misc": {k: env[k] for k in KCIDB_ENV if k in env}}
+        suite = summary.get("suite") or {}
+        dnr = summary.get("did_not_run")
+        if dnr:
+            t = {"id": "%s:%s:mmapconf" % (origin, run_key),
+                 "build_id": build_id, "origin": origin, "path": "mmapconf",
+                 "status": "MISS", "environment": environment,
+                 "comment": _kcidb_text("the suite did not run: %s" % dnr),
+                 "log_excerpt": _kcidb_text(str(dnr), 16384),
+                 "misc": {"run": label, "did_not_run": str(dnr)}}
+            start = _kcidb_iso(summary.get("started"))
+            if start:
+                t["start_time"] = start
+            data["tests"].append(t)
+            continue
+        starts = read_start_times(d)
+        outputs = None
+        for c in summary.get("cases") or []:
+            name, result = c["name"], c["result"]
+            reason = c.get("reason") or ""
+            t = {"id": "%s:%s:%s" % (origin, run_key, name),
+                 "build_id": build_id, "origin": origin,
+                 "path": kcidb_path(name),
+                 "status": KCIDB_STATUS.get(result, "ERROR"),
+                 "environment": environment}
+            if name in starts:
+                t["start_time"] = _kcidb_time(starts[name])
+            if isinstance(c.get("seconds"), (int, float)):
+                t["duration"] = float(c["seconds"])
+            misc = {"name": name, "result": result,
+                    "semantics": list(c.get("semantics") or []),
+                    "run": label}
+            if reason:
+                misc["reason"] = reason
+            if suite.get("version"):
+                misc["suite_version"] = suite["version"]
+            if suite.get("commit"):
+                misc["suite_commit"] = suite["commit"]
+            if result in runs.BAD or result == "skipped":
+                t["comment"] = _kcidb_text(reason or result)
+            if result in runs.BAD:
+                if outputs is None:
+                    outputs = read_outputs(d)
+                o = outputs.get(name, {})
+                text = [reason or result]
+                loc = where(c, o.get("stderr"))
+                if loc and not reason.startswith("%s:%d:" % loc):
+                    text.append("at %s:%d" % loc)
+                text += ["proves " + s for s in _statements(c, catalogue)]
+                for stream in ("stdout", "stderr"):
+                    if o.get(stream):
+                        text.append("--- %s\n%s" % (stream, o[stream]))
+                t["log_excerpt"] = _kcidb_text("\n".join(text) + "\n", 16384)
+            k = c.get("known")
+            if k:
+                misc["known_divergence"] = {
+                    "file": str(k.get("file") or ""),
+                    "reason": str(k.get("reason") or "")}
+                issue_id = "%s:known-%s" % (origin, _digest(
+                    k.get("file"), k.get("reason")))
+                once("issues", {
+                    "id": issue_id, "version": 0, "origin": origin,
+                    "comment": _kcidb_text("known divergence: %s" % (
+                        k.get("reason") or "no reason given")),
+                    "misc": {"baseline": str(k.get("file") or "")}})
+                data["incidents"].append({
+                    "id": "%s:incident-%s" % (origin, _digest(t["id"])),
+                    "origin": origin, "issue_id": issue_id,
+                    "issue_version": 0, "test_id": t["id"],
+                    "build_id": build_id, "present": True})
+            t["misc"] = misc
+            data["tests"].append(t)
+    for kind in ("issues", "incidents"):
+        if not data[kind]:
+            del data[kind]
+    return data
 
 
 # --- GitHub workflow commands -----------------------------------------------
