@@ -69,6 +69,14 @@ def read_run(run_dir):
     if not isinstance(summary, dict) or not isinstance(env, dict):
         raise InputError("%s: summary.json or env.json is not a JSON object"
                          % run_dir)
+    cases = summary.get("cases")
+    if cases is not None and not isinstance(cases, list):
+        raise InputError("%s: summary.json: cases is not a list" % run_dir)
+    for i, c in enumerate(cases or []):
+        if not (isinstance(c, dict) and isinstance(c.get("name"), str)
+                and isinstance(c.get("result"), str)):
+            raise InputError("%s: summary.json: case %d has no name or "
+                             "result" % (run_dir, i + 1))
     return summary, env
 
 
