@@ -284,6 +284,7 @@ def ktap(run_dir, catalogue=None):
 
 KCIDB_VERSION = {"major": 5, "minor": 3}
 KCIDB_ORIGIN = re.compile(r"^[a-z0-9_]+$")
+KCIDB_ID = re.compile(r"^[a-z0-9_]+:[\x20-\x7e]+$")
 _KCIDB_PART = re.compile(r"[^a-zA-Z0-9_-]")
 # kyua result -> KCIDB status: a known divergence keeps its status (the
 # tested code did diverge) and gets an incident of its baseline's issue.
@@ -355,7 +356,7 @@ def _digest(*parts):
         "utf-8", "replace")).hexdigest()[:16]
 
 
-def kcidb(run_dirs, catalogue=None, origin="mmapconf"):
+def kcidb(run_dirs, catalogue=None, origin="mmapconf", build_id=None):
     """KCIDB I/O data, schema v5.3 (a dict to dump as JSON), of run
     folders: a checkout and a build per kernel tested (uname's release and
     version; mmapconf neither checks out nor builds it, so these carry what
@@ -366,10 +367,16 @@ def kcidb(run_dirs, catalogue=None, origin="mmapconf"):
     known divergence is an incident of an issue, one issue per baseline
     reason.  A run folder that did not run is one test "mmapconf", MISS.
     IDs are "<origin>:..." and stable: the same run folder gives the same
-    IDs, so a resubmission updates instead of duplicating."""
+    IDs, so a resubmission updates instead of duplicating.  With build_id
+    (a build already in KCIDB, e.g. the one the lab that built the kernel
+    submitted), every test names it and no checkout or build is written."""
     if not KCIDB_ORIGIN.match(origin or ""):
-        raise runs.InputError("KCIDB origin '%s': lower-case letters, digits "
+        raise runs.InputError("KCIDB origin %a: lower-case letters, digits "
                               "and '_' only" % origin)
+    if build_id is not None and not KCIDB_ID.match(build_id):
+        raise runs.InputError("KCIDB build id %a: ORIGIN:ID expected (printable "
+                              "ASCII)" % build_id)
+    given_build = build_id
     if catalogue is None:
         catalogue = runs.read_catalogue()
     data = {"version": dict(KCIDB_VERSION), "checkouts": [], "builds": [],
@@ -391,19 +398,22 @@ def kcidb(run_dirs, catalogue=None, origin="mmapconf"):
         kernel = (release + " " + kver).strip() or "unknown (%s)" % label
         checkout_id = "%s:kernel-%s" % (origin, _digest(release, kver, label
                                                         if not release else ""))
-        once("checkouts", {
-            "id": checkout_id, "origin": origin,
-            "comment": _kcidb_text("Linux %s, as uname reports it" % kernel),
-            "misc": {"kernel_release": release, "kernel_version": kver}})
-        build_id = "%s:build-%s" % (origin, _digest(checkout_id, arch))
-        build = {"id": build_id, "checkout_id": checkout_id,
-                 "origin": origin,
-                 "comment": _kcidb_text("the kernel as booted: %s %s" % (
-                     kernel, arch))}
-        a = _KCIDB_PART.sub("_", arch.lower()).replace("-", "_")
-        if a:
-            build["architecture"] = a
-        once("builds", build)
+        build_id = given_build or "%s:build-%s" % (origin, _digest(
+            checkout_id, arch))
+        if not given_build:
+            once("checkouts", {
+                "id": checkout_id, "origin": origin,
+                "comment": _kcidb_text("Linux %s, as uname reports it" %
+                                       kernel),
+                "misc": {"kernel_release": release, "kernel_version": kver}})
+            build = {"id": build_id, "checkout_id": checkout_id,
+                     "origin": origin,
+                     "comment": _kcidb_text("the kernel as booted: %s %s" % (
+                         kernel, arch))}
+            a = _KCIDB_PART.sub("_", arch.lower()).replace("-", "_")
+            if a:
+                build["architecture"] = a
+            once("builds", build)
         run_key = "%s@%s" % (label, summary.get("started") or "")
         environment = {"comment": _kcidb_text("mmapconf %s (%s)" % (
             label, env.get("environment") or summary.get("environment")
@@ -479,7 +489,7 @@ def kcidb(run_dirs, catalogue=None, origin="mmapconf"):
                     "build_id": build_id, "present": True})
             t["misc"] = misc
             data["tests"].append(t)
-    for kind in ("issues", "incidents"):
+    for kind in ("checkouts", "builds", "issues", "incidents"):
         if not data[kind]:
             del data[kind]
     return data
