@@ -22,9 +22,6 @@
 #ifndef MAP_DROPPABLE
 #define MAP_DROPPABLE 0x08
 #endif
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT 21
-#endif
 
 /* n pages of MAP_DROPPABLE memory, read-write; skip where unknown. */
 static unsigned char *

@@ -27,8 +27,24 @@
 
 #include <atf-c.h>
 
+/*
+ * Constants of include/uapi (asm-generic/mman-common.h, linux/memfd.h) that
+ * several programs use, for C libraries older than them.
+ */
 #ifndef MAP_UNINITIALIZED
-#define MAP_UNINITIALIZED 0x4000000 /* include/uapi/asm-generic/mman-common.h */
+#define MAP_UNINITIALIZED 0x4000000
+#endif
+#ifndef MADV_FREE
+#define MADV_FREE 8
+#endif
+#ifndef MADV_COLD
+#define MADV_COLD 20
+#endif
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+#ifndef MFD_HUGETLB
+#define MFD_HUGETLB 0x0004U
 #endif
 
 /* Every case gets a timeout: generous, since qemu TCG is ~10x slower. */

@@ -46,20 +46,11 @@
 #include "mc_err.h"
 
 /* include/uapi/asm-generic/mman-common.h, for C libraries without them. */
-#ifndef MADV_FREE
-#define MADV_FREE 8
-#endif
 #ifndef MADV_WIPEONFORK
 #define MADV_WIPEONFORK 18
 #endif
 #ifndef MADV_KEEPONFORK
 #define MADV_KEEPONFORK 19
-#endif
-#ifndef MADV_COLD
-#define MADV_COLD 20
-#endif
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT 21
 #endif
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22

@@ -28,13 +28,6 @@
 #include "mc_err.h"
 #include "mc_proc.h"
 
-#ifndef MFD_HUGETLB
-#define MFD_HUGETLB 0x0004U
-#endif
-#ifndef MADV_FREE
-#define MADV_FREE 8
-#endif
-
 #define RW (PROT_READ | PROT_WRITE)
 
 /* ---- helpers ------------------------------------------------------------ */

@@ -27,14 +27,6 @@
 #include "mc_err.h"
 #include "mc_proc.h"
 
-/* include/uapi/asm-generic/mman-common.h, for C libraries without them. */
-#ifndef MADV_COLD
-#define MADV_COLD 20
-#endif
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT 21
-#endif
-
 /* ---- helpers ------------------------------------------------------------ */
 
 /*

@@ -34,15 +34,6 @@
 #ifndef PR_GET_THP_DISABLE
 #define PR_GET_THP_DISABLE 42 /* include/uapi/linux/prctl.h */
 #endif
-#ifndef MADV_FREE
-#define MADV_FREE 8 /* include/uapi/asm-generic/mman-common.h */
-#endif
-#ifndef MADV_COLD
-#define MADV_COLD 20
-#endif
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT 21
-#endif
 #ifndef SPLICE_F_NONBLOCK
 #define SPLICE_F_NONBLOCK 2 /* include/linux/splice.h */
 #endif

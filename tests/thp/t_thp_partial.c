@@ -52,16 +52,6 @@
 #include "mc_proc.h"
 #include "mc_thp.h"
 
-#ifndef MADV_FREE
-#define MADV_FREE 8 /* include/uapi/asm-generic/mman-common.h */
-#endif
-#ifndef MADV_COLD
-#define MADV_COLD 20
-#endif
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT 21
-#endif
-
 /* include/uapi/linux/kernel-page-flags.h */
 #define KPF_COMPOUND_HEAD 15
 #define KPF_COMPOUND_TAIL 16
@@ -280,7 +270,6 @@ classes(size_t n, size_t lo, size_t hi, char in, char out)
 }
 
 /* ---- multi-size THP ---------------------------------------------------- */
-
 
 /* The per-size counter hugepages-<sz>kB/stats/<name>; -1 when missing. */
 static long

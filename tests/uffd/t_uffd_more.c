@@ -40,10 +40,6 @@
 #include "mc_proc.h"
 #include "mc_uffd.h"
 
-#ifndef MFD_HUGETLB
-#define MFD_HUGETLB 0x0004U
-#endif
-
 /* pagemap bit 57: the pte is uffd-wp write-protected (man proc.5, 5.13+). */
 #define PM_UFFD_WP (1ULL << 57)
 
