@@ -94,6 +94,19 @@ mc_pageout_all(unsigned char *p, size_t n, const char *what)
 	    mc_pagemap_text(p, n), mc_swap_numbers());
 }
 
+unsigned char *
+mc_swapped_anon(size_t n, const char *what)
+{
+	unsigned char *p;
+
+	mc_pin_to_current_cpu();
+	p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	mc_fill_patterns(p, n, 0);
+	mc_pageout_all(p, n, what);
+	return p;
+}
+
 void
 mc_pageout_shared_all(unsigned char *p, size_t n)
 {

@@ -16,11 +16,6 @@
 
 #include "mc_vm.h"
 
-/* include/uapi/asm-generic/mman-common.h, for C libraries without it. */
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT 21
-#endif
-
 /* MADV_PAGEOUT calls mc_pageout_all makes before it fails the case. */
 #define MC_PAGEOUT_ROUNDS 3
 
@@ -64,6 +59,13 @@ const char *mc_pagemap_text(const unsigned char *p, size_t n);
  * what, the entries and the swap numbers, when they do not all go.
  */
 void mc_pageout_all(unsigned char *p, size_t n, const char *what);
+/*
+ * The setup of most swap cases: pinned to the current CPU (MADV_PAGEOUT
+ * drains this CPU's batches), n private anonymous pages (mc_map_guarded),
+ * page i written with mc_pattern(i), then all swapped out (mc_pageout_all,
+ * naming them what). Unmap with mc_unmap_guarded.
+ */
+unsigned char *mc_swapped_anon(size_t n, const char *what);
 /*
  * The same for the n pages of a MAP_SHARED mapping at p (shmem), judged by
  * smaps Swap: pagemap need not show bit 62 for shared memory (pagemap.rst,

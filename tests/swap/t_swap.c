@@ -93,11 +93,7 @@ MC_TC(write_to_swapped_page_makes_it_present, "SWAP-2",
 
 	mc_require_swap_and_pageout();
 	mc_require_smaps();
-	mc_pin_to_current_cpu();
-	p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	mc_fill_patterns(p, n, 0);
-	mc_pageout_all(p, n, "written private anonymous pages");
+	p = mc_swapped_anon(n, "written private anonymous pages");
 	MC_REQUIRE_NO_FAULT(p + w * ps, MC_WRITE);
 	memset(p + w * ps, 'w', ps);
 	e = mc_pagemap(p + w * ps);
@@ -159,11 +155,7 @@ MC_TC(swapped_page_cow_after_fork, "SWAP-3",
 
 	mc_require_swap_and_pageout();
 	entries = mc_pfns_visible(NULL);
-	mc_pin_to_current_cpu();
-	p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	mc_fill_patterns(p, n, 0);
-	mc_pageout_all(p, n, "the parent's written pages before fork");
+	p = mc_swapped_anon(n, "the parent's written pages before fork");
 	pe[0] = mc_pagemap(p);
 	pe[1] = mc_pagemap(p + ps);
 	mc_spawn(&ch, cow_child, p);
@@ -222,11 +214,7 @@ MC_TC(dontneed_swapped_pages_frees_them, "SWAP-4",
 
 	mc_require_swap_and_pageout();
 	mc_require_smaps();
-	mc_pin_to_current_cpu();
-	p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	mc_fill_patterns(p, n, 0);
-	mc_pageout_all(p, n, "written private anonymous pages");
+	p = mc_swapped_anon(n, "written private anonymous pages");
 	ATF_REQUIRE_MSG(madvise(p, d * ps, MADV_DONTNEED) == 0, "madvise("
 	    "MADV_DONTNEED) of %zu swapped pages: %s", d, mc_errname(errno));
 	for (size_t i = 0; i < d; i++) {
@@ -262,11 +250,7 @@ MC_TC(mremap_moves_swapped_pages, "SWAP-5",
 
 	mc_require_swap_and_pageout();
 	mc_require_smaps();
-	mc_pin_to_current_cpu();
-	p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	mc_fill_patterns(p, n, 0);
-	mc_pageout_all(p, n, "written private anonymous pages");
+	p = mc_swapped_anon(n, "written private anonymous pages");
 	/* A hole with a free page on either side: the moved mapping is a
 	 * VMA of its own. */
 	hole = mc_free_hole(n + 2);

@@ -44,11 +44,6 @@
 #include "mc_proc.h"
 #include "mc_swap.h"
 
-/* include/uapi/asm-generic/mman-common.h, for C libraries without it. */
-#ifndef MADV_FREE
-#define MADV_FREE 8
-#endif
-
 /* Bounded waits: for the swap cache to let go, for a read from swap. */
 #define EVICT_MS 5000
 #define READIN_MS 5000
@@ -267,11 +262,7 @@ MC_TC(free_of_swapped_pages_drops_swap, "SWAP-10",
 	mc_require_swap_and_pageout();
 	require_madv_free();
 	mc_require_smaps();
-	mc_pin_to_current_cpu();
-	p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	mc_fill_patterns(p, n, 0);
-	mc_pageout_all(p, n, "written private anonymous pages");
+	p = mc_swapped_anon(n, "written private anonymous pages");
 	kb = mc_smaps_swap_kb(p);
 	ATF_REQUIRE_EQ_MSG(kb, mc_kb_of_pages(n), "smaps Swap of %zu pages "
 	    "that pagemap shows swapped: expected %ld kB, got %ld kB", n,
@@ -328,11 +319,7 @@ MC_TC(mprotect_keeps_pages_swapped, "SWAP-11",
 
 	mc_require_swap_and_pageout();
 	mc_require_smaps();
-	mc_pin_to_current_cpu();
-	p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	mc_fill_patterns(p, n, 0);
-	mc_pageout_all(p, n, "written private anonymous pages");
+	p = mc_swapped_anon(n, "written private anonymous pages");
 
 	ATF_REQUIRE_MSG(mprotect(p, n * ps, PROT_NONE) == 0, "mprotect(%p, "
 	    "%zu pages, PROT_NONE) of swapped-out pages: %s", p, n,
@@ -436,11 +423,7 @@ MC_TC(swapped_page_read_then_written_after_fork, "SWAP-12",
 	uint64_t go = 1, v, e;
 
 	mc_require_swap_and_pageout();
-	mc_pin_to_current_cpu();
-	p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	mc_fill_patterns(p, n, 0);
-	mc_pageout_all(p, n, "the parent's written pages before fork");
+	p = mc_swapped_anon(n, "the parent's written pages before fork");
 	mc_spawn(&ch, read_write_child, p);
 
 	/* page 0: the child reads it back, then the parent writes */
@@ -521,11 +504,7 @@ MC_TC(free_after_fork_keeps_child_data, "SWAP-13",
 
 	mc_require_swap_and_pageout();
 	require_madv_free();
-	mc_pin_to_current_cpu();
-	p = mc_map_guarded(n, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	mc_fill_patterns(p, n, 0);
-	mc_pageout_all(p, n, "the parent's written pages before fork");
+	p = mc_swapped_anon(n, "the parent's written pages before fork");
 	mc_spawn(&ch, free_fork_child, p);
 	mc_expect(&ch, &v, sizeof(v), "child's count of page 2");
 	ATF_REQUIRE_EQ_MSG(v, 0, "child reading its inherited swapped page 2: "
