@@ -784,52 +784,23 @@ require_unchanged(struct verdict *v, const struct sp_set *before,
 		    sp_fmt(&now, b2, sizeof(b2)));
 }
 
+/* The calls SPECIAL-3, -4 and -5 try on a page of a special mapping. */
+enum split_call { SPLIT_MUNMAP, SPLIT_MPROTECT_NONE, SPLIT_MREMAP };
+
 struct split_arg {
 	struct sp_set all; /* every special mapping, to compare */
 	struct sp_set try; /* those to split */
+	enum split_call call;
 };
 
+/* SPECIAL-3, SPECIAL-4: munmap or mprotect a's first and last pages. */
 static void
-body_munmap_part(struct verdict *v, const void *argp)
+body_split_part(struct verdict *v, const void *argp)
 {
 	const struct split_arg *a = argp;
 	size_t ps = mc_pagesize();
-
-	for (size_t i = 0; i < a->try.n; i++) {
-		const struct sp *m = &a->try.m[i];
-		uintptr_t at[2] = { m->start, m->end - ps };
-
-		for (size_t k = 0; k < 2; k++) {
-			long r;
-			int e;
-
-			errno = 0;
-			r = munmap((void *)at[k], ps);
-			e = errno;
-			if (!split_refused(v, r, e, "munmap", m, at[k]))
-				return;
-		}
-	}
-	require_unchanged(v, &a->all, "munmap of their first and last pages");
-}
-
-MC_TC(munmap_part_of_special_mapping_refused, "SPECIAL-3",
-    "munmap of the first or the last page of a multi-page special mapping "
-    "([vvar], [vvar_vclock], [vdso]) fails with EINVAL and the mapping "
-    "stays whole")
-{
-	struct split_arg a;
-
-	sp_get(&a.all);
-	sp_splittable(&a.all, &a.try);
-	run_in_child(body_munmap_part, &a);
-}
-
-static void
-body_mprotect_part(struct verdict *v, const void *argp)
-{
-	const struct split_arg *a = argp;
-	size_t ps = mc_pagesize();
+	bool unmap = a->call == SPLIT_MUNMAP;
+	const char *call = unmap ? "munmap" : "mprotect(PROT_NONE)";
 
 	for (size_t i = 0; i < a->try.n; i++) {
 		const struct sp *m = &a->try.m[i];
@@ -840,20 +811,44 @@ body_mprotect_part(struct verdict *v, const void *argp)
 			int e;
 
 			/*
-			 * PROT_NONE: on a VM_PFNMAP mapping ([vvar]) the
-			 * kernel first checks every page's PFN (L1TF), then
-			 * refuses the split.
+			 * mprotect(PROT_NONE): on a VM_PFNMAP mapping ([vvar])
+			 * the kernel first checks every page's PFN (L1TF),
+			 * then refuses the split.
 			 */
 			errno = 0;
-			r = mprotect((void *)at[k], ps, PROT_NONE);
+			r = unmap ? munmap((void *)at[k], ps) :
+			    mprotect((void *)at[k], ps, PROT_NONE);
 			e = errno;
-			if (!split_refused(v, r, e, "mprotect(PROT_NONE)", m,
-			    at[k]))
+			if (!split_refused(v, r, e, call, m, at[k]))
 				return;
 		}
 	}
-	require_unchanged(v, &a->all, "mprotect(PROT_NONE) of their first "
-	    "and last pages");
+	require_unchanged(v, &a->all, unmap ? "munmap of their first and last "
+	    "pages" : "mprotect(PROT_NONE) of their first and last pages");
+}
+
+
+static void body_mremap_part(struct verdict *v, const void *argp);
+
+/* The special mappings that can be split, tried in a child with call. */
+static void
+run_split(enum split_call call)
+{
+	struct split_arg a;
+
+	a.call = call;
+	sp_get(&a.all);
+	sp_splittable(&a.all, &a.try);
+	run_in_child(call == SPLIT_MREMAP ? body_mremap_part : body_split_part,
+	    &a);
+}
+
+MC_TC(munmap_part_of_special_mapping_refused, "SPECIAL-3",
+    "munmap of the first or the last page of a multi-page special mapping "
+    "([vvar], [vvar_vclock], [vdso]) fails with EINVAL and the mapping "
+    "stays whole")
+{
+	run_split(SPLIT_MUNMAP);
 }
 
 MC_TC(mprotect_part_of_special_mapping_refused, "SPECIAL-4",
@@ -861,11 +856,7 @@ MC_TC(mprotect_part_of_special_mapping_refused, "SPECIAL-4",
     "special mapping fails with EINVAL and the mapping stays whole with "
     "its permissions")
 {
-	struct split_arg a;
-
-	sp_get(&a.all);
-	sp_splittable(&a.all, &a.try);
-	run_in_child(body_mprotect_part, &a);
+	run_split(SPLIT_MPROTECT_NONE);
 }
 
 static void
@@ -912,11 +903,7 @@ MC_TC(mremap_part_of_special_mapping_refused, "SPECIAL-5",
     "a multi-page special mapping to a free address fails with EINVAL and "
     "the mapping stays whole where it was")
 {
-	struct split_arg a;
-
-	sp_get(&a.all);
-	sp_splittable(&a.all, &a.try);
-	run_in_child(body_mremap_part, &a);
+	run_split(SPLIT_MREMAP);
 }
 
 /* ------------------------------------------------------------------ */
