@@ -128,12 +128,6 @@ struct rep {
 };
 
 static void
-send_rep(struct mc_child *self, const struct rep *r)
-{
-	mc_send(self, r, sizeof(*r));
-}
-
-static void
 run_child(mc_child_fn fn, void *arg, struct rep *r, const char *what)
 {
 	struct mc_child ch;
@@ -184,7 +178,7 @@ raise_child(struct mc_child *self, void *arg)
 		}
 	}
 	r.v[9] = brk((void *)(uintptr_t)r.v[1]) == 0 ? 0 : (uint64_t)errno;
-	send_rep(self, &r);
+	mc_send(self, &r, sizeof(r));
 	return 0;
 }
 
@@ -242,7 +236,7 @@ lower_child(struct mc_child *self, void *arg)
 	r.v[1] = top;
 	r.v[2] = raw_brk(top + 2 * ps);
 	if (r.v[2] != top + 2 * ps) {
-		send_rep(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	memset((void *)top, 'o', 2 * ps);
@@ -259,7 +253,7 @@ lower_child(struct mc_child *self, void *arg)
 			r.v[9] = mc_count_not((void *)top, 2 * ps, 0);
 	}
 	r.v[10] = raw_brk(r.v[0]);
-	send_rep(self, &r);
+	mc_send(self, &r, sizeof(r));
 	return 0;
 }
 
@@ -327,12 +321,12 @@ data_limit_child(struct mc_child *self, void *arg)
 	(void)arg;
 	if (!stat_data_fields(&sd, &ed, &sb)) {
 		r.v[0] = 1ULL << 32;
-		send_rep(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	if ((vmdata = mc_status_kb_raw("VmData")) < 0) {
 		r.v[0] = 2ULL << 32;
-		send_rep(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	r.v[1] = raw_brk(0);
@@ -342,19 +336,19 @@ data_limit_child(struct mc_child *self, void *arg)
 	r.v[2] = page_up(used) + ps;
 	if (getrlimit(RLIMIT_DATA, &old) != 0) {
 		r.v[0] = 3ULL << 32 | (uint32_t)errno;
-		send_rep(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	if (old.rlim_max != RLIM_INFINITY && old.rlim_max < r.v[2] + ps) {
 		r.v[0] = 4ULL << 32;
-		send_rep(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	rl = old;
 	rl.rlim_cur = r.v[2];
 	if (setrlimit(RLIMIT_DATA, &rl) != 0) {
 		r.v[0] = 5ULL << 32 | (uint32_t)errno;
-		send_rep(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	r.v[3] = raw_brk(r.v[1] + ps);
@@ -368,7 +362,7 @@ data_limit_child(struct mc_child *self, void *arg)
 	(void)setrlimit(RLIMIT_DATA, &old);
 	r.v[8] = raw_brk(r.v[1] + 2 * ps);
 	r.v[9] = raw_brk(r.v[1]);
-	send_rep(self, &r);
+	mc_send(self, &r, sizeof(r));
 	return 0;
 }
 
@@ -460,13 +454,13 @@ overlap_child(struct mc_child *self, void *arg)
 	if (m == MAP_FAILED) {
 		r.v[2] = (uint64_t)errno;
 		r.v[3] = 1;
-		send_rep(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	r.v[2] = (uintptr_t)m;
 	if (m != (void *)(uintptr_t)r.v[1]) {
 		munmap(m, ps);
-		send_rep(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	memset(m, 'm', ps);
@@ -481,7 +475,7 @@ overlap_child(struct mc_child *self, void *arg)
 	}
 	r.v[10] = raw_brk(r.v[0]);
 	munmap(m, ps);
-	send_rep(self, &r);
+	mc_send(self, &r, sizeof(r));
 	return 0;
 }
 
@@ -558,12 +552,12 @@ memlock_brk_child(struct mc_child *self, void *arg)
 	else if (rl.rlim_cur = 2 * ps, setrlimit(RLIMIT_MEMLOCK, &rl) != 0)
 		r.v[0] = 3ULL << 32 | (uint32_t)errno;
 	if (r.v[0] != 0) {
-		send_rep(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	if (mlockall(MCL_FUTURE) != 0) {
 		r.v[1] = (uint64_t)errno;
-		send_rep(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	r.v[2] = raw_brk(0);
@@ -576,7 +570,7 @@ memlock_brk_child(struct mc_child *self, void *arg)
 	r.v[7] = (uint64_t)mc_status_kb_raw("VmLck");
 	munlockall();
 	r.v[8] = raw_brk(r.v[2]);
-	send_rep(self, &r);
+	mc_send(self, &r, sizeof(r));
 	return 0;
 }
 

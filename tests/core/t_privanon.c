@@ -83,12 +83,6 @@ pattern_mismatches(const unsigned char *p, bool written)
 	return n;
 }
 
-static void
-send_report(struct mc_child *self, const struct mc_pages_report *r)
-{
-	mc_send(self, r, sizeof(*r));
-}
-
 /* Parent: every entry of r must be present (page mapped). */
 static void
 require_present(const struct mc_pages_report *r, const char *who)
@@ -281,7 +275,7 @@ indep_child(struct mc_child *self, void *argp)
 	memset(&r, 0, sizeof(r));
 	r.mismatches = mc_count_not(p, len, arg->byte);
 	mc_take_pagemap(p, NPAGES, &r);
-	send_report(self, &r);
+	mc_send(self, &r, sizeof(r));
 	/* Stay alive (and mapped) until the parent is done comparing. */
 	(void)mc_child_recv_u64(self);
 	return 0;
@@ -370,7 +364,7 @@ reader_child(struct mc_child *self, void *arg)
 	memset(&r, 0, sizeof(r));
 	r.mismatches = pattern_mismatches(p, false);
 	mc_take_pagemap(p, NPAGES, &r);
-	send_report(self, &r);
+	mc_send(self, &r, sizeof(r));
 	(void)mc_child_recv_u64(self);
 	return 0;
 }
@@ -425,8 +419,8 @@ cow_writer_child(struct mc_child *self, void *arg)
 	cow_write(p);
 	after.mismatches = pattern_mismatches(p, true);
 	mc_take_pagemap(p, NPAGES, &after);
-	send_report(self, &before);
-	send_report(self, &after);
+	mc_send(self, &before, sizeof(before));
+	mc_send(self, &after, sizeof(after));
 	(void)mc_child_recv_u64(self);
 	return 0;
 }
@@ -506,11 +500,11 @@ cow_observer_child(struct mc_child *self, void *arg)
 	memset(&after, 0, sizeof(after));
 	before.mismatches = pattern_mismatches(p, false);
 	mc_take_pagemap(p, NPAGES, &before);
-	send_report(self, &before);
+	mc_send(self, &before, sizeof(before));
 	(void)mc_child_recv_u64(self); /* the parent has written */
 	after.mismatches = pattern_mismatches(p, false);
 	mc_take_pagemap(p, NPAGES, &after);
-	send_report(self, &after);
+	mc_send(self, &after, sizeof(after));
 	(void)mc_child_recv_u64(self);
 	return 0;
 }

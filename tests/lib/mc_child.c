@@ -150,6 +150,14 @@ mc_expect(struct mc_child *ch, void *msg, size_t len, const char *what)
 }
 
 void
+mc_expect_last(struct mc_child *ch, void *msg, size_t len, const char *what)
+{
+	memset(msg, 0, len);
+	mc_expect(ch, msg, len, what);
+	mc_reap_ok(ch);
+}
+
+void
 mc_child_send_u64(struct mc_child *self, uint64_t v)
 {
 	mc_send(self, &v, sizeof(v));

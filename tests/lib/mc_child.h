@@ -44,6 +44,12 @@ void mc_send(struct mc_child *ch, const void *msg, size_t len);
 bool mc_recv(struct mc_child *ch, void *msg, size_t len, int timeout_ms);
 /* Parent: receive or fail the case with a message naming 'what'. */
 void mc_expect(struct mc_child *ch, void *msg, size_t len, const char *what);
+/*
+ * Parent: the child's last message (msg zeroed first), then reap it and
+ * require a normal exit with status 0 (mc_expect, mc_reap_ok).
+ */
+void mc_expect_last(struct mc_child *ch, void *msg, size_t len,
+    const char *what);
 /* Child side helpers: send a value; wait for the parent's "go". */
 void mc_child_send_u64(struct mc_child *self, uint64_t v);
 uint64_t mc_child_recv_u64(struct mc_child *self);

@@ -85,19 +85,6 @@ struct rep {
 	uint64_t v[10];
 };
 
-static void
-send_rep(struct mc_child *self, const struct rep *r)
-{
-	mc_send(self, r, sizeof(*r));
-}
-
-static void
-expect_rep(struct mc_child *ch, struct rep *r, const char *what)
-{
-	mc_expect(ch, r, sizeof(*r), what);
-	mc_reap_ok(ch);
-}
-
 /* ---- helpers for the test process -------------------------------------- */
 
 static bool
@@ -421,7 +408,7 @@ current_onfault_child(struct mc_child *self, void *arg)
 	(void)madvise(a, 2 * ps, MADV_NOHUGEPAGE);
 	if (mlockall(MCL_CURRENT | MCL_ONFAULT) != 0) {
 		r.v[0] = (uint64_t)errno;
-		send_rep(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	r.v[1] = (uint64_t)mc_resident_try(a, 2);
@@ -430,7 +417,7 @@ current_onfault_child(struct mc_child *self, void *arg)
 	r.v[3] = (uint64_t)mc_resident_try(a, 2);
 	r.v[4] = (uint64_t)mc_smaps_kb_try(a, "Locked");
 	munlockall();
-	send_rep(self, &r);
+	mc_send(self, &r, sizeof(r));
 	return 0;
 }
 
@@ -444,7 +431,8 @@ MC_TC(mlockall_current_onfault, "MLOCK-24",
 
 	mc_require_smaps();
 	mc_spawn(&ch, current_onfault_child, NULL);
-	expect_rep(&ch, &r, "mlockall(MCL_CURRENT | MCL_ONFAULT) report");
+	mc_expect_last(&ch, &r, sizeof(r),
+	    "mlockall(MCL_CURRENT | MCL_ONFAULT) report");
 	if (r.v[0] == EINVAL)
 		mc_skip_unsupported("mlockall(MCL_CURRENT | MCL_ONFAULT)",
 		    EINVAL);
@@ -521,7 +509,7 @@ memlock_zero_child(struct mc_child *self, void *arg)
 		r.v[2] = (uint64_t)mc_mmap_errno(NULL, ps, RW, MAP_PRIVATE |
 		    MAP_ANONYMOUS, -1, 0);
 	}
-	send_rep(self, &r);
+	mc_send(self, &r, sizeof(r));
 	return 0;
 }
 
@@ -533,7 +521,7 @@ MC_TC(map_locked_memlock_zero_eperm, "MLOCK-25",
 	struct rep r;
 
 	mc_spawn(&ch, memlock_zero_child, NULL);
-	expect_rep(&ch, &r, "RLIMIT_MEMLOCK 0 report");
+	mc_expect_last(&ch, &r, sizeof(r), "RLIMIT_MEMLOCK 0 report");
 	require_limit_setup(&r);
 	ATF_REQUIRE_EQ_MSG(r.v[2], 0, "child (RLIMIT_MEMLOCK 0): plain mmap "
 	    "of one page without MAP_LOCKED failed: %s",
@@ -566,12 +554,12 @@ future_limit_child(struct mc_child *self, void *arg)
 	(void)arg;
 	r.v[0] = limit_memlock(2 * ps, &r);
 	if (r.v[0] != 0 || r.v[8] != 0 || r.v[9] != 2 * ps) {
-		send_rep(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	if (mlockall(MCL_FUTURE) != 0) {
 		r.v[1] = (uint64_t)errno;
-		send_rep(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	a = mmap(NULL, ps, RW, fl, -1, 0);
@@ -582,7 +570,7 @@ future_limit_child(struct mc_child *self, void *arg)
 	r.v[5] = a == MAP_FAILED ? (uint64_t)errno : 0;
 	r.v[6] = (uint64_t)mc_status_kb_raw("VmLck");
 	munlockall();
-	send_rep(self, &r);
+	mc_send(self, &r, sizeof(r));
 	return 0;
 }
 
@@ -596,7 +584,7 @@ MC_TC(mcl_future_beyond_limit_eagain, "MLOCK-26",
 	struct rep r;
 
 	mc_spawn(&ch, future_limit_child, NULL);
-	expect_rep(&ch, &r, "MCL_FUTURE report");
+	mc_expect_last(&ch, &r, sizeof(r), "MCL_FUTURE report");
 	require_limit_setup(&r);
 	if (r.v[9] != 2 * ps)
 		atf_tc_skip("the hard RLIMIT_MEMLOCK (%ju bytes) is below two "
@@ -675,14 +663,14 @@ exec_self(struct mc_child *self)
 	if (fcntl(self->wr, F_SETFD, 0) == 0)
 		execve("/proc/self/exe", argv, envp);
 	r.v[1] = (uint64_t)errno;
-	send_rep(self, &r);
+	mc_send(self, &r, sizeof(r));
 }
 
 /* The parent's side: receive the probe's report, skip when exec failed. */
 static void
 expect_probe(struct mc_child *ch, struct rep *r)
 {
-	expect_rep(ch, r, "report of the re-executed image");
+	mc_expect_last(ch, r, sizeof(*r), "report of the re-executed image");
 	if (r->v[0] == 2 && (r->v[1] == ENOENT || r->v[1] == EACCES))
 		atf_tc_skip("cannot re-execute this program through "
 		    "/proc/self/exe: %s", mc_errname((int)r->v[1]));
@@ -708,7 +696,7 @@ exec_locked_child(struct mc_child *self, void *arg)
 	if (mlock(a, 2 * ps) != 0)
 		r.v[0] = (uint64_t)errno;
 	r.v[1] = (uint64_t)mc_status_kb_raw("VmLck");
-	send_rep(self, &r);
+	mc_send(self, &r, sizeof(r));
 	if (r.v[0] != 0)
 		return 0;
 	exec_self(self);
@@ -753,17 +741,17 @@ exec_future_child(struct mc_child *self, void *arg)
 	(void)arg;
 	if (mlockall(MCL_FUTURE) != 0) {
 		r.v[0] = (uint64_t)errno;
-		send_rep(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	a = mmap(NULL, ps, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (a == MAP_FAILED) {
 		r.v[0] = (uint64_t)errno;
-		send_rep(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	r.v[1] = (uint64_t)mc_smaps_kb_try(a, "Locked");
-	send_rep(self, &r);
+	mc_send(self, &r, sizeof(r));
 	exec_self(self);
 	return 0;
 }

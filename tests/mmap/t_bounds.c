@@ -126,14 +126,6 @@ struct cres {
 	int64_t v[6];
 };
 
-static void
-expect_report(struct mc_child *ch, struct cres *r, const char *what)
-{
-	memset(r, 0, sizeof(*r));
-	mc_expect(ch, r, sizeof(*r), what);
-	mc_reap_ok(ch);
-}
-
 /* A one-page file "f" (page 0 filled with mc_pattern(0)), open O_RDWR. */
 static int
 one_page_file(void)
@@ -437,7 +429,7 @@ MC_TC(rlimit_as_fixed_replacement_same_size, "BOUNDS-5",
 	    "reading VmSize / getrlimit", "setrlimit(RLIMIT_AS)" };
 
 	mc_spawn(&ch, child_rlimit_as, NULL);
-	expect_report(&ch, &r, "RLIMIT_AS report");
+	mc_expect_last(&ch, &r, sizeof(r), "RLIMIT_AS report");
 	if (r.step == 1)
 		mc_skip_if_limited(r.err, "the 32-page mapping to replace");
 	ATF_REQUIRE_MSG(r.step == 0, "child: %s failed: %s",
@@ -1013,7 +1005,7 @@ MC_TC(fixed_at_min_addr_allowed, "BOUNDS-24",
 
 	mc_require_fixed_noreplace();
 	mc_spawn(&ch, child_at_min_addr, &min);
-	expect_report(&ch, &r, "mmap_min_addr report");
+	mc_expect_last(&ch, &r, sizeof(r), "mmap_min_addr report");
 	if (r.v[0] != 0)
 		atf_tc_skip("cannot drop CAP_SYS_RAWIO (capset: %s; capget "
 		    "says %s)", strerror(r.err), r.v[0] < 0 ? "nothing" :

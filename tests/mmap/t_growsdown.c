@@ -309,12 +309,6 @@ struct cres {
 	int64_t v[8];
 };
 
-static void
-child_report(struct mc_child *self, const struct cres *r)
-{
-	mc_send(self, r, sizeof(*r));
-}
-
 /*
  * Tracee: PTRACE_TRACEME, a MAP_GROWSDOWN mapping above a hole, report it
  * (v0 its address, v1 1 when the page below is unmapped), stop with
@@ -337,39 +331,39 @@ child_tracee(struct mc_child *self, void *arg)
 		r.err = errno;
 		/* a process has one tracer: is there one already? */
 		r.v[0] = mc_status_kb_raw("TracerPid");
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	p = reserve_above_hole(2);
 	if (p == NULL || !map_growsdown_at(p, 2)) {
 		r.step = 2;
 		r.err = errno;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	r.v[0] = (int64_t)(uintptr_t)p;
 	r.v[1] = !mc_maps_entry_try(p - ps, &m);
-	child_report(self, &r);
+	mc_send(self, &r, sizeof(r));
 	raise(SIGSTOP);
 
 	memset(&r, 0, sizeof(r));
 	if (!mc_maps_entry_try(p - 2 * ps, &m)) {
 		r.step = 3;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	r.v[0] = (int64_t)m.start;
 	r.v[1] = (int64_t)m.end;
 	if (m.end != (uintptr_t)(p + 2 * ps)) {
 		/* not the grown mapping: reading it could fault */
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	memcpy(&w, p - 2 * ps + 8, sizeof(w));
 	r.v[2] = (int64_t)w;
 	r.v[3] = (int64_t)(mc_count_not(p - 2 * ps, 8, 0) +
 	    mc_count_not(p - 2 * ps + 16, 2 * ps - 16, 0));
-	child_report(self, &r);
+	mc_send(self, &r, sizeof(r));
 	return 0;
 }
 
@@ -543,7 +537,7 @@ child_locked_growth(struct mc_child *self, void *arg)
 	if (p == NULL) {
 		r.step = 1;
 		r.err = errno;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	/*
@@ -562,20 +556,20 @@ child_locked_growth(struct mc_child *self, void *arg)
 			r.step = 4;
 			r.v[0] = (int64_t)rl.rlim_cur;
 			r.v[1] = lck;
-			child_report(self, &r);
+			mc_send(self, &r, sizeof(r));
 			return 0;
 		}
 	}
 	if (mlockall(MCL_FUTURE) != 0) {
 		r.step = 2;
 		r.err = errno;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	if (!map_growsdown_at(p, 2)) {
 		r.step = 3;
 		r.err = errno;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	r.v[0] = (int64_t)(uintptr_t)p;
@@ -587,7 +581,7 @@ child_locked_growth(struct mc_child *self, void *arg)
 	r.v[4] = mc_status_kb_raw("VmLck");
 	r.v[5] = pages_mapped(p - ps, 3);
 	r.v[6] = pages_unmapped(p - 2 * ps, 1);
-	child_report(self, &r);
+	mc_send(self, &r, sizeof(r));
 
 	memset(&r, 0, sizeof(r));
 	r.v[0] = mc_smaps_kb_try(p - ps, "Locked");
@@ -605,7 +599,7 @@ child_locked_growth(struct mc_child *self, void *arg)
 			r.v[4] = (int64_t)m.end;
 		}
 	}
-	child_report(self, &r);
+	mc_send(self, &r, sizeof(r));
 	return 0;
 }
 

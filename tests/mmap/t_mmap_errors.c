@@ -46,20 +46,6 @@ struct cres {
 	int64_t v[6];
 };
 
-static void
-child_report(struct mc_child *self, const struct cres *r)
-{
-	mc_send(self, r, sizeof(*r));
-}
-
-static void
-expect_report(struct mc_child *ch, struct cres *r, const char *what)
-{
-	memset(r, 0, sizeof(*r));
-	mc_expect(ch, r, sizeof(*r), what);
-	mc_reap_ok(ch);
-}
-
 /* ---- EACCES -------------------------------------------------------------- */
 
 MC_TC(directory_fd_fails_enodev, "MMAPERR-1",
@@ -269,7 +255,7 @@ child_memlock(struct mc_child *self, void *arg)
 	if (getrlimit(RLIMIT_MEMLOCK, &rl) != 0) {
 		r.step = 1;
 		r.err = errno;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > ps)
@@ -278,7 +264,7 @@ child_memlock(struct mc_child *self, void *arg)
 	if (setrlimit(RLIMIT_MEMLOCK, &rl) != 0) {
 		r.step = 2;
 		r.err = errno;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	r.v[1] = (int64_t)rl.rlim_cur;
@@ -297,7 +283,7 @@ child_memlock(struct mc_child *self, void *arg)
 		if (p != MAP_FAILED)
 			munmap(p, ps);
 	}
-	child_report(self, &r);
+	mc_send(self, &r, sizeof(r));
 	return 0;
 }
 
@@ -309,7 +295,7 @@ MC_TC(map_locked_above_memlock_limit_eagain, "MMAPERR-7",
 	struct cres r;
 
 	mc_spawn(&ch, child_memlock, NULL);
-	expect_report(&ch, &r, "RLIMIT_MEMLOCK report");
+	mc_expect_last(&ch, &r, sizeof(r), "RLIMIT_MEMLOCK report");
 	ATF_REQUIRE_MSG(r.step == 0, "child: %s failed: %s", r.step == 1 ?
 	    "getrlimit(RLIMIT_MEMLOCK)" : "setrlimit(RLIMIT_MEMLOCK)",
 	    strerror(r.err));
@@ -686,13 +672,13 @@ child_rlimit(struct mc_child *self, void *arg)
 	if (fd < 0 || ftruncate(fd, (off_t)(4 * ps)) != 0) {
 		r.step = 4;
 		r.err = errno;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	if (getrlimit(res, &old) != 0) {
 		r.step = 1;
 		r.err = errno;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	rl = old;
@@ -700,7 +686,7 @@ child_rlimit(struct mc_child *self, void *arg)
 	if (setrlimit(res, &rl) != 0) {
 		r.step = 2;
 		r.err = errno;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	r.v[0] = mc_mmap_errno(NULL, 4 * ps, RW, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -714,12 +700,12 @@ child_rlimit(struct mc_child *self, void *arg)
 	if (setrlimit(res, &old) != 0) {
 		r.step = 3;
 		r.err = errno;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	r.v[3] = mc_mmap_errno(NULL, 4 * ps, RW, MAP_PRIVATE | MAP_ANONYMOUS,
 	    -1, 0);
-	child_report(self, &r);
+	mc_send(self, &r, sizeof(r));
 	return 0;
 }
 
@@ -731,7 +717,7 @@ run_rlimit_child(int res, struct cres *r)
 	    "setrlimit(restore)", "creating a 4-page file" };
 
 	mc_spawn(&ch, child_rlimit, &res);
-	expect_report(&ch, r, "rlimit report");
+	mc_expect_last(&ch, r, sizeof(*r), "rlimit report");
 	ATF_REQUIRE_MSG(r->step == 0, "child: %s failed: %s",
 	    steps[r->step >= 0 && r->step <= 4 ? r->step : 0],
 	    strerror(r->err));
@@ -812,7 +798,7 @@ child_map_count(struct mc_child *self, void *arg)
 	if (base == MAP_FAILED) {
 		r.step = 1;
 		r.err = errno;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	for (i = 1; i + 1 < pages; i += 2) {
@@ -849,7 +835,7 @@ child_map_count(struct mc_child *self, void *arg)
 		r.v[4] = munmap(base + (i + 2) * ps, ps) == 0 ? 0 : errno;
 		r.v[5] = mincore(base + (i + 2) * ps, ps, &v) == 0;
 	}
-	child_report(self, &r);
+	mc_send(self, &r, sizeof(r));
 	return 0;
 }
 
@@ -871,7 +857,7 @@ exhaust_map_count(struct cres *r, unsigned long *max)
 		    "mappings to exhaust in a bounded time", *max,
 		    MAX_MAP_COUNT_BOUND);
 	mc_spawn(&ch, child_map_count, max);
-	expect_report(&ch, r, "max_map_count report");
+	mc_expect_last(&ch, r, sizeof(*r), "max_map_count report");
 	if (r->step != 0)
 		mc_skip_if_limited(r->err, "mmap of the reservation to split");
 	ATF_REQUIRE_MSG(r->step == 0, "child: mmap(reservation of %lu pages): "
@@ -1088,7 +1074,7 @@ child_noexec(struct mc_child *self, void *arg)
 	r.err = mc_private_mounts(&r.step, &userns);
 	r.v[5] = userns;
 	if (r.err != 0) {
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	snprintf(opts, sizeof(opts), "size=%zu", 16 * ps);
@@ -1096,13 +1082,13 @@ child_noexec(struct mc_child *self, void *arg)
 	    MS_NODEV, opts) != 0) {
 		r.step = 20;
 		r.err = errno;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	if (mount("mmapconf", "x", "tmpfs", MS_NOSUID | MS_NODEV, opts) != 0) {
 		r.step = 21;
 		r.err = errno;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	nfd = make_page_file("nx/f", ps);
@@ -1110,7 +1096,7 @@ child_noexec(struct mc_child *self, void *arg)
 	if (nfd < 0 || xfd < 0) {
 		r.step = 22;
 		r.err = errno;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	r.v[0] = mc_mmap_errno(NULL, ps, PROT_READ | PROT_EXEC, MAP_PRIVATE,
@@ -1120,7 +1106,7 @@ child_noexec(struct mc_child *self, void *arg)
 	r.v[2] = mc_mmap_errno(NULL, ps, RW, MAP_SHARED, nfd, 0);
 	r.v[3] = mc_mmap_errno(NULL, ps, PROT_READ | PROT_EXEC, MAP_PRIVATE,
 	    xfd, 0);
-	child_report(self, &r);
+	mc_send(self, &r, sizeof(r));
 	return 0;
 }
 
@@ -1135,7 +1121,7 @@ MC_TC(noexec_mount_prot_exec_eperm, "MMAPERR-26",
 	ATF_REQUIRE_MSG(mkdir("nx", 0700) == 0 && mkdir("x", 0700) == 0,
 	    "mkdir: %s", strerror(errno));
 	mc_spawn(&ch, child_noexec, NULL);
-	expect_report(&ch, &r, "noexec report");
+	mc_expect_last(&ch, &r, sizeof(r), "noexec report");
 	if (r.step >= 10 && r.step <= 21 && (r.err == EPERM ||
 	    r.err == EACCES || r.err == EINVAL || r.err == ENOSPC ||
 	    r.err == ENOSYS || r.err == EUSERS))
@@ -1209,7 +1195,7 @@ child_min_addr(struct mc_child *self, void *arg)
 		r.v[2] = mc_mmap_errno((void *)below, ps, PROT_READ,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	r.v[3] = (int64_t)below;
-	child_report(self, &r);
+	mc_send(self, &r, sizeof(r));
 	return 0;
 }
 
@@ -1227,7 +1213,7 @@ MC_TC(fixed_below_mmap_min_addr_eperm, "MMAPERR-28",
 	if (min == 0)
 		atf_tc_skip("vm.mmap_min_addr is 0: no address is below it");
 	mc_spawn(&ch, child_min_addr, &min);
-	expect_report(&ch, &r, "mmap_min_addr report");
+	mc_expect_last(&ch, &r, sizeof(r), "mmap_min_addr report");
 	if (r.v[0] != 0)
 		atf_tc_skip("cannot drop CAP_SYS_RAWIO (capset: %s; capget "
 		    "says %s): it allows mapping below mmap_min_addr",

@@ -53,20 +53,6 @@ struct cres {
 	char perms[NPERMS][8];
 };
 
-static void
-child_report(struct mc_child *self, const struct cres *r)
-{
-	mc_send(self, r, sizeof(*r));
-}
-
-static void
-expect_report(struct mc_child *ch, struct cres *r, const char *what)
-{
-	memset(r, 0, sizeof(*r));
-	mc_expect(ch, r, sizeof(*r), what);
-	mc_reap_ok(ch);
-}
-
 /*
  * The permission letters of the mapping holding addr, read from
  * /proc/self/maps without malloc (a child under a low RLIMIT_DATA must not
@@ -209,7 +195,7 @@ child_rie_mmap(struct mc_child *self, void *arg)
 			if (e != 0) {
 				r.step = STEP_PERS;
 				r.err = e;
-				child_report(self, &r);
+				mc_send(self, &r, sizeof(r));
 				return 0;
 			}
 		}
@@ -219,7 +205,7 @@ child_rie_mmap(struct mc_child *self, void *arg)
 			r.step = STEP_MAP;
 			r.err = errno;
 			r.v[11] = i;
-			child_report(self, &r);
+			mc_send(self, &r, sizeof(r));
 			return 0;
 		}
 		perms_raw(m[i], r.perms[i]);
@@ -232,7 +218,7 @@ child_rie_mmap(struct mc_child *self, void *arg)
 		if (f.signo == 0)
 			r.v[3] = mc_call_code(m[2], (size_t)r.v[0]);
 	}
-	child_report(self, &r);
+	mc_send(self, &r, sizeof(r));
 	return 0;
 }
 
@@ -246,7 +232,7 @@ MC_TC(rie_mmap_prot_read_adds_exec, "PROTIMP-1",
 	struct cres r;
 
 	mc_spawn(&ch, child_rie_mmap, NULL);
-	expect_report(&ch, &r, "the READ_IMPLIES_EXEC mmap report");
+	mc_expect_last(&ch, &r, sizeof(r), "the READ_IMPLIES_EXEC mmap report");
 	require_pers_steps(&r, rie_maps, 0x26, rie_maps, 0);
 	require_perms(&r, 0, "r--p", "control: mmap(PROT_READ) of private "
 	    "anonymous memory without READ_IMPLIES_EXEC");
@@ -309,7 +295,7 @@ child_rie_mprotect(struct mc_child *self, void *arg)
 	if ((e = set_rie(false)) != 0) {
 		r.step = STEP_PERS;
 		r.err = e;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	p = mmap(NULL, 3 * ps, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -317,7 +303,7 @@ child_rie_mprotect(struct mc_child *self, void *arg)
 		r.step = STEP_MAP;
 		r.err = errno;
 		r.v[11] = 0;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	r.v[0] = (int64_t)mc_place_code42(p);
@@ -330,7 +316,7 @@ child_rie_mprotect(struct mc_child *self, void *arg)
 		if (i == 1 && (e = set_rie(true)) != 0) {
 			r.step = STEP_PERS;
 			r.err = e;
-			child_report(self, &r);
+			mc_send(self, &r, sizeof(r));
 			return 0;
 		}
 		if (mprotect(p + (size_t)steps[i].page * ps, ps,
@@ -338,7 +324,7 @@ child_rie_mprotect(struct mc_child *self, void *arg)
 			r.step = STEP_MPROT;
 			r.err = errno;
 			r.v[11] = i;
-			child_report(self, &r);
+			mc_send(self, &r, sizeof(r));
 			return 0;
 		}
 		perms_raw(p + (size_t)steps[i].page * ps, r.perms[i]);
@@ -350,7 +336,7 @@ child_rie_mprotect(struct mc_child *self, void *arg)
 				r.v[3] = mc_call_code(p, (size_t)r.v[0]);
 		}
 	}
-	child_report(self, &r);
+	mc_send(self, &r, sizeof(r));
 	return 0;
 }
 
@@ -364,7 +350,7 @@ MC_TC(rie_mprotect_prot_read_adds_exec, "PROTIMP-2",
 	struct cres r;
 
 	mc_spawn(&ch, child_rie_mprotect, NULL);
-	expect_report(&ch, &r, "the READ_IMPLIES_EXEC mprotect report");
+	mc_expect_last(&ch, &r, sizeof(r), "the READ_IMPLIES_EXEC mprotect report");
 	require_pers_steps(&r, rie_mprot_maps, 0, rie_mprots, 0x0a);
 	require_perms(&r, 0, "r--p", "control: a read-write page after "
 	    "mprotect(PROT_READ) without READ_IMPLIES_EXEC");
@@ -463,7 +449,7 @@ child_rie_noexec(struct mc_child *self, void *arg)
 		if ((e = mc_private_mounts(&step, &userns)) != 0) {
 			r.step = NX_MOUNTNS;
 			r.err = e;
-			child_report(self, &r);
+			mc_send(self, &r, sizeof(r));
 			return 0;
 		}
 		snprintf(opts, sizeof(opts), "size=%zu", 16 * ps);
@@ -471,14 +457,14 @@ child_rie_noexec(struct mc_child *self, void *arg)
 		    MS_NODEV, opts) != 0) {
 			r.step = NX_MOUNT_NX;
 			r.err = errno;
-			child_report(self, &r);
+			mc_send(self, &r, sizeof(r));
 			return 0;
 		}
 		if (mount("mmapconf", d->x, "tmpfs", MS_NOSUID | MS_NODEV,
 		    opts) != 0) {
 			r.step = NX_MOUNT_X;
 			r.err = errno;
-			child_report(self, &r);
+			mc_send(self, &r, sizeof(r));
 			return 0;
 		}
 	}
@@ -486,25 +472,25 @@ child_rie_noexec(struct mc_child *self, void *arg)
 	    statvfs(d->x, &sv) != 0 || (sv.f_flag & ST_NOEXEC)) {
 		r.step = NX_STATVFS;
 		r.err = errno;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	if ((nfd = page_file_in(d->nx, ps)) < 0) {
 		r.step = NX_FILE_NX;
 		r.err = errno;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	if ((xfd = page_file_in(d->x, ps)) < 0) {
 		r.step = NX_FILE_X;
 		r.err = errno;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	if ((e = set_rie(true)) != 0) {
 		r.step = STEP_PERS;
 		r.err = e;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	for (int i = 0; i < 3; i++) {
@@ -514,7 +500,7 @@ child_rie_noexec(struct mc_child *self, void *arg)
 			r.step = STEP_MAP;
 			r.err = errno;
 			r.v[11] = i;
-			child_report(self, &r);
+			mc_send(self, &r, sizeof(r));
 			return 0;
 		}
 		perms_raw(m[i], r.perms[i]);
@@ -526,12 +512,12 @@ child_rie_noexec(struct mc_child *self, void *arg)
 			r.step = STEP_MPROT;
 			r.err = errno;
 			r.v[11] = i;
-			child_report(self, &r);
+			mc_send(self, &r, sizeof(r));
 			return 0;
 		}
 		perms_raw(q, r.perms[3 + i]);
 	}
-	child_report(self, &r);
+	mc_send(self, &r, sizeof(r));
 	return 0;
 }
 
@@ -599,7 +585,7 @@ MC_TC(rie_noexec_file_not_exec, "PROTIMP-3",
 	ATF_REQUIRE_MSG(mkdir("nx", 0700) == 0 && mkdir("x", 0700) == 0,
 	    "mkdir nx, x in the work directory: %s", strerror(errno));
 	mc_spawn(&ch, child_rie_noexec, &d);
-	expect_report(&ch, &r, "the noexec report");
+	mc_expect_last(&ch, &r, sizeof(r), "the noexec report");
 	if (r.step >= NX_MOUNTNS && r.step <= NX_MOUNT_X && (r.err == EPERM ||
 	    r.err == EACCES || r.err == EINVAL || r.err == ENOSPC ||
 	    r.err == ENOSYS || r.err == EUSERS)) {
@@ -616,7 +602,7 @@ MC_TC(rie_noexec_file_not_exec, "PROTIMP-3",
 		    "directory %s\n", nx_step_name(step), mc_errname(err),
 		    d.nx, d.x);
 		mc_spawn(&ch, child_rie_noexec, &d);
-		expect_report(&ch, &r, "the noexec report");
+		mc_expect_last(&ch, &r, sizeof(r), "the noexec report");
 	}
 	if (r.step >= NX_MOUNTNS)
 		ATF_REQUIRE_MSG(false, "child: %s failed: %s",
@@ -687,19 +673,19 @@ child_rlimit_data(struct mc_child *self, void *arg)
 	if (p == MAP_FAILED) {
 		r.step = RD_MAP;
 		r.err = errno;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	if (getrlimit(RLIMIT_DATA, &old) != 0) {
 		r.step = RD_GETRLIMIT;
 		r.err = errno;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	d0 = mc_status_kb_raw("VmData");
 	if (d0 < 0) {
 		r.step = RD_VMDATA;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	rl = old;
@@ -709,13 +695,13 @@ child_rlimit_data(struct mc_child *self, void *arg)
 		r.step = RD_HARD;
 		r.v[0] = (int64_t)old.rlim_max;
 		r.v[11] = d0;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	if (setrlimit(RLIMIT_DATA, &rl) != 0) {
 		r.step = RD_SETRLIMIT;
 		r.err = errno;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	r.v[11] = d0;
@@ -734,7 +720,7 @@ child_rlimit_data(struct mc_child *self, void *arg)
 	if (setrlimit(RLIMIT_DATA, &old) != 0) {
 		r.step = RD_RESTORE;
 		r.err = errno;
-		child_report(self, &r);
+		mc_send(self, &r, sizeof(r));
 		return 0;
 	}
 	r.v[8] = mprotect(p + (n - 1) * ps, ps, RW) == 0 ? 0 : errno;
@@ -742,7 +728,7 @@ child_rlimit_data(struct mc_child *self, void *arg)
 	f = mc_touch(p + (n - 1) * ps, MC_WRITE);
 	r.v[10] = f.signo;
 	perms_raw(p, r.perms[2]);
-	child_report(self, &r);
+	mc_send(self, &r, sizeof(r));
 	return 0;
 }
 
@@ -773,7 +759,7 @@ MC_TC(mprotect_write_counts_against_rlimit_data, "PROTIMP-4",
 	struct cres r;
 
 	mc_spawn(&ch, child_rlimit_data, NULL);
-	expect_report(&ch, &r, "the RLIMIT_DATA report");
+	mc_expect_last(&ch, &r, sizeof(r), "the RLIMIT_DATA report");
 	if (r.step == RD_VMDATA)
 		atf_tc_skip("/proc/self/status has no VmData field: the data "
 		    "size the limit is set from is unknown");
