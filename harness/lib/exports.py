@@ -108,6 +108,18 @@ def _statements(case, catalogue):
     return out
 
 
+def failure_lines(case, outputs, catalogue):
+    """What a failed or broken case says, line by line: its reason, where
+    its assertion failed (when the reason does not start with that), the
+    semantics it proves."""
+    reason = case.get("reason") or ""
+    text = [reason or case["result"]]
+    loc = where(case, outputs.get("stderr"))
+    if loc and not reason.startswith("%s:%d:" % loc):
+        text.append("at %s:%d" % loc)
+    return text + ["proves " + s for s in _statements(case, catalogue)]
+
+
 def junit_suite(run_dir, index, catalogue):
     """One <testsuite> element for a run folder."""
     summary, env = runs.read_run(run_dir)
@@ -150,12 +162,8 @@ def junit_suite(run_dir, index, catalogue):
             tag = "failure" if c["result"] == "failed" else "error"
             el = ET.SubElement(tc, tag, {"type": c["result"],
                                          "message": xml_text(reason)})
-            text = [reason or c["result"]]
-            loc = where(c, o.get("stderr"))
-            if loc and not reason.startswith("%s:%d:" % loc):
-                text.append("at %s:%d" % loc)
-            text += ["proves " + s for s in _statements(c, catalogue)]
-            el.text = xml_text("\n".join(text) + "\n")
+            el.text = xml_text("\n".join(failure_lines(c, o, catalogue))
+                               + "\n")
             n["failures" if tag == "failure" else "errors"] += 1
         elif c["result"] == "skipped":
             sk = ET.SubElement(tc, "skipped")
@@ -356,6 +364,17 @@ def _digest(*parts):
         "utf-8", "replace")).hexdigest()[:16]
 
 
+def check_kcidb_options(origin, build_id=None):
+    """An InputError unless origin is a KCIDB origin and build_id (when
+    given) a KCIDB object ID."""
+    if not KCIDB_ORIGIN.match(origin or ""):
+        raise runs.InputError("KCIDB origin %a: lower-case letters, digits "
+                              "and '_' only" % origin)
+    if build_id is not None and not KCIDB_ID.match(build_id):
+        raise runs.InputError("KCIDB build id %a: ORIGIN:ID expected "
+                              "(printable ASCII)" % build_id)
+
+
 def kcidb(run_dirs, catalogue=None, origin="mmapconf", build_id=None):
     """KCIDB I/O data, schema v5.3 (a dict to dump as JSON), of run
     folders: a checkout and a build per kernel tested (uname's release and
@@ -370,12 +389,7 @@ def kcidb(run_dirs, catalogue=None, origin="mmapconf", build_id=None):
     IDs, so a resubmission updates instead of duplicating.  With build_id
     (a build already in KCIDB, e.g. the one the lab that built the kernel
     submitted), every test names it and no checkout or build is written."""
-    if not KCIDB_ORIGIN.match(origin or ""):
-        raise runs.InputError("KCIDB origin %a: lower-case letters, digits "
-                              "and '_' only" % origin)
-    if build_id is not None and not KCIDB_ID.match(build_id):
-        raise runs.InputError("KCIDB build id %a: ORIGIN:ID expected (printable "
-                              "ASCII)" % build_id)
+    check_kcidb_options(origin, build_id)
     given_build = build_id
     if catalogue is None:
         catalogue = runs.read_catalogue()
@@ -461,11 +475,7 @@ def kcidb(run_dirs, catalogue=None, origin="mmapconf", build_id=None):
                 if outputs is None:
                     outputs = read_outputs(d)
                 o = outputs.get(name, {})
-                text = [reason or result]
-                loc = where(c, o.get("stderr"))
-                if loc and not reason.startswith("%s:%d:" % loc):
-                    text.append("at %s:%d" % loc)
-                text += ["proves " + s for s in _statements(c, catalogue)]
+                text = failure_lines(c, o, catalogue)
                 for stream in ("stdout", "stderr"):
                     if o.get(stream):
                         text.append("--- %s\n%s" % (stream, o[stream]))
